@@ -1,0 +1,78 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Prometheus;
+
+namespace Omni.Common.Hosting;
+
+/// <summary>What every Omni process gets: Kestrel on two ports, gRPC with health and reflection, /metrics, logging, options.</summary>
+public static class ServiceDefaults
+{
+    public static WebApplicationBuilder CreateBuilder(string[] args, IReadOnlyDictionary<string, string> serviceSwitches)
+    {
+        var normalized = CommandLine.Normalize(args);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = normalized });
+        builder.Configuration.AddCommandLine(normalized, CommandLine.Switches(serviceSwitches));
+        return builder;
+    }
+
+    public static WebApplicationBuilder AddOmniServiceDefaults(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<EndpointOptions>()
+            .Bind(builder.Configuration.GetSection(EndpointOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddOptions<MetricsOptions>()
+            .Bind(builder.Configuration.GetSection(MetricsOptions.SectionName));
+
+        var endpoints = builder.Configuration.GetSection(EndpointOptions.SectionName).Get<EndpointOptions>() ?? new EndpointOptions();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            var address = IPAddress.Parse(endpoints.Host);
+            kestrel.Listen(address, endpoints.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(address, endpoints.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1);
+        });
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss.fff ";
+        });
+
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = endpoints.MaxMessageBytes;
+            grpc.MaxSendMessageSize = endpoints.MaxMessageBytes;
+            grpc.EnableDetailedErrors = false;
+        });
+        builder.Services.AddGrpcReflection();
+        builder.Services.AddGrpcHealthChecks();
+
+        // The .NET event-counter and meter adapters export hundreds of series with names outside our contract.
+        Prometheus.Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions
+        {
+            SuppressProcessMetrics = false,
+            SuppressDebugMetrics = true,
+            SuppressEventCounters = true,
+            SuppressMeters = true,
+        });
+        return builder;
+    }
+
+    public static WebApplication MapOmniDefaultEndpoints(this WebApplication app)
+    {
+        var endpoints = app.Services.GetRequiredService<IOptions<EndpointOptions>>().Value;
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+        app.MapMetrics("/metrics").RequireHost($"*:{endpoints.MetricsPort}");
+        app.MapGet("/healthz", () => Results.Text("ok")).RequireHost($"*:{endpoints.MetricsPort}");
+        return app;
+    }
+}

@@ -1,0 +1,150 @@
+using static Omni.Common.Metrics.MetricLabels;
+
+namespace Omni.Common.Metrics;
+
+/// <summary>
+/// Every metric family Omni exports, as the contract (docs/metrics.md) defines it. The services create their
+/// collectors from these definitions and the docs table is checked against them, so names cannot drift.
+/// </summary>
+public static class MetricCatalog
+{
+    /// <summary>Longest sequence the token-count buckets cover.</summary>
+    public const int TokenBucketLimit = 5000;
+
+    // ---- Pipeline level (orchestrator), {model_name} ----
+    public static readonly MetricDefinition OmniRequestsRunning = new(
+        "vllm:omni_num_requests_running", MetricType.Gauge, "Requests being processed by some stage.", Pipeline);
+    public static readonly MetricDefinition OmniRequestsWaiting = new(
+        "vllm:omni_num_requests_waiting", MetricType.Gauge, "Admitted requests not yet dispatched to their first stage.", Pipeline);
+    public static readonly MetricDefinition OmniRequestsSuccess = new(
+        "vllm:omni_requests_success_total", MetricType.Counter,
+        "Finished requests by finish reason (stop, length, abort; failed or cancelled requests count as abort).",
+        [ModelName, FinishedReason]);
+    public static readonly MetricDefinition OmniRequestsFailed = new(
+        "vllm:omni_requests_failed_total", MetricType.Counter,
+        "Failed requests by reason: client_cancelled, deadline_exceeded, stage_error, stage_unavailable, rejected, invalid_argument.",
+        [ModelName, Reason]);
+    public static readonly MetricDefinition OmniE2eLatency = new(
+        "vllm:omni_e2e_request_latency_seconds", MetricType.Histogram,
+        "Request arrival to last response message, successful requests.", Pipeline, MetricBuckets.Request) { BucketSet = "REQ" };
+    public static readonly MetricDefinition OmniQueueTime = new(
+        "vllm:omni_request_queue_time_seconds", MetricType.Histogram,
+        "Request arrival to dispatch to the first stage.", Pipeline, MetricBuckets.Request) { BucketSet = "REQ" };
+    public static readonly MetricDefinition OmniStageGenTime = new(
+        "vllm:omni_stage_gen_time_seconds", MetricType.Histogram,
+        "Stage call start to its last output, as the orchestrator saw it.", [ModelName, StageId, ReplicaId], MetricBuckets.Request)
+    { BucketSet = "REQ" };
+
+    // ---- Modality (orchestrator), {model_name} ----
+    public static readonly MetricDefinition OmniTextTtfp = new(
+        "vllm:omni_text_ttfp_seconds", MetricType.Histogram,
+        "Request arrival to the first text packet sent to the client.", Pipeline, MetricBuckets.TimeToFirstToken) { BucketSet = "TTFT" };
+    public static readonly MetricDefinition OmniImageTtfp = new(
+        "vllm:omni_image_ttfp_seconds", MetricType.Histogram,
+        "Request arrival to the first image packet sent to the client.", Pipeline, MetricBuckets.Request) { BucketSet = "REQ" };
+    public static readonly MetricDefinition OmniImagesGenerated = new(
+        "vllm:omni_images_generated_total", MetricType.Counter, "Images returned to clients.", Pipeline);
+    public static readonly MetricDefinition OmniImagePixels = new(
+        "vllm:omni_image_pixels", MetricType.Histogram, "Pixels (width x height) per returned image.", Pipeline, MetricBuckets.ImagePixels)
+    { BucketSet = "PIXELS" };
+    public static readonly MetricDefinition OmniInferenceSteps = new(
+        "vllm:omni_num_inference_steps", MetricType.Histogram, "Denoising steps per image request.", Pipeline, MetricBuckets.InferenceSteps)
+    { BucketSet = "STEPS" };
+
+    // ---- Cross-stage transfer (orchestrator) ----
+    public static readonly MetricDefinition TransferSize = new(
+        "vllm:omni_transfer_size_bytes", MetricType.Histogram, "Payload bytes of one cross-stage hop (one chunk).", Transfer, MetricBuckets.Bytes)
+    { BucketSet = "BYTES" };
+    public static readonly MetricDefinition TransferTxTime = new(
+        "vllm:omni_transfer_tx_time_ms", MetricType.Histogram, "Sender side of one hop: serialize + submit, milliseconds.", Transfer,
+        MetricBuckets.FastMilliseconds) { BucketSet = "FAST_MS" };
+    public static readonly MetricDefinition TransferRxDecodeTime = new(
+        "vllm:omni_transfer_rx_decode_time_ms", MetricType.Histogram, "Receiver side of one hop: receive + deserialize, milliseconds.",
+        Transfer, MetricBuckets.FastMilliseconds) { BucketSet = "FAST_MS" };
+    public static readonly MetricDefinition TransferInFlightTime = new(
+        "vllm:omni_transfer_in_flight_time_ms", MetricType.Histogram, "One hop from sent to received, on one clock, milliseconds.",
+        Transfer, MetricBuckets.FastMilliseconds) { BucketSet = "FAST_MS" };
+
+    // ---- AR stage (vLLM names), {model_name, engine, stage_id, replica_id} ----
+    public static readonly MetricDefinition NumRequestsRunning = new(
+        "vllm:num_requests_running", MetricType.Gauge, "Requests the engine is running now.", Engine4);
+    public static readonly MetricDefinition NumRequestsWaiting = new(
+        "vllm:num_requests_waiting", MetricType.Gauge, "Requests waiting for the engine.", Engine4);
+    public static readonly MetricDefinition KvCacheUsage = new(
+        "vllm:kv_cache_usage_perc", MetricType.Gauge, "Fraction of the KV cache in use (0..1).", Engine4);
+    public static readonly MetricDefinition PromptTokens = new(
+        "vllm:prompt_tokens_total", MetricType.Counter, "Prefill tokens processed.", Engine4);
+    public static readonly MetricDefinition GenerationTokens = new(
+        "vllm:generation_tokens_total", MetricType.Counter, "Generated tokens.", Engine4);
+    public static readonly MetricDefinition RequestSuccess = new(
+        "vllm:request_success_total", MetricType.Counter, "Finished requests by finish reason.", [.. Engine4, FinishedReason]);
+    public static readonly MetricDefinition TimeToFirstToken = new(
+        "vllm:time_to_first_token_seconds", MetricType.Histogram, "Arrival to first generated token.", Engine4,
+        MetricBuckets.TimeToFirstToken) { BucketSet = "TTFT" };
+    public static readonly MetricDefinition InterTokenLatency = new(
+        "vllm:inter_token_latency_seconds", MetricType.Histogram, "Time between consecutive generated tokens.", Engine4,
+        MetricBuckets.InterTokenLatency) { BucketSet = "ITL" };
+    public static readonly MetricDefinition TimePerOutputToken = new(
+        "vllm:request_time_per_output_token_seconds", MetricType.Histogram, "Decode time divided by generated tokens after the first.",
+        Engine4, MetricBuckets.InterTokenLatency) { BucketSet = "ITL" };
+    public static readonly MetricDefinition E2eRequestLatency = new(
+        "vllm:e2e_request_latency_seconds", MetricType.Histogram, "Arrival to finish, per request.", Engine4, MetricBuckets.Request)
+    { BucketSet = "REQ" };
+    public static readonly MetricDefinition RequestQueueTime = new(
+        "vllm:request_queue_time_seconds", MetricType.Histogram, "Arrival to first scheduled.", Engine4, MetricBuckets.Request)
+    { BucketSet = "REQ" };
+    public static readonly MetricDefinition RequestInferenceTime = new(
+        "vllm:request_inference_time_seconds", MetricType.Histogram, "First scheduled to finish.", Engine4, MetricBuckets.Request)
+    { BucketSet = "REQ" };
+    public static readonly MetricDefinition RequestPrefillTime = new(
+        "vllm:request_prefill_time_seconds", MetricType.Histogram, "Prefill time per request.", Engine4, MetricBuckets.Request)
+    { BucketSet = "REQ" };
+    public static readonly MetricDefinition RequestDecodeTime = new(
+        "vllm:request_decode_time_seconds", MetricType.Histogram, "Decode time per request.", Engine4, MetricBuckets.Request)
+    { BucketSet = "REQ" };
+    public static readonly MetricDefinition RequestPromptTokens = new(
+        "vllm:request_prompt_tokens", MetricType.Histogram, "Prompt tokens per request.", Engine4, MetricBuckets.Tokens(TokenBucketLimit))
+    { BucketSet = "TOKENS" };
+    public static readonly MetricDefinition RequestGenerationTokens = new(
+        "vllm:request_generation_tokens", MetricType.Histogram, "Generated tokens per request.", Engine4,
+        MetricBuckets.Tokens(TokenBucketLimit)) { BucketSet = "TOKENS" };
+    public static readonly MetricDefinition RequestMaxTokens = new(
+        "vllm:request_params_max_tokens", MetricType.Histogram, "The max_tokens parameter per request.", Engine4,
+        MetricBuckets.Tokens(TokenBucketLimit)) { BucketSet = "TOKENS" };
+    public static readonly MetricDefinition IterationTokens = new(
+        "vllm:iteration_tokens_total", MetricType.Histogram, "Tokens processed per engine step.", Engine4, MetricBuckets.IterationTokens)
+    { BucketSet = "ITER_TOKENS" };
+
+    // ---- Diffusion stage, {model_name, engine, stage_id, replica_id} ----
+    public static readonly MetricDefinition DiffusionPreprocessTime = new(
+        "vllm:omni_diffusion_preprocess_time_ms", MetricType.Histogram, "Conditioning and latent setup per request, milliseconds.",
+        Engine4, MetricBuckets.Milliseconds) { BucketSet = "MS" };
+    public static readonly MetricDefinition DiffusionExecTime = new(
+        "vllm:omni_diffusion_exec_time_ms", MetricType.Histogram, "The denoising loop per request, milliseconds.", Engine4,
+        MetricBuckets.Milliseconds) { BucketSet = "MS" };
+    public static readonly MetricDefinition DiffusionPostprocessTime = new(
+        "vllm:omni_diffusion_postprocess_time_ms", MetricType.Histogram, "Latent decode and image encode per request, milliseconds.",
+        Engine4, MetricBuckets.Milliseconds) { BucketSet = "MS" };
+    public static readonly MetricDefinition DiffusionStepTime = new(
+        "vllm:omni_diffusion_step_time_ms", MetricType.Histogram, "One denoising step, milliseconds.", Engine4,
+        MetricBuckets.FastMilliseconds) { BucketSet = "FAST_MS" };
+
+    public static readonly IReadOnlyList<MetricDefinition> PipelineFamilies =
+    [
+        OmniRequestsRunning, OmniRequestsWaiting, OmniRequestsSuccess, OmniRequestsFailed, OmniE2eLatency, OmniQueueTime,
+        OmniStageGenTime, OmniTextTtfp, OmniImageTtfp, OmniImagesGenerated, OmniImagePixels, OmniInferenceSteps,
+        TransferSize, TransferTxTime, TransferRxDecodeTime, TransferInFlightTime,
+    ];
+
+    public static readonly IReadOnlyList<MetricDefinition> ArFamilies =
+    [
+        NumRequestsRunning, NumRequestsWaiting, KvCacheUsage, PromptTokens, GenerationTokens, RequestSuccess, TimeToFirstToken,
+        InterTokenLatency, TimePerOutputToken, E2eRequestLatency, RequestQueueTime, RequestInferenceTime, RequestPrefillTime,
+        RequestDecodeTime, RequestPromptTokens, RequestGenerationTokens, RequestMaxTokens, IterationTokens,
+    ];
+
+    public static readonly IReadOnlyList<MetricDefinition> DiffusionFamilies =
+    [
+        DiffusionPreprocessTime, DiffusionExecTime, DiffusionPostprocessTime, DiffusionStepTime, NumRequestsRunning, NumRequestsWaiting,
+    ];
+}

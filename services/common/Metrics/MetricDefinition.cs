@@ -1,0 +1,15 @@
+namespace Omni.Common.Metrics;
+
+public enum MetricType
+{
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+/// <summary>One metric family of the contract: name, type, help, label names and (for histograms) buckets.</summary>
+public sealed record MetricDefinition(string Name, MetricType Type, string Help, string[] LabelNames, double[]? Buckets = null)
+{
+    /// <summary>Human-readable bucket set name for the docs.</summary>
+    public string? BucketSet { get; init; }
+}

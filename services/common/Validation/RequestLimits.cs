@@ -1,0 +1,25 @@
+namespace Omni.Common.Validation;
+
+/// <summary>Documented bounds of the public API (docs/usage.md, "Request limits").</summary>
+public static class RequestLimits
+{
+    public const int MaxPromptCharacters = 8192;
+    public const int MaxPromptTokens = 2048;
+    public const int MaxRequestIdLength = 128;
+
+    public const int DefaultMaxTokens = 64;
+    public const int MaxMaxTokens = 4096;
+    public const float MaxTemperature = 2f;
+    public const int MaxTopK = 1_000_000;
+    public const int MaxStopStrings = 8;
+    public const int MaxStopStringLength = 64;
+
+    public const int DefaultImageSize = 256;
+    public const int MinImageSize = 64;
+    public const int MaxImageSize = 1024;
+    public const int ImageSizeMultiple = 16;
+    public const int DefaultInferenceSteps = 20;
+    public const int MaxInferenceSteps = 200;
+    public const float MinGuidanceScale = 1f;
+    public const float MaxGuidanceScale = 20f;
+}
