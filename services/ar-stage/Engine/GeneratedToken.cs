@@ -1,0 +1,7 @@
+namespace Omni.ArStage.Engine;
+
+/// <summary>
+/// One sampled token and the text it releases. <see cref="TextDelta"/> is empty while text is held back (an
+/// incomplete UTF-8 character, or a possible start of a stop string) and for the end-of-sequence token.
+/// </summary>
+public sealed record GeneratedToken(int TokenId, string TextDelta);

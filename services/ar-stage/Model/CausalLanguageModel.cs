@@ -1,0 +1,33 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Omni.ArStage.Model;
+
+/// <summary>
+/// Llama/Qwen2 causal LM: <c>model.*</c> plus <c>lm_head</c>. With tied embeddings there is no lm_head module
+/// (and no <c>lm_head.weight</c> key): logits reuse <c>model.embed_tokens.weight</c>, as transformers does.
+/// </summary>
+public sealed class CausalLanguageModel : nn.Module<Tensor, KvCache?, Tensor>
+{
+    // Field names are the checkpoint key prefixes ("model.", "lm_head.").
+    private readonly DecoderModel model;
+    private readonly Linear? lm_head;
+
+    public CausalLanguageModel(TransformerConfig config) : base(nameof(CausalLanguageModel))
+    {
+        config.Validate();
+        Config = config;
+        model = new DecoderModel(config);
+        lm_head = config.TieWordEmbeddings ? null : nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
+        RegisterComponents();
+    }
+
+    public TransformerConfig Config { get; }
+
+    /// <summary>Final-norm hidden states [batch, tokens, hidden] of <paramref name="inputIds"/>; see <see cref="DecoderModel.forward"/>.</summary>
+    public override Tensor forward(Tensor inputIds, KvCache? cache) => model.call(inputIds, cache);
+
+    /// <summary>Projects final-norm hidden states [..., hidden] to vocabulary logits [..., vocab].</summary>
+    public Tensor Logits(Tensor hidden) =>
+        lm_head is null ? nn.functional.linear(hidden, model.EmbeddingWeight) : lm_head.call(hidden);
+}

@@ -1,0 +1,128 @@
+using static TorchSharp.torch;
+
+namespace Omni.ArStage.Model;
+
+/// <summary>
+/// The built-in model used when no checkpoint is configured: a small Qwen2 with GPT-2's vocabulary and random
+/// weights from a fixed seed. It is written once as an ordinary checkpoint directory and then loaded like any other.
+/// </summary>
+public static class DefaultModel
+{
+    public const string DirectoryName = "ar-default-v1";
+    public const string CacheEnvironmentVariable = "OMNI_CACHE_DIR";
+    public const ulong Seed = 20240917;
+    public const int EndOfTextTokenId = 50256;
+
+    public static TransformerConfig Config { get; } = new()
+    {
+        ModelType = TransformerConfig.Qwen2,
+        HiddenSize = 256,
+        IntermediateSize = 688,
+        NumHiddenLayers = 4,
+        NumAttentionHeads = 4,
+        NumKeyValueHeads = 2,
+        HeadDim = 64,
+        VocabSize = 50257,
+        MaxPositionEmbeddings = 4096,
+        RmsNormEps = 1e-6,
+        RopeTheta = 10000,
+        TieWordEmbeddings = true,
+        QkvBias = true,
+        BosTokenIds = [EndOfTextTokenId],
+        EosTokenIds = [EndOfTextTokenId],
+        TorchDtype = "float32",
+    };
+
+    /// <summary>
+    /// The cache root: <paramref name="cacheDirectory"/>, else <c>$OMNI_CACHE_DIR</c>, else <c>~/.cache/omni/models</c>.
+    /// The model lives in its <see cref="DirectoryName"/> subdirectory.
+    /// </summary>
+    public static string ResolveCacheRoot(string? cacheDirectory)
+    {
+        if (!string.IsNullOrWhiteSpace(cacheDirectory))
+        {
+            return cacheDirectory;
+        }
+
+        var fromEnvironment = Environment.GetEnvironmentVariable(CacheEnvironmentVariable);
+        if (!string.IsNullOrWhiteSpace(fromEnvironment))
+        {
+            return fromEnvironment;
+        }
+
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        return Path.Combine(home, ".cache", "omni", "models");
+    }
+
+    /// <summary>
+    /// Returns the directory of the built-in model under the cache root, writing it first if it is not there.
+    /// The files are written to a private temporary directory that is then renamed into place, so concurrent
+    /// processes never see (or produce) a half-written model; the loser of a race keeps the winner's copy.
+    /// </summary>
+    public static string EnsureCreated(string? cacheDirectory)
+    {
+        var root = ResolveCacheRoot(cacheDirectory);
+        var target = Path.Combine(root, DirectoryName);
+        if (IsComplete(target))
+        {
+            return target;
+        }
+
+        Directory.CreateDirectory(root);
+        var temporary = Path.Combine(root, $".{DirectoryName}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            Write(temporary);
+            Directory.Move(temporary, target);
+        }
+        catch (IOException) when (IsComplete(target))
+        {
+            // Another process finished first; its files are identical.
+        }
+        finally
+        {
+            if (Directory.Exists(temporary))
+            {
+                Directory.Delete(temporary, recursive: true);
+            }
+        }
+
+        return target;
+    }
+
+    /// <summary>Writes config.json and model.safetensors of the built-in model into <paramref name="directory"/>.</summary>
+    public static void Write(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, CheckpointLoader.ConfigFileName), Config.ToJson());
+        SafetensorsWriter.Write(Path.Combine(directory, CheckpointLoader.WeightsFileName), GenerateWeights());
+    }
+
+    private static List<SafetensorsTensor> GenerateWeights()
+    {
+        // The module itself lists the tensor names and shapes, so they cannot drift from what the loader expects.
+        List<(string Name, long[] Shape)> layout;
+        using (var scope = NewDisposeScope())
+        using (var template = new CausalLanguageModel(Config))
+        {
+            layout = template.named_parameters().Select(p => (p.name, p.parameter.shape)).ToList();
+        }
+
+        var random = new SeededNormal(Seed);
+        var tensors = new List<SafetensorsTensor>();
+        foreach (var (name, shape) in layout.OrderBy(p => p.Name, StringComparer.Ordinal))
+        {
+            var count = shape.Aggregate(1L, (a, b) => a * b);
+            var values = name.EndsWith("norm.weight", StringComparison.Ordinal)
+                ? Enumerable.Repeat(1f, (int)count).ToArray()
+                : random.Sample(count, name.EndsWith(".bias", StringComparison.Ordinal) ? 0.01 : 0.02);
+            tensors.Add(SafetensorsTensor.FromFloats(name, shape, values));
+        }
+
+        return tensors;
+    }
+
+    private static bool IsComplete(string directory) =>
+        File.Exists(Path.Combine(directory, CheckpointLoader.ConfigFileName))
+        && File.Exists(Path.Combine(directory, CheckpointLoader.WeightsFileName));
+}

@@ -1,0 +1,19 @@
+namespace Omni.ArStage.Tokenization;
+
+/// <summary>Text to token ids and back. Implementations must be safe to use from several threads.</summary>
+public interface ITextTokenizer
+{
+    /// <summary>Number of token ids the tokenizer can produce (special tokens included).</summary>
+    int VocabularySize { get; }
+
+    /// <summary>Ids that end a sequence (e.g. GPT-2's <c>&lt;|endoftext|&gt;</c>).</summary>
+    IReadOnlyList<int> EosTokenIds { get; }
+
+    int[] Encode(string text);
+
+    /// <summary>
+    /// Decodes ids to text. A byte sequence that is not valid UTF-8 (such as a character cut between tokens)
+    /// decodes to U+FFFD; ids the tokenizer does not know decode to nothing.
+    /// </summary>
+    string Decode(IEnumerable<int> ids);
+}
