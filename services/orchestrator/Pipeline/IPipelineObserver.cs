@@ -1,0 +1,33 @@
+namespace Omni.Orchestrator.Pipeline;
+
+/// <summary>Why a request failed, as the vllm:omni_requests_failed_total reason label names it.</summary>
+public enum FailureReason
+{
+    ClientCancelled,
+    DeadlineExceeded,
+    StageError,
+    StageUnavailable,
+    Rejected,
+    InvalidArgument,
+}
+
+/// <summary>What the pipeline tells its observers (the metrics) about each request, as it happens.</summary>
+public interface IPipelineObserver
+{
+    void OnQueued();
+
+    /// <summary>Left the queue (dispatched or given up); <paramref name="queueTime"/> is set when dispatched.</summary>
+    void OnDequeued(TimeSpan? queueTime);
+
+    void OnFinished(string finishReason, TimeSpan? e2eLatency);
+
+    void OnFailed(FailureReason reason);
+
+    void OnStageCompleted(int stageId, uint replicaId, TimeSpan generationTime);
+
+    void OnFirstText(TimeSpan sinceArrival);
+
+    void OnImage(TimeSpan sinceArrival, int width, int height, int steps);
+
+    void OnTransferChunk(int fromStage, uint fromReplica, int toStage, uint toReplica, long bytes);
+}

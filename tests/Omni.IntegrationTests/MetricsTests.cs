@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace Omni.IntegrationTests;
+
+[Collection(PipelineCollection.Name)]
+public sealed partial class MetricsTests(PipelineFixture fixture)
+{
+    private static readonly HttpClient Http = new();
+
+    [Fact]
+    public async Task Metrics_EveryService_PassesPromtoolCheck()
+    {
+        await fixture.Client.GenerateAsync(Requests.Both());
+
+        foreach (var service in fixture.Pipeline.All)
+        {
+            var exposition = await Http.GetStringAsync(service.MetricsAddress);
+            var (exitCode, output) = await PromtoolCheckAsync(exposition);
+
+            // Exit 1 is a parse error; 3 is lint. vLLM's names carry ':' and '_ms' by design, nothing else may be flagged.
+            Assert.True(exitCode is 0 or 3, $"{service.Kind.Name}: promtool exited {exitCode}: {output}");
+            var unexpected = output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Where(line => !line.Contains("metric names should not contain ':'") && !line.Contains("use base unit \"seconds\" instead of \"milliseconds\"")
+                    && !line.Contains("non-base unit"))
+                .ToList();
+            Assert.True(unexpected.Count == 0, $"{service.Kind.Name}: {string.Join('\n', unexpected)}");
+        }
+    }
+
+    [Fact]
+    public async Task Metrics_ArStage_CountsServedRequestsWithReplicaLabels()
+    {
+        var ar = fixture.Pipeline.ArStages[0];
+        var before = Sum(await Http.GetStringAsync(ar.MetricsAddress), "vllm:request_success_total");
+        var beforePrompt = Sum(await Http.GetStringAsync(ar.MetricsAddress), "vllm:generation_tokens_total");
+
+        await fixture.Client.GenerateAsync(Requests.Text(maxTokens: 5));
+        await fixture.Client.GenerateAsync(Requests.Text(maxTokens: 3));
+
+        var after = await Http.GetStringAsync(ar.MetricsAddress);
+        Assert.Equal(before + 2, Sum(after, "vllm:request_success_total"));
+        Assert.Equal(beforePrompt + 8, Sum(after, "vllm:generation_tokens_total"));
+        Assert.Matches("vllm:request_success_total\\{model_name=\"omni-ar-default\",engine=\"0\",stage_id=\"0\",replica_id=\"0\",finished_reason=\"length\"\\}", after);
+    }
+
+    [Fact]
+    public async Task Metrics_DiffusionStage_CountsStepsPerRequest()
+    {
+        var diffusion = fixture.Pipeline.DiffusionStages[0];
+        var before = await Http.GetStringAsync(diffusion.MetricsAddress);
+
+        await fixture.Client.GenerateAsync(Requests.Image(steps: 4));
+
+        var after = await Http.GetStringAsync(diffusion.MetricsAddress);
+        Assert.Equal(Sum(before, "vllm:omni_diffusion_exec_time_ms_count") + 1, Sum(after, "vllm:omni_diffusion_exec_time_ms_count"));
+        Assert.Equal(Sum(before, "vllm:omni_diffusion_step_time_ms_count") + 4, Sum(after, "vllm:omni_diffusion_step_time_ms_count"));
+        Assert.Contains("stage_id=\"1\",replica_id=\"0\"", after);
+    }
+
+    [Fact]
+    public async Task Metrics_Orchestrator_CountsImagesAndTransfers()
+    {
+        var orchestrator = fixture.Pipeline.Orchestrator;
+        var before = await Http.GetStringAsync(orchestrator.MetricsAddress);
+
+        await fixture.Client.GenerateAsync(Requests.Image());
+
+        var after = await Http.GetStringAsync(orchestrator.MetricsAddress);
+        Assert.Equal(Sum(before, "vllm:omni_images_generated_total") + 1, Sum(after, "vllm:omni_images_generated_total"));
+        Assert.True(Sum(after, "vllm:omni_transfer_size_bytes_count") > Sum(before, "vllm:omni_transfer_size_bytes_count"));
+        Assert.Contains("from_stage=\"0\",from_replica=\"0\",to_stage=\"1\",to_replica=\"0\"", after);
+    }
+
+    /// <summary>Sums every sample of one series name (all label sets) in a text exposition.</summary>
+    private static double Sum(string exposition, string name) =>
+        exposition.Split('\n')
+            .Select(line => SampleLine().Match(line))
+            .Where(match => match.Success && match.Groups["name"].Value == name)
+            .Sum(match => double.Parse(match.Groups["value"].Value, System.Globalization.CultureInfo.InvariantCulture));
+
+    private static async Task<(int ExitCode, string Output)> PromtoolCheckAsync(string exposition)
+    {
+        var start = new ProcessStartInfo("promtool", "check metrics")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+        await process.StandardInput.WriteAsync(exposition);
+        process.StandardInput.Close();
+        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, output);
+    }
+
+    [GeneratedRegex("^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*\\})? (?<value>[-+0-9.eE]+|NaN)")]
+    private static partial Regex SampleLine();
+}

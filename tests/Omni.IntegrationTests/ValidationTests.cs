@@ -1,0 +1,78 @@
+using Grpc.Core;
+using Omni.Contracts.V1;
+
+namespace Omni.IntegrationTests;
+
+[Collection(PipelineCollection.Name)]
+public sealed class ValidationTests(PipelineFixture fixture)
+{
+    public static TheoryData<string, string> BadRequests => new()
+    {
+        { "empty-prompt", "prompt" },
+        { "long-prompt", "prompt" },
+        { "max-tokens", "text.max_tokens" },
+        { "temperature", "text.temperature" },
+        { "top-p", "text.top_p" },
+        { "top-k", "text.top_k" },
+        { "stop-count", "text.stop" },
+        { "width", "image.width" },
+        { "height", "image.height" },
+        { "steps", "image.num_inference_steps" },
+        { "guidance", "image.guidance_scale" },
+        { "outputs", "outputs" },
+        { "request-id", "request_id" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public async Task Generate_BadField_InvalidArgumentNamingField(string fault, string field)
+    {
+        var request = Requests.Both();
+        switch (fault)
+        {
+            case "empty-prompt": request.Prompt = " "; break;
+            case "long-prompt": request.Prompt = new string('a', 8193); break;
+            case "max-tokens": request.Text.MaxTokens = 5000; break;
+            case "temperature": request.Text.Temperature = 2.5f; break;
+            case "top-p": request.Text.TopP = 0; break;
+            case "top-k": request.Text.TopK = -1; break;
+            case "stop-count": request.Text.Stop.AddRange(Enumerable.Range(0, 9).Select(i => $"s{i}")); break;
+            case "width": request.Image.Width = 100; break;
+            case "height": request.Image.Height = 2048; break;
+            case "steps": request.Image.NumInferenceSteps = 201; break;
+            case "guidance": request.Image.GuidanceScale = 0.5f; break;
+            case "outputs": request.Outputs.Add((Modality)9); break;
+            case "request-id": request.RequestId = "has space"; break;
+        }
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => fixture.Client.GenerateAsync(request));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.StartsWith(field + " ", error.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Generate_AfterBadRequest_KeepsServing()
+    {
+        var bad = Requests.Text();
+        bad.Text.Temperature = -1;
+        await Assert.ThrowsAsync<RpcException>(() => fixture.Client.GenerateAsync(bad));
+
+        var good = await fixture.Client.GenerateAsync(Requests.Both());
+
+        Assert.NotNull(good.Image);
+        Assert.Equal(6u, good.Final.Usage.CompletionTokens);
+    }
+
+    [Fact]
+    public async Task Generate_PromptOverTokenLimit_InvalidArgumentFromStage()
+    {
+        // 3000 short words: under the character limit, over the 2048-token limit the AR stage enforces.
+        var request = Requests.Text(prompt: string.Join(' ', Enumerable.Repeat("go", 3000)));
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => fixture.Client.GenerateAsync(request));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("prompt", error.Status.Detail);
+    }
+}

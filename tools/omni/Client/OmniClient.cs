@@ -1,0 +1,50 @@
+using System.Text;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Omni.Contracts.V1;
+
+namespace Omni.Cli.Client;
+
+/// <summary>A client of the orchestrator's public API.</summary>
+public sealed class OmniClient(string address) : IDisposable
+{
+    private readonly GrpcChannel _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20 });
+
+    public Contracts.V1.Omni.OmniClient Raw => new(_channel);
+
+    /// <summary>Runs one request to the end; <paramref name="onText"/> sees each text delta as it arrives.</summary>
+    public async Task<GenerateResult> GenerateAsync(GenerateRequest request, Action<string>? onText = null, DateTime? deadline = null,
+        CancellationToken cancellationToken = default)
+    {
+        using var call = Raw.Generate(request, deadline: deadline, cancellationToken: cancellationToken);
+        var text = new StringBuilder();
+        var tokenIds = new List<int>();
+        var textMessages = 0;
+        Image? image = null;
+        GenerateFinal? final = null;
+        var requestId = request.RequestId;
+        await foreach (var response in call.ResponseStream.ReadAllAsync(cancellationToken))
+        {
+            requestId = response.RequestId;
+            switch (response.PayloadCase)
+            {
+                case GenerateResponse.PayloadOneofCase.Text:
+                    textMessages++;
+                    text.Append(response.Text.Text);
+                    tokenIds.AddRange(response.Text.TokenIds);
+                    onText?.Invoke(response.Text.Text);
+                    break;
+                case GenerateResponse.PayloadOneofCase.Image:
+                    image = response.Image;
+                    break;
+                case GenerateResponse.PayloadOneofCase.Final:
+                    final = response.Final;
+                    break;
+            }
+        }
+        return new GenerateResult(requestId, text.ToString(), tokenIds, textMessages, image,
+            final ?? throw new InvalidOperationException("The stream ended without a final message."));
+    }
+
+    public void Dispose() => _channel.Dispose();
+}

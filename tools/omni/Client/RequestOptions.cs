@@ -1,0 +1,66 @@
+using System.CommandLine;
+using Omni.Contracts.V1;
+
+namespace Omni.Cli.Client;
+
+/// <summary>The request options shared by `omni demo` and `omni generate`.</summary>
+public sealed class RequestOptions
+{
+    public Option<string> Prompt { get; } = new("--prompt") { Description = "The prompt.", DefaultValueFactory = _ => "A lighthouse on a cliff at dawn" };
+    public Option<string[]> Outputs { get; } = new("--outputs") { Description = "text, image or both.", DefaultValueFactory = _ => ["text", "image"], AllowMultipleArgumentsPerToken = true };
+    public Option<uint> MaxTokens { get; } = new("--max-tokens") { Description = "Tokens to generate (1..4096).", DefaultValueFactory = _ => 32 };
+    public Option<float?> Temperature { get; } = new("--temperature") { Description = "0 for greedy (default 1)." };
+    public Option<float?> TopP { get; } = new("--top-p") { Description = "Nucleus sampling (0, 1]." };
+    public Option<int?> TopK { get; } = new("--top-k") { Description = "Top-k sampling (0 = off)." };
+    public Option<string[]> Stop { get; } = new("--stop") { Description = "Stop strings." };
+    public Option<uint> Width { get; } = new("--width") { Description = "Image width (multiple of 16, 64..1024).", DefaultValueFactory = _ => 256 };
+    public Option<uint> Height { get; } = new("--height") { Description = "Image height (multiple of 16, 64..1024).", DefaultValueFactory = _ => 256 };
+    public Option<uint> Steps { get; } = new("--steps") { Description = "Denoising steps (1..200).", DefaultValueFactory = _ => 20 };
+    public Option<float?> GuidanceScale { get; } = new("--guidance-scale") { Description = "Classifier-free guidance (1..20)." };
+    public Option<ulong?> Seed { get; } = new("--seed") { Description = "Seed for text sampling and image noise.", DefaultValueFactory = _ => 42 };
+    public Option<string> Out { get; } = new("--out") { Description = "Folder for the PNG.", DefaultValueFactory = _ => "." };
+
+    public IEnumerable<Option> All => [Prompt, Outputs, MaxTokens, Temperature, TopP, TopK, Stop, Width, Height, Steps, GuidanceScale, Seed, Out];
+
+    public GenerateRequest Build(ParseResult parse)
+    {
+        var request = new GenerateRequest
+        {
+            Prompt = parse.GetValue(Prompt) ?? "",
+            Text = new TextParams { MaxTokens = parse.GetValue(MaxTokens) },
+            Image = new ImageParams { Width = parse.GetValue(Width), Height = parse.GetValue(Height), NumInferenceSteps = parse.GetValue(Steps) },
+        };
+        foreach (var output in parse.GetValue(Outputs) ?? [])
+        {
+            request.Outputs.Add(output.ToLowerInvariant() switch
+            {
+                "text" => Modality.Text,
+                "image" => Modality.Image,
+                _ => throw new ArgumentException($"--outputs takes text and/or image, not '{output}'."),
+            });
+        }
+        if (parse.GetValue(Temperature) is { } temperature)
+        {
+            request.Text.Temperature = temperature;
+        }
+        if (parse.GetValue(TopP) is { } topP)
+        {
+            request.Text.TopP = topP;
+        }
+        if (parse.GetValue(TopK) is { } topK)
+        {
+            request.Text.TopK = topK;
+        }
+        request.Text.Stop.AddRange(parse.GetValue(Stop) ?? []);
+        if (parse.GetValue(GuidanceScale) is { } guidance)
+        {
+            request.Image.GuidanceScale = guidance;
+        }
+        if (parse.GetValue(Seed) is { } seed)
+        {
+            request.Text.Seed = seed;
+            request.Image.Seed = seed;
+        }
+        return request;
+    }
+}

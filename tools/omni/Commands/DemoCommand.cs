@@ -1,0 +1,44 @@
+using System.CommandLine;
+using Omni.Cli.Client;
+using Omni.Cli.Launching;
+
+namespace Omni.Cli.Commands;
+
+/// <summary>`omni demo`: start the pipeline, send one text+image request, print and save the result, stop.</summary>
+public static class DemoCommand
+{
+    public static Command Create()
+    {
+        var request = new RequestOptions();
+        var launch = new LaunchOptions();
+        var command = new Command("demo", "Start the three services locally, run one text+image request end to end, then stop them.");
+        foreach (var option in request.All.Concat(launch.All))
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var generate = request.Build(parse);
+            Console.WriteLine("Starting the AR stage, the diffusion stage and the orchestrator on 127.0.0.1 ...");
+            await using var pipeline = await LocalPipeline.StartAsync(launch.Build(parse, echo: null), cancellationToken);
+            foreach (var service in pipeline.All)
+            {
+                Console.WriteLine($"  {service.Kind.Name,-16} grpc {service.GrpcAddress}  metrics {service.MetricsAddress}");
+            }
+            Console.WriteLine($"Prompt: {generate.Prompt}");
+            Console.Write("Text: ");
+            using var client = new OmniClient(pipeline.Orchestrator.GrpcAddress);
+            var result = await client.GenerateAsync(generate, Console.Write, cancellationToken: cancellationToken);
+            Console.WriteLine();
+            if (ResultPrinter.SaveImage(result, parse.GetValue(request.Out) ?? ".") is { } path)
+            {
+                Console.WriteLine($"Image: {path} ({result.Image!.Width}x{result.Image.Height}, {result.Image.Data.Length} bytes PNG)");
+            }
+            Console.WriteLine($"Timing: {ResultPrinter.Summary(result.Final)}");
+            Console.WriteLine($"Logs: {pipeline.LogDirectory}");
+            Console.WriteLine("Stopping the services ...");
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,43 @@
+using System.CommandLine;
+using Grpc.Core;
+using Omni.Cli.Client;
+
+namespace Omni.Cli.Commands;
+
+/// <summary>`omni generate`: a client against a running orchestrator.</summary>
+public static class GenerateCommand
+{
+    public static Command Create()
+    {
+        var request = new RequestOptions();
+        var orchestrator = new Option<string>("--orchestrator") { Description = "Orchestrator gRPC address.", DefaultValueFactory = _ => "http://127.0.0.1:50051" };
+        var timeout = new Option<double?>("--timeout") { Description = "Deadline in seconds." };
+        var command = new Command("generate", "Send one request to a running orchestrator.") { orchestrator, timeout };
+        foreach (var option in request.All)
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var client = new OmniClient(parse.GetValue(orchestrator)!);
+            DateTime? deadline = parse.GetValue(timeout) is { } seconds ? DateTime.UtcNow.AddSeconds(seconds) : null;
+            try
+            {
+                var result = await client.GenerateAsync(request.Build(parse), Console.Write, deadline, cancellationToken);
+                Console.WriteLine();
+                if (ResultPrinter.SaveImage(result, parse.GetValue(request.Out) ?? ".") is { } path)
+                {
+                    Console.WriteLine($"Image: {path}");
+                }
+                Console.WriteLine($"Timing: {ResultPrinter.Summary(result.Final)}");
+                return 0;
+            }
+            catch (RpcException error)
+            {
+                Console.Error.WriteLine($"{error.StatusCode}: {error.Status.Detail}");
+                return 2;
+            }
+        });
+        return command;
+    }
+}

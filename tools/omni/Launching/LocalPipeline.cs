@@ -1,0 +1,110 @@
+namespace Omni.Cli.Launching;
+
+/// <summary>Settings for a local pipeline: how many replicas per stage and what each process gets.</summary>
+public sealed record LocalPipelineOptions
+{
+    public int ArReplicas { get; init; } = 1;
+
+    public int DiffusionReplicas { get; init; } = 1;
+
+    public string Device { get; init; } = "auto";
+
+    public string? ArModelDirectory { get; init; }
+
+    public string? DiffusionModelDirectory { get; init; }
+
+    public string? LogDirectory { get; init; }
+
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromMinutes(3);
+
+    public IReadOnlyList<string> OrchestratorArgs { get; init; } = [];
+
+    public IReadOnlyList<string> ArArgs { get; init; } = [];
+
+    public IReadOnlyList<string> DiffusionArgs { get; init; } = [];
+
+    /// <summary>Receives every service log line, prefixed with its name (null: logs go to files only).</summary>
+    public Action<string>? Echo { get; init; }
+}
+
+/// <summary>
+/// The three services as child processes on free 127.0.0.1 ports: stages first, then the orchestrator pointed at
+/// them. Disposing stops them all (SIGTERM, then kill).
+/// </summary>
+public sealed class LocalPipeline : IAsyncDisposable
+{
+    private LocalPipeline(IReadOnlyList<ServiceProcess> arStages, IReadOnlyList<ServiceProcess> diffusionStages, ServiceProcess orchestrator,
+        string logDirectory)
+    {
+        ArStages = arStages;
+        DiffusionStages = diffusionStages;
+        Orchestrator = orchestrator;
+        LogDirectory = logDirectory;
+    }
+
+    public IReadOnlyList<ServiceProcess> ArStages { get; }
+
+    public IReadOnlyList<ServiceProcess> DiffusionStages { get; }
+
+    public ServiceProcess Orchestrator { get; }
+
+    public string LogDirectory { get; }
+
+    public IEnumerable<ServiceProcess> All => [Orchestrator, .. ArStages, .. DiffusionStages];
+
+    public static async Task<LocalPipeline> StartAsync(LocalPipelineOptions options, CancellationToken cancellationToken)
+    {
+        var logDirectory = options.LogDirectory ?? Path.Combine(Path.GetTempPath(), $"omni-{Environment.ProcessId}-{Guid.NewGuid():N}"[..24]);
+        var stageCount = options.ArReplicas + options.DiffusionReplicas;
+        var ports = FreePorts.Take(2 * (stageCount + 1));
+        var next = 0;
+        var started = new List<ServiceProcess>();
+        try
+        {
+            var ar = new List<ServiceProcess>();
+            for (var replica = 0; replica < options.ArReplicas; replica++)
+            {
+                ar.Add(StartStage(ServiceKind.ArStage, 0, replica, options.ArModelDirectory, options.ArArgs));
+            }
+            var diffusion = new List<ServiceProcess>();
+            for (var replica = 0; replica < options.DiffusionReplicas; replica++)
+            {
+                diffusion.Add(StartStage(ServiceKind.DiffusionStage, 1, replica, options.DiffusionModelDirectory, options.DiffusionArgs));
+            }
+            await Task.WhenAll(started.Select(stage => stage.WaitHealthyAsync(options.StartTimeout, cancellationToken)));
+
+            var orchestratorArgs = new List<string> { "--ar-address", ar[0].GrpcAddress, "--diffusion-address", diffusion[0].GrpcAddress };
+            orchestratorArgs.AddRange(options.OrchestratorArgs);
+            var orchestrator = ServiceProcess.Start(ServiceKind.Orchestrator, ports[next++], ports[next++], -1, 0, orchestratorArgs, logDirectory,
+                options.Echo);
+            started.Add(orchestrator);
+            await orchestrator.WaitHealthyAsync(options.StartTimeout, cancellationToken);
+            return new LocalPipeline(ar, diffusion, orchestrator, logDirectory);
+        }
+        catch
+        {
+            await Task.WhenAll(started.Select(process => process.DisposeAsync().AsTask()));
+            throw;
+        }
+
+        ServiceProcess StartStage(ServiceKind kind, int stageId, int replica, string? modelDirectory, IReadOnlyList<string> extra)
+        {
+            var args = new List<string> { "--stage-id", $"{stageId}", "--replica-id", $"{replica}", "--device", options.Device };
+            if (!string.IsNullOrEmpty(modelDirectory))
+            {
+                args.AddRange(["--model-dir", modelDirectory]);
+            }
+            args.AddRange(extra);
+            var process = ServiceProcess.Start(kind, ports[next++], ports[next++], stageId, replica, args, logDirectory, options.Echo);
+            started.Add(process);
+            return process;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Orchestrator first, so it does not see its stages vanish under in-flight requests.
+        await Orchestrator.DisposeAsync();
+        await Task.WhenAll(ArStages.Concat(DiffusionStages).Select(stage => stage.DisposeAsync().AsTask()));
+    }
+}

@@ -1,0 +1,9 @@
+namespace Omni.Cli.Launching;
+
+/// <summary>The three Omni services and where their build output lives.</summary>
+public sealed record ServiceKind(string Name, string ProjectFolder, string AssemblyName)
+{
+    public static readonly ServiceKind Orchestrator = new("orchestrator", "orchestrator", "Omni.Orchestrator");
+    public static readonly ServiceKind ArStage = new("ar-stage", "ar-stage", "Omni.ArStage");
+    public static readonly ServiceKind DiffusionStage = new("diffusion-stage", "diffusion-stage", "Omni.DiffusionStage");
+}

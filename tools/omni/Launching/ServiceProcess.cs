@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+
+namespace Omni.Cli.Launching;
+
+/// <summary>One running service process: its addresses, its log, health checks and a clean stop (SIGTERM, then kill).</summary>
+public sealed partial class ServiceProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StreamWriter _log;
+    private readonly GrpcChannel _channel;
+
+    private ServiceProcess(ServiceKind kind, Process process, int grpcPort, int metricsPort, int stageId, int replicaId, string logPath,
+        StreamWriter log)
+    {
+        Kind = kind;
+        _process = process;
+        GrpcPort = grpcPort;
+        MetricsPort = metricsPort;
+        StageId = stageId;
+        ReplicaId = replicaId;
+        LogPath = logPath;
+        _log = log;
+        _channel = GrpcChannel.ForAddress(GrpcAddress);
+    }
+
+    public ServiceKind Kind { get; }
+
+    public int GrpcPort { get; }
+
+    public int MetricsPort { get; }
+
+    public int StageId { get; }
+
+    public int ReplicaId { get; }
+
+    public string LogPath { get; }
+
+    public string GrpcAddress => $"http://127.0.0.1:{GrpcPort}";
+
+    public string MetricsAddress => $"http://127.0.0.1:{MetricsPort}/metrics";
+
+    public int ProcessId => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public static ServiceProcess Start(ServiceKind kind, int grpcPort, int metricsPort, int stageId, int replicaId, IEnumerable<string> extraArgs,
+        string logDirectory, Action<string>? echo = null)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(ServiceBinaries.Locate(kind));
+        foreach (var argument in new[] { "--host", "127.0.0.1", "--grpc-port", $"{grpcPort}", "--metrics-port", $"{metricsPort}" }.Concat(extraArgs))
+        {
+            start.ArgumentList.Add(argument);
+        }
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        Directory.CreateDirectory(logDirectory);
+        var logPath = Path.Combine(logDirectory, $"{kind.Name}-{replicaId}.log");
+        var log = new StreamWriter(logPath, append: false) { AutoFlush = true };
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {kind.Name}.");
+        void Write(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+            lock (log)
+            {
+                log.WriteLine(line);
+            }
+            echo?.Invoke($"[{kind.Name}-{replicaId}] {line}");
+        }
+        process.OutputDataReceived += (_, e) => Write(e.Data);
+        process.ErrorDataReceived += (_, e) => Write(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new ServiceProcess(kind, process, grpcPort, metricsPort, stageId, replicaId, logPath, log);
+    }
+
+    /// <summary>Waits until the gRPC health service answers SERVING; throws with the log's tail if the process dies or time runs out.</summary>
+    public async Task WaitHealthyAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var client = new Health.HealthClient(_channel);
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"{Kind.Name} exited with code {_process.ExitCode} before it was healthy:\n{Tail()}");
+            }
+            try
+            {
+                var reply = await client.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken);
+                if (reply.Status == HealthCheckResponse.Types.ServingStatus.Serving)
+                {
+                    return;
+                }
+            }
+            catch (Grpc.Core.RpcException)
+            {
+                // Not listening yet.
+            }
+            if (Stopwatch.GetTimestamp() > deadline)
+            {
+                throw new TimeoutException($"{Kind.Name} was not healthy after {timeout.TotalSeconds:F0} s:\n{Tail()}");
+            }
+            await Task.Delay(200, cancellationToken);
+        }
+    }
+
+    /// <summary>The last lines of the service's log.</summary>
+    public string Tail(int lines = 30)
+    {
+        lock (_log)
+        {
+            _log.Flush();
+        }
+        using var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        var all = reader.ReadToEnd().Split('\n');
+        return string.Join('\n', all.TakeLast(lines));
+    }
+
+    /// <summary>Kills the process at once (no drain), as a crash would.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
+            {
+                _ = SendSignal(_process.Id, 15);
+            }
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await _process.WaitForExitAsync(wait.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+        }
+        _channel.Dispose();
+        _process.Dispose();
+        lock (_log)
+        {
+            _log.Dispose();
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int SendSignal(int pid, int signal);
+}
