@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Omni.Common.Hosting;
+
+/// <summary>What every stage process shares: its identity flags and model flags.</summary>
+public static class StageDefaults
+{
+    public static readonly IReadOnlyDictionary<string, string> Switches = new Dictionary<string, string>
+    {
+        ["--stage-id"] = "Stage:StageId",
+        ["--replica-id"] = "Stage:ReplicaId",
+        ["--engine-id"] = "Stage:EngineId",
+        ["--model-dir"] = "Model:ModelDirectory",
+        ["--model-name"] = "Model:ModelName",
+        ["--device"] = "Model:Device",
+        ["--cache-dir"] = "Model:CacheDirectory",
+        ["--max-waiting"] = "Model:MaxWaiting",
+    };
+
+    /// <summary>Binds the stage identity and the model options (<typeparamref name="TModelOptions"/>), validated at start.</summary>
+    public static WebApplicationBuilder AddStageDefaults<TModelOptions>(this WebApplicationBuilder builder)
+        where TModelOptions : StageModelOptions
+    {
+        builder.Services.AddOptions<StageIdentityOptions>()
+            .Bind(builder.Configuration.GetSection(StageIdentityOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddOptions<TModelOptions>()
+            .Bind(builder.Configuration.GetSection(StageModelOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        return builder;
+    }
+}
