@@ -1,0 +1,147 @@
+using static TorchSharp.torch;
+
+namespace Omni.DiffusionStage.Model;
+
+/// <summary>
+/// The built-in model used when no checkpoint is given: a fixed architecture with weights drawn from a fixed seed,
+/// written once to a cache directory as an ordinary checkpoint and then loaded like any other.
+/// </summary>
+public static class DefaultDiffusionModel
+{
+    public const string Name = "omni-dit-default";
+
+    /// <summary>Bump when the architecture or the initialization changes, so stale caches are not reused.</summary>
+    public const string CacheDirectoryName = "diffusion-default-v1";
+
+    public const string CacheEnvironmentVariable = "OMNI_CACHE_DIR";
+
+    private const ulong WeightSeed = 0x0A11D1FF;
+
+    public static DiffusionModelConfig Config { get; } = new()
+    {
+        LatentChannels = 4,
+        PatchSize = 2,
+        HiddenSize = 256,
+        Depth = 5,
+        NumHeads = 4,
+        MlpRatio = 4.0,
+        ConditioningWidth = 256,
+        FrequencyEmbeddingSize = 256,
+        VaeScaleFactor = 8,
+        DecoderChannels = [128, 64, 32, 16],
+        DecoderNormGroups = 8,
+        LatentScalingFactor = 1.0,
+        NumTrainTimesteps = 1000,
+        SchedulerShift = 1.0,
+    };
+
+    /// <summary>
+    /// The directory holding the default checkpoint: &lt;root&gt;/diffusion-default-v1, the root being
+    /// <paramref name="cacheRoot"/>, else $OMNI_CACHE_DIR, else ~/.cache/omni/models.
+    /// </summary>
+    public static string ResolveDirectory(string? cacheRoot)
+    {
+        var root = cacheRoot;
+        if (string.IsNullOrWhiteSpace(root))
+        {
+            root = Environment.GetEnvironmentVariable(CacheEnvironmentVariable);
+        }
+
+        if (string.IsNullOrWhiteSpace(root))
+        {
+            var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+            root = string.IsNullOrEmpty(home)
+                ? Path.Combine(Path.GetTempPath(), "omni", "models")
+                : Path.Combine(home, ".cache", "omni", "models");
+        }
+
+        return Path.Combine(root, CacheDirectoryName);
+    }
+
+    /// <summary>Returns the default checkpoint's directory, generating it first when it is not there yet.</summary>
+    public static string EnsureCached(string? cacheRoot)
+    {
+        var directory = ResolveDirectory(cacheRoot);
+        if (IsComplete(directory))
+        {
+            return directory;
+        }
+
+        var parent = Path.GetDirectoryName(Path.GetFullPath(directory))!;
+        Directory.CreateDirectory(parent);
+        var staging = Path.Combine(parent, $".{CacheDirectoryName}.tmp-{Guid.NewGuid():N}");
+        try
+        {
+            using (var model = Create())
+            {
+                DiffusionCheckpoint.Save(model, staging);
+            }
+
+            if (!IsComplete(directory))
+            {
+                if (Directory.Exists(directory))
+                {
+                    // An incomplete leftover of an interrupted write; replace it.
+                    Directory.Delete(directory, recursive: true);
+                }
+
+                Directory.Move(staging, directory);
+            }
+        }
+        catch (IOException) when (IsComplete(directory))
+        {
+            // Another process published the same deterministic checkpoint first.
+        }
+        finally
+        {
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        }
+
+        return directory;
+    }
+
+    /// <summary>Builds the default model with its deterministic weights (CPU).</summary>
+    public static OmniDiffusionModel Create()
+    {
+        var model = new OmniDiffusionModel(Config);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var generator = new Generator(WeightSeed, CPU);
+        foreach (var (name, parameter) in model.state_dict().OrderBy(entry => entry.Key, StringComparer.Ordinal))
+        {
+            parameter.copy_(InitialValue(name, parameter.shape, generator));
+        }
+
+        return model;
+    }
+
+    private static bool IsComplete(string directory) =>
+        File.Exists(Path.Combine(directory, DiffusionCheckpoint.ConfigFileName))
+        && File.Exists(Path.Combine(directory, DiffusionCheckpoint.WeightsFileName));
+
+    /// <remarks>
+    /// Unlike adaLN-Zero training init (zero modulation and output layers, which makes an untrained model the
+    /// identity and its images flat), every matrix gets a nonzero fan-in-scaled normal init, so the random
+    /// model computes a non-trivial velocity and the decoder a textured image.
+    /// </remarks>
+    private static Tensor InitialValue(string name, long[] shape, Generator generator)
+    {
+        if (name == "null_conditioning")
+        {
+            return randn(shape, generator: generator);
+        }
+
+        if (shape.Length == 1)
+        {
+            var isNormScale = name.EndsWith(".weight", StringComparison.Ordinal);
+            return isNormScale ? ones(shape) : zeros(shape);
+        }
+
+        var fanIn = shape.Skip(1).Aggregate(1L, (product, size) => product * size);
+        var gain = name.Contains(".modulation.", StringComparison.Ordinal) ? 0.5 : 1.0;
+        return randn(shape, generator: generator).mul(gain / Math.Sqrt(fanIn));
+    }
+}

@@ -1,0 +1,74 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Omni.DiffusionStage.Model;
+
+/// <summary>
+/// The denoiser: a DiT over the latent grid with cross-attention to the conditioning, predicting the
+/// flow-matching velocity (noise - data) for latents at a timestep sigma * num_train_timesteps.
+/// </summary>
+public sealed class OmniDiT : nn.Module<Tensor, Tensor, Tensor, Tensor>
+{
+    private readonly PatchEmbedding x_embedder;
+    private readonly TimestepEmbedder t_embedder;
+    private readonly ConditioningProjection cond_embedder;
+    private readonly ModuleList<DiTBlock> blocks;
+    private readonly FinalLayer final_layer;
+    private readonly int hiddenSize;
+    private readonly int patchSize;
+    private readonly int latentChannels;
+
+    public OmniDiT(DiffusionModelConfig config) : base(nameof(OmniDiT))
+    {
+        hiddenSize = config.HiddenSize;
+        patchSize = config.PatchSize;
+        latentChannels = config.LatentChannels;
+        x_embedder = new PatchEmbedding(config.LatentChannels, config.HiddenSize, config.PatchSize);
+        t_embedder = new TimestepEmbedder(config.FrequencyEmbeddingSize, config.HiddenSize);
+        cond_embedder = new ConditioningProjection(config.ConditioningWidth, config.HiddenSize);
+        blocks = nn.ModuleList(Enumerable.Range(0, config.Depth)
+            .Select(_ => new DiTBlock(config.HiddenSize, config.NumHeads, config.MlpHiddenSize))
+            .ToArray());
+        final_layer = new FinalLayer(config.HiddenSize, config.PatchSize, config.LatentChannels);
+        RegisterComponents();
+    }
+
+    /// <summary>Projects conditioning hidden states once per request; the result is reused at every step.</summary>
+    /// <param name="conditioning">[batch, tokens, conditioning width].</param>
+    /// <returns>[batch, tokens, hidden].</returns>
+    public Tensor ProjectConditioning(Tensor conditioning) => cond_embedder.forward(conditioning);
+
+    /// <param name="latents">[batch, latent channels, h, w]; h and w multiples of the patch size.</param>
+    /// <param name="timesteps">[batch] in [0, num_train_timesteps].</param>
+    /// <param name="context">[batch, tokens, hidden] from <see cref="ProjectConditioning"/>.</param>
+    /// <returns>The velocity, shaped like <paramref name="latents"/>.</returns>
+    public override Tensor forward(Tensor latents, Tensor timesteps, Tensor context)
+    {
+        using var scope = NewDisposeScope();
+        var gridHeight = latents.shape[2] / patchSize;
+        var gridWidth = latents.shape[3] / patchSize;
+
+        var positions = SinCosPositionalEmbedding.Create(hiddenSize, gridHeight, gridWidth, latents.device);
+        var x = x_embedder.forward(latents).add(positions.unsqueeze(0));
+        var c = t_embedder.forward(timesteps);
+        foreach (var block in blocks)
+        {
+            x = block.forward(x, c, context);
+        }
+
+        var patches = final_layer.forward(x, c);
+        return scope.MoveToOuter(Unpatchify(patches, gridHeight, gridWidth));
+    }
+
+    /// <summary>[batch, gh*gw, p*p*C] to [batch, C, gh*p, gw*p].</summary>
+    private Tensor Unpatchify(Tensor patches, long gridHeight, long gridWidth)
+    {
+        using var scope = NewDisposeScope();
+        var batch = patches.shape[0];
+        var grid = patches.view(batch, gridHeight, gridWidth, patchSize, patchSize, latentChannels);
+        var image = grid.permute(0, 5, 1, 3, 2, 4)
+            .reshape(batch, latentChannels, gridHeight * patchSize, gridWidth * patchSize);
+        return scope.MoveToOuter(image);
+    }
+}
