@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Omni.Common.Tests;
 using System.Text.RegularExpressions;
 
 namespace Omni.IntegrationTests;
@@ -16,14 +16,11 @@ public sealed partial class MetricsTests(PipelineFixture fixture)
         foreach (var service in fixture.Pipeline.All)
         {
             var exposition = await Http.GetStringAsync(service.MetricsAddress);
-            var (exitCode, output) = await PromtoolCheckAsync(exposition);
+            var (exitCode, output) = await Promtool.CheckMetricsAsync(exposition);
 
-            // Exit 1 is a parse error; 3 is lint. vLLM's names carry ':' and '_ms' by design, nothing else may be flagged.
+            // Exit 1 is a parse error; 3 is lint, expected for the names vLLM chose (':' and '_ms'), nothing else.
             Assert.True(exitCode is 0 or 3, $"{service.Kind.Name}: promtool exited {exitCode}: {output}");
-            var unexpected = output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-                .Where(line => !line.Contains("metric names should not contain ':'") && !line.Contains("use base unit \"seconds\" instead of \"milliseconds\"")
-                    && !line.Contains("non-base unit"))
-                .ToList();
+            var unexpected = Promtool.UnexpectedLintFindings(output);
             Assert.True(unexpected.Count == 0, $"{service.Kind.Name}: {string.Join('\n', unexpected)}");
         }
     }
@@ -78,22 +75,6 @@ public sealed partial class MetricsTests(PipelineFixture fixture)
             .Select(line => SampleLine().Match(line))
             .Where(match => match.Success && match.Groups["name"].Value == name)
             .Sum(match => double.Parse(match.Groups["value"].Value, System.Globalization.CultureInfo.InvariantCulture));
-
-    private static async Task<(int ExitCode, string Output)> PromtoolCheckAsync(string exposition)
-    {
-        var start = new ProcessStartInfo("promtool", "check metrics")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        await process.StandardInput.WriteAsync(exposition);
-        process.StandardInput.Close();
-        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, output);
-    }
 
     [GeneratedRegex("^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*\\})? (?<value>[-+0-9.eE]+|NaN)")]
     private static partial Regex SampleLine();

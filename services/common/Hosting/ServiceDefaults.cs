@@ -7,7 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Prometheus;
+using Omni.Common.Metrics;
 
 namespace Omni.Common.Hosting;
 
@@ -55,13 +55,11 @@ public static class ServiceDefaults
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks();
 
-        // The .NET event-counter and meter adapters export hundreds of series with names outside our contract.
-        Prometheus.Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions
+        builder.Services.AddSingleton(_ =>
         {
-            SuppressProcessMetrics = false,
-            SuppressDebugMetrics = true,
-            SuppressEventCounters = true,
-            SuppressMeters = true,
+            var registry = new MetricRegistry();
+            ProcessMetrics.Register(registry);
+            return registry;
         });
         return builder;
     }
@@ -71,7 +69,14 @@ public static class ServiceDefaults
         var endpoints = app.Services.GetRequiredService<IOptions<EndpointOptions>>().Value;
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
-        app.MapMetrics("/metrics").RequireHost($"*:{endpoints.MetricsPort}");
+        app.MapGet("/metrics", (HttpContext context, MetricRegistry registry) =>
+        {
+            // OpenMetrics only when the scraper asks for it, as Prometheus does with its Accept header.
+            var openMetrics = context.Request.Headers.Accept.Any(accept => accept?.Contains("application/openmetrics-text", StringComparison.Ordinal) == true);
+            return openMetrics
+                ? Results.Text(registry.Expose(ExpositionFormat.OpenMetrics), "application/openmetrics-text; version=1.0.0; charset=utf-8")
+                : Results.Text(registry.Expose(ExpositionFormat.Text), "text/plain; version=0.0.4; charset=utf-8");
+        }).RequireHost($"*:{endpoints.MetricsPort}");
         app.MapGet("/healthz", () => Results.Text("ok")).RequireHost($"*:{endpoints.MetricsPort}");
         return app;
     }

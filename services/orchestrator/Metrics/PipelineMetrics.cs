@@ -5,7 +5,6 @@ using Omni.Common.Hosting;
 using Omni.Common.Metrics;
 using Omni.Orchestrator.Configuration;
 using Omni.Orchestrator.Pipeline;
-using Prometheus;
 
 namespace Omni.Orchestrator.Metrics;
 
@@ -14,40 +13,39 @@ public sealed class PipelineMetrics : IPipelineObserver
 {
     private readonly bool _enabled;
     private readonly string _model;
-    private readonly Gauge.Child _running;
-    private readonly Gauge.Child _waiting;
-    private readonly Counter _success;
-    private readonly Counter _failed;
-    private readonly Histogram.Child _e2e;
-    private readonly Histogram.Child _queueTime;
-    private readonly Histogram _stageGenTime;
-    private readonly Histogram.Child _textTtfp;
-    private readonly Histogram.Child _imageTtfp;
-    private readonly Counter.Child _images;
-    private readonly Histogram.Child _pixels;
-    private readonly Histogram.Child _steps;
-    private readonly Histogram _transferSize;
-    private readonly ConcurrentDictionary<(int, uint), Histogram.Child> _stageChildren = new();
-    private readonly ConcurrentDictionary<(int, uint, int, uint), Histogram.Child> _transferChildren = new();
+    private readonly Gauge _running;
+    private readonly Gauge _waiting;
+    private readonly CounterFamily _success;
+    private readonly CounterFamily _failed;
+    private readonly Histogram _e2e;
+    private readonly Histogram _queueTime;
+    private readonly HistogramFamily _stageGenTime;
+    private readonly Histogram _textTtfp;
+    private readonly Histogram _imageTtfp;
+    private readonly Counter _images;
+    private readonly Histogram _pixels;
+    private readonly Histogram _steps;
+    private readonly HistogramFamily _transferSize;
+    private readonly ConcurrentDictionary<(int, uint), Histogram> _stageChildren = new();
+    private readonly ConcurrentDictionary<(int, uint, int, uint), Histogram> _transferChildren = new();
 
-    public PipelineMetrics(IOptions<PipelineOptions> pipeline, IOptions<MetricsOptions> metrics)
+    public PipelineMetrics(IOptions<PipelineOptions> pipeline, IOptions<MetricsOptions> metrics, MetricRegistry registry)
     {
         _enabled = !metrics.Value.DisableLogStats;
         _model = pipeline.Value.ModelName;
-        var factory = Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.DefaultRegistry);
-        _running = factory.CreateGauge(MetricCatalog.OmniRequestsRunning).WithLabels(_model);
-        _waiting = factory.CreateGauge(MetricCatalog.OmniRequestsWaiting).WithLabels(_model);
-        _success = factory.CreateCounter(MetricCatalog.OmniRequestsSuccess);
-        _failed = factory.CreateCounter(MetricCatalog.OmniRequestsFailed);
-        _e2e = factory.CreateHistogram(MetricCatalog.OmniE2eLatency).WithLabels(_model);
-        _queueTime = factory.CreateHistogram(MetricCatalog.OmniQueueTime).WithLabels(_model);
-        _stageGenTime = factory.CreateHistogram(MetricCatalog.OmniStageGenTime);
-        _textTtfp = factory.CreateHistogram(MetricCatalog.OmniTextTtfp).WithLabels(_model);
-        _imageTtfp = factory.CreateHistogram(MetricCatalog.OmniImageTtfp).WithLabels(_model);
-        _images = factory.CreateCounter(MetricCatalog.OmniImagesGenerated).WithLabels(_model);
-        _pixels = factory.CreateHistogram(MetricCatalog.OmniImagePixels).WithLabels(_model);
-        _steps = factory.CreateHistogram(MetricCatalog.OmniInferenceSteps).WithLabels(_model);
-        _transferSize = factory.CreateHistogram(MetricCatalog.TransferSize);
+        _running = registry.Gauge(MetricCatalog.OmniRequestsRunning).WithLabels(_model);
+        _waiting = registry.Gauge(MetricCatalog.OmniRequestsWaiting).WithLabels(_model);
+        _success = registry.Counter(MetricCatalog.OmniRequestsSuccess);
+        _failed = registry.Counter(MetricCatalog.OmniRequestsFailed);
+        _e2e = registry.Histogram(MetricCatalog.OmniE2eLatency).WithLabels(_model);
+        _queueTime = registry.Histogram(MetricCatalog.OmniQueueTime).WithLabels(_model);
+        _stageGenTime = registry.Histogram(MetricCatalog.OmniStageGenTime);
+        _textTtfp = registry.Histogram(MetricCatalog.OmniTextTtfp).WithLabels(_model);
+        _imageTtfp = registry.Histogram(MetricCatalog.OmniImageTtfp).WithLabels(_model);
+        _images = registry.Counter(MetricCatalog.OmniImagesGenerated).WithLabels(_model);
+        _pixels = registry.Histogram(MetricCatalog.OmniImagePixels).WithLabels(_model);
+        _steps = registry.Histogram(MetricCatalog.OmniInferenceSteps).WithLabels(_model);
+        _transferSize = registry.Histogram(MetricCatalog.TransferSize);
         if (_enabled)
         {
             // Zero-valued series exist from the start so that rate() and absent() behave.

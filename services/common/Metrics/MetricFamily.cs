@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+
+namespace Omni.Common.Metrics;
+
+/// <summary>A family of series sharing a name; each distinct set of label values is one child, created on first use and cached.</summary>
+public abstract class MetricFamily(MetricDefinition definition)
+{
+    public MetricDefinition Definition { get; } = definition;
+
+    internal abstract void Write(StringBuilder output, ExpositionFormat format);
+
+    protected static string Key(string[] labelValues) => string.Join('\u0001', labelValues);
+
+    protected void CheckArity(string[] labelValues)
+    {
+        if (labelValues.Length != Definition.LabelNames.Length)
+        {
+            throw new ArgumentException(
+                $"{Definition.Name} takes {Definition.LabelNames.Length} label values ({string.Join(", ", Definition.LabelNames)}), got {labelValues.Length}.");
+        }
+    }
+
+    protected void WriteHeader(StringBuilder output, ExpositionFormat format, string typeName)
+    {
+        var name = Definition.Name;
+        if (format == ExpositionFormat.OpenMetrics && Definition.Type == MetricType.Counter && name.EndsWith("_total", StringComparison.Ordinal))
+        {
+            name = name[..^"_total".Length];
+        }
+        output.Append("# HELP ").Append(name).Append(' ').Append(EscapeHelp(Definition.Help)).Append('\n');
+        output.Append("# TYPE ").Append(name).Append(' ').Append(typeName).Append('\n');
+    }
+
+    protected void WriteSample(StringBuilder output, string name, string[] labelValues, string? extraLabel, string? extraValue, double value)
+    {
+        output.Append(name);
+        if (labelValues.Length > 0 || extraLabel is not null)
+        {
+            output.Append('{');
+            for (var i = 0; i < labelValues.Length; i++)
+            {
+                if (i > 0)
+                {
+                    output.Append(',');
+                }
+                output.Append(Definition.LabelNames[i]).Append("=\"").Append(EscapeLabel(labelValues[i])).Append('"');
+            }
+            if (extraLabel is not null)
+            {
+                if (labelValues.Length > 0)
+                {
+                    output.Append(',');
+                }
+                output.Append(extraLabel).Append("=\"").Append(extraValue).Append('"');
+            }
+            output.Append('}');
+        }
+        output.Append(' ').Append(FormatValue(value)).Append('\n');
+    }
+
+    public static string FormatValue(double value) => value switch
+    {
+        double.PositiveInfinity => "+Inf",
+        double.NegativeInfinity => "-Inf",
+        double.NaN => "NaN",
+        _ => value.ToString("R", CultureInfo.InvariantCulture),
+    };
+
+    private static string EscapeHelp(string help) => help.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+
+    private static string EscapeLabel(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal)
+        .Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+}
+
+/// <summary>A family whose children are of type <typeparamref name="TChild"/>.</summary>
+public abstract class MetricFamily<TChild>(MetricDefinition definition) : MetricFamily(definition)
+    where TChild : class
+{
+    private readonly ConcurrentDictionary<string, (string[] Labels, TChild Child)> _children = new();
+
+    /// <summary>The child for these label values, in the order of the definition's label names. Cache it; do not call per sample.</summary>
+    public TChild WithLabels(params string[] labelValues)
+    {
+        CheckArity(labelValues);
+        return _children.GetOrAdd(Key(labelValues), _ => ((string[])labelValues.Clone(), Create())).Child;
+    }
+
+    protected abstract TChild Create();
+
+    protected IEnumerable<(string[] Labels, TChild Child)> Children =>
+        _children.Values.OrderBy(entry => Key(entry.Labels), StringComparer.Ordinal);
+}
