@@ -1,0 +1,24 @@
+using System.Diagnostics;
+using Omni.Common.Hosting;
+using Omni.DiffusionStage.Engine;
+
+namespace Omni.DiffusionStage.Serving;
+
+public static class DiffusionEngineLoader
+{
+    /// <summary>Loads the configured checkpoint (or the built-in default model) before the service starts serving.</summary>
+    public static DiffusionEngine Load(StageModelOptions settings, ILogger logger)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var engine = DiffusionEngine.Load(new DiffusionEngineOptions
+        {
+            ModelDirectory = StageModelOptions.NullIfEmpty(settings.ModelDirectory),
+            Device = settings.Device,
+            CacheDirectory = StageModelOptions.NullIfEmpty(settings.CacheDirectory),
+            ModelName = StageModelOptions.NullIfEmpty(settings.ModelName),
+        });
+        logger.LogInformation("Loaded {Model} (conditioning width {Width}) on {Device} in {Elapsed:F0} ms",
+            engine.ModelName, engine.ConditioningWidth, engine.DeviceName, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return engine;
+    }
+}
