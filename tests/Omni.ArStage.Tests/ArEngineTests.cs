@@ -1,5 +1,6 @@
 using Omni.ArStage.Engine;
 using Omni.ArStage.Tests.Support;
+using TorchSharp;
 
 namespace Omni.ArStage.Tests;
 
@@ -71,6 +72,19 @@ public sealed class ArEngineTests(DefaultModelEngineFixture fixture)
         var request = new GenerationRequest("Hi") { MaxTokens = maxTokens, Temperature = temperature, TopP = topP, TopK = topK };
 
         Assert.Throws<ArgumentException>(() => fixture.Engine.Generate(request, null, CancellationToken.None));
+    }
+
+    [Fact]
+    public void Generate_WithSamplingAndHiddenStates_LeavesNoLiveTensorsBehind()
+    {
+        var request = new GenerationRequest("Leak check") { Temperature = 0.7f, TopK = 50, TopP = 0.9f, Seed = 3, MaxTokens = 12, ReturnHiddenStates = true };
+        fixture.Engine.Generate(request, null, CancellationToken.None);
+        var before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+
+        fixture.Engine.Generate(request, null, CancellationToken.None);
+        fixture.Engine.Generate(request with { Temperature = 0, GenerateText = false }, null, CancellationToken.None);
+
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
 
     [Fact]

@@ -129,7 +129,13 @@ public sealed class ArEngine : IDisposable
 
         if (newTokens == 0)
         {
+            logits.Dispose();
             var states = CollectHiddenStates(hiddenRows);
+            if (_device.type == DeviceType.CUDA)
+            {
+                cuda.synchronize(_device);
+            }
+
             return new GenerationResult(request.GenerateText ? FinishReason.Length : FinishReason.Stop, promptIds.Length, 0, states, clock.Elapsed, TimeSpan.Zero);
         }
 
