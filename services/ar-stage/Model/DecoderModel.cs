@@ -34,13 +34,7 @@ public sealed class DecoderModel : nn.Module<Tensor, KvCache?, Tensor>
     {
         using var scope = NewDisposeScope();
         var tokens = (int)inputIds.shape[1];
-        var past = cache?.Length ?? 0;
-        if (cache is not null && past + tokens > cache.Capacity)
-        {
-            throw new InvalidOperationException($"KV cache overflow: {past} + {tokens} tokens exceed its capacity of {cache.Capacity}.");
-        }
-
-        var (cos, sin) = Rotary(inputIds.device).Angles(past, tokens);
+        var (cos, sin) = Rotary(inputIds.device).Angles(cache?.Length ?? 0, tokens);
         var inputs = new AttentionInputs(cos, sin, cache);
         var hidden = embed_tokens.call(inputIds);
         foreach (var layer in layers)
