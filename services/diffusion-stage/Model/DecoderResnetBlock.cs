@@ -7,16 +7,16 @@ namespace Omni.DiffusionStage.Model;
 /// <summary>A VAE-decoder residual block: (GroupNorm, SiLU, 3x3 conv) twice plus the identity.</summary>
 public sealed class DecoderResnetBlock : nn.Module<Tensor, Tensor>
 {
-    private readonly GroupNorm norm1;
+    private readonly ChannelGroupNorm norm1;
     private readonly Conv2d conv1;
-    private readonly GroupNorm norm2;
+    private readonly ChannelGroupNorm norm2;
     private readonly Conv2d conv2;
 
     public DecoderResnetBlock(int channels, int normGroups) : base(nameof(DecoderResnetBlock))
     {
-        norm1 = nn.GroupNorm(normGroups, channels, eps: 1e-6);
+        norm1 = new ChannelGroupNorm(normGroups, channels, eps: 1e-6);
         conv1 = nn.Conv2d(channels, channels, kernel_size: 3, padding: 1);
-        norm2 = nn.GroupNorm(normGroups, channels, eps: 1e-6);
+        norm2 = new ChannelGroupNorm(normGroups, channels, eps: 1e-6);
         conv2 = nn.Conv2d(channels, channels, kernel_size: 3, padding: 1);
         RegisterComponents();
     }

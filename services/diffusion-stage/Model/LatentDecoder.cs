@@ -13,7 +13,7 @@ public sealed class LatentDecoder : nn.Module<Tensor, Tensor>
     private readonly Conv2d conv_in;
     private readonly ModuleList<DecoderResnetBlock> resnets;
     private readonly ModuleList<DecoderUpsample> upsamplers;
-    private readonly GroupNorm norm_out;
+    private readonly ChannelGroupNorm norm_out;
     private readonly Conv2d conv_out;
 
     public LatentDecoder(int latentChannels, IReadOnlyList<int> channels, int normGroups) : base(nameof(LatentDecoder))
@@ -23,7 +23,7 @@ public sealed class LatentDecoder : nn.Module<Tensor, Tensor>
         upsamplers = nn.ModuleList(Enumerable.Range(0, channels.Count - 1)
             .Select(i => new DecoderUpsample(channels[i], channels[i + 1]))
             .ToArray());
-        norm_out = nn.GroupNorm(normGroups, channels[^1], eps: 1e-6);
+        norm_out = new ChannelGroupNorm(normGroups, channels[^1], eps: 1e-6);
         conv_out = nn.Conv2d(channels[^1], 3, kernel_size: 3, padding: 1);
         RegisterComponents();
     }
