@@ -119,4 +119,24 @@ public sealed class DefaultModelTests(DefaultModelEngineFixture fixture)
         Assert.Equal(before, File.GetLastWriteTimeUtc(weights));
         Assert.Empty(Directory.GetDirectories(fixture.CacheDirectory, ".*"));
     }
+
+    [Fact]
+    public async Task EnsureCreated_TwoConcurrentCallers_LeaveOneCompleteModel()
+    {
+        using var cache = new TempDirectory();
+        using var start = new Barrier(2);
+
+        var directories = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => Task.Factory.StartNew(
+            () =>
+            {
+                start.SignalAndWait();
+                return DefaultModel.EnsureCreated(cache.Path);
+            },
+            TaskCreationOptions.LongRunning)));
+
+        Assert.Equal(directories[0], directories[1]);
+        Assert.Equal([directories[0]], Directory.GetDirectories(cache.Path));
+        using var model = CheckpointLoader.Load(directories[0], CPU);
+        Assert.Equal(256, model.Config.HiddenSize);
+    }
 }
