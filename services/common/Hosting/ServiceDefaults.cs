@@ -45,6 +45,9 @@ public static class ServiceDefaults
             console.SingleLine = true;
             console.TimestampFormat = "HH:mm:ss.fff ";
         });
+        // Per-request framework logs would drown the service's own; configuration can still lower these.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
 
         builder.Services.AddGrpc(grpc =>
         {
@@ -53,7 +56,7 @@ public static class ServiceDefaults
             grpc.EnableDetailedErrors = false;
         });
         builder.Services.AddGrpcReflection();
-        builder.Services.AddGrpcHealthChecks();
+        builder.Services.AddGrpcHealthChecks().AddCheck<ReadinessHealthCheck>("ready");
 
         builder.Services.AddSingleton(_ =>
         {
