@@ -54,6 +54,29 @@ public sealed class StopConditionTests(Qwen2TinyEngineFixture fixture)
         Assert.Equal(5, tokens.Count);
     }
 
+    [Fact]
+    public void Generate_EosToken_FinishesWithStopWithoutItsText()
+    {
+        // The same checkpoint, but with the third greedy token ("Supp", 15979) declared end-of-sequence.
+        using var directory = new TempDirectory();
+        foreach (var file in Directory.GetFiles(Fixtures.Qwen2TinyDirectory))
+        {
+            File.Copy(file, Path.Combine(directory.Path, Path.GetFileName(file)));
+        }
+
+        var configPath = Path.Combine(directory.Path, "config.json");
+        File.WriteAllText(configPath, File.ReadAllText(configPath).Replace("\"eos_token_id\": 50256", "\"eos_token_id\": [50256, 15979]"));
+        using var engine = ArEngine.Load(new ArEngineOptions { ModelDirectory = directory.Path, Device = "cpu" });
+        var tokens = new List<GeneratedToken>();
+
+        var result = engine.Generate(Greedy, tokens.Add, CancellationToken.None);
+
+        Assert.Equal(FinishReason.Stop, result.FinishReason);
+        Assert.Equal(3, result.CompletionTokens);
+        Assert.Equal(new GeneratedToken(15979, ""), tokens[^1]);
+        Assert.Equal(" JACK multiplier", string.Concat(tokens.Select(t => t.TextDelta)));
+    }
+
     private (string Text, List<GeneratedToken> Tokens, GenerationResult Result) Run(GenerationRequest request)
     {
         var tokens = new List<GeneratedToken>();

@@ -140,11 +140,10 @@ public sealed class ArEngine : IDisposable
         }
 
         using var sampler = new TokenSampler(request, _device);
-        var detokenizer = new IncrementalDetokenizer(Tokenizer);
-        var stopFilter = new StopStringFilter(request.StopStrings);
+        var text = new TextStream(Tokenizer, request.StopStrings, _eosTokenIds);
         var prefillTime = TimeSpan.Zero;
         var completionTokens = 0;
-        FinishReason finishReason;
+        FinishReason? finishReason;
         Tensor token;
         while (true)
         {
@@ -157,34 +156,9 @@ public sealed class ArEngine : IDisposable
                 prefillTime = clock.Elapsed;
             }
 
-            string delta;
-            bool finished;
-            if (_eosTokenIds.Contains(tokenId))
-            {
-                (delta, _) = Finish(detokenizer, stopFilter);
-                (finished, finishReason) = (true, FinishReason.Stop);
-            }
-            else
-            {
-                (delta, var stopped) = stopFilter.Push(detokenizer.Push(tokenId));
-                if (stopped)
-                {
-                    (finished, finishReason) = (true, FinishReason.Stop);
-                }
-                else if (completionTokens == newTokens)
-                {
-                    (var rest, stopped) = Finish(detokenizer, stopFilter);
-                    delta += rest;
-                    (finished, finishReason) = (true, stopped ? FinishReason.Stop : FinishReason.Length);
-                }
-                else
-                {
-                    (finished, finishReason) = (false, FinishReason.Length);
-                }
-            }
-
+            (var delta, finishReason) = text.Accept(tokenId, isLastAllowed: completionTokens == newTokens);
             onToken?.Invoke(new GeneratedToken(tokenId, delta));
-            if (finished)
+            if (finishReason is not null)
             {
                 break;
             }
@@ -200,7 +174,7 @@ public sealed class ArEngine : IDisposable
         }
 
         var hiddenStates = CollectHiddenStates(hiddenRows);
-        return new GenerationResult(finishReason, promptIds.Length, completionTokens, hiddenStates, prefillTime, clock.Elapsed - prefillTime);
+        return new GenerationResult(finishReason.Value, promptIds.Length, completionTokens, hiddenStates, prefillTime, clock.Elapsed - prefillTime);
     }
 
     /// <summary>Feeds ids [1, tokens] to the model; returns the last position's logits [1, vocab].</summary>
@@ -214,12 +188,6 @@ public sealed class ArEngine : IDisposable
         }
 
         return _model.Logits(hidden.select(1, -1)).MoveToOuterDisposeScope();
-    }
-
-    private static (string Text, bool Stopped) Finish(IncrementalDetokenizer detokenizer, StopStringFilter stopFilter)
-    {
-        var (text, stopped) = stopFilter.Push(detokenizer.Flush());
-        return stopped ? (text, true) : (text + stopFilter.Flush(), false);
     }
 
     private HiddenStates? CollectHiddenStates(List<Tensor>? rows)

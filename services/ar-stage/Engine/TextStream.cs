@@ -1,0 +1,43 @@
+using Omni.ArStage.Tokenization;
+
+namespace Omni.ArStage.Engine;
+
+/// <summary>
+/// Turns sampled token ids into the text to emit and decides where the text ends: at an end-of-sequence token
+/// (which adds no text), at a stop string (cut before it), or at the last token allowed.
+/// </summary>
+internal sealed class TextStream(ITextTokenizer tokenizer, IReadOnlyList<string> stopStrings, IReadOnlySet<int> eosTokenIds)
+{
+    private readonly IncrementalDetokenizer _detokenizer = new(tokenizer);
+    private readonly StopStringFilter _stopFilter = new(stopStrings);
+
+    /// <summary>Returns the text <paramref name="tokenId"/> releases and, if generation ends with it, why.</summary>
+    public (string Delta, FinishReason? Finish) Accept(int tokenId, bool isLastAllowed)
+    {
+        if (eosTokenIds.Contains(tokenId))
+        {
+            return Release(FinishReason.Stop);
+        }
+
+        var (text, stopped) = _stopFilter.Push(_detokenizer.Push(tokenId));
+        if (stopped)
+        {
+            return (text, FinishReason.Stop);
+        }
+
+        if (!isLastAllowed)
+        {
+            return (text, null);
+        }
+
+        var (rest, finish) = Release(FinishReason.Length);
+        return (text + rest, finish);
+    }
+
+    // Generation ends: release what the detokenizer and the stop filter held back, unless it completes a stop string.
+    private (string Delta, FinishReason Finish) Release(FinishReason reason)
+    {
+        var (text, stopped) = _stopFilter.Push(_detokenizer.Flush());
+        return stopped ? (text, FinishReason.Stop) : (text + _stopFilter.Flush(), reason);
+    }
+}
