@@ -24,15 +24,15 @@ public sealed class GenerateTests(PipelineFixture fixture)
     [Fact]
     public async Task Generate_ImageOnly_ReturnsPngOfRequestedSize()
     {
-        var result = await fixture.Client.GenerateAsync(Requests.Image(width: 80, height: 48));
+        var result = await fixture.Client.GenerateAsync(Requests.Image(width: 96, height: 64));
 
         Assert.NotNull(result.Image);
         Assert.Equal("image/png", result.Image!.MimeType);
         using var bitmap = SKBitmap.Decode(result.Image.Data.ToByteArray());
         Assert.NotNull(bitmap);
-        Assert.Equal(80, bitmap.Width);
-        Assert.Equal(48, bitmap.Height);
-        Assert.Equal((80u, 48u), (result.Image.Width, result.Image.Height));
+        Assert.Equal(96, bitmap.Width);
+        Assert.Equal(64, bitmap.Height);
+        Assert.Equal((96u, 64u), (result.Image.Width, result.Image.Height));
         Assert.Empty(result.TokenIds);
         Assert.Equal(FinishReason.Stop, result.Final.FinishReason);
         Assert.Equal(["ar", "diffusion"], result.Final.Stages.Select(stage => stage.Stage));

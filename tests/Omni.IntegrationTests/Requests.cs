@@ -12,7 +12,7 @@ internal static class Requests
         return request;
     }
 
-    public static GenerateRequest Image(string prompt = "A red square", uint width = 64, uint height = 48, uint steps = 3, ulong seed = 11)
+    public static GenerateRequest Image(string prompt = "A red square", uint width = 64, uint height = 64, uint steps = 3, ulong seed = 11)
     {
         var request = new GenerateRequest
         {
