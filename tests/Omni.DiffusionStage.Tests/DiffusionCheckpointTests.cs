@@ -32,6 +32,29 @@ public sealed class DiffusionCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void Load_InsideCallersDisposeScope_ModelOutlivesTheScope()
+    {
+        using (var model = new OmniDiffusionModel(TinyModel.Config))
+        {
+            DiffusionCheckpoint.Save(model, directory.Path);
+        }
+
+        OmniDiffusionModel loaded;
+        using (NewDisposeScope())
+        {
+            loaded = DiffusionCheckpoint.Load(directory.Path, CPU);
+        }
+
+        using (loaded)
+        using (NewDisposeScope())
+        using (no_grad())
+        {
+            var image = loaded.Decoder.forward(randn(1, 4, 2, 2));
+            Assert.False(image.isnan().any().item<bool>());
+        }
+    }
+
+    [Fact]
     public void Load_MisShapedTensor_ThrowsNamingTheTensor()
     {
         SaveTinyModelEditing(weights => weights["transformer.blocks.1.cross_attn.kv.weight"] = zeros(64, 31));

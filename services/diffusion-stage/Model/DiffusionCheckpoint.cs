@@ -36,6 +36,13 @@ public static class DiffusionCheckpoint
             LoadWeights(model, weightsPath);
             model.to(device);
             model.eval();
+
+            // The weights live as long as the model, not as long as whatever dispose scope the caller is in.
+            foreach (var parameter in model.parameters())
+            {
+                parameter.DetachFromDisposeScope();
+            }
+
             return model;
         }
         catch
