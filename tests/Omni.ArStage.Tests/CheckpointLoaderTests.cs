@@ -95,6 +95,25 @@ public sealed class CheckpointLoaderTests
         Assert.Equal(0.0, TestModels.MaxAbsDifference(TestModels.FullForwardLogits(original, Ids), TestModels.FullForwardLogits(loaded, Ids)));
     }
 
+    [Fact]
+    public void Load_InsideCallersDisposeScope_ModelOutlivesTheScope()
+    {
+        using var directory = new TempDirectory();
+        using var original = TestModels.CreateSeeded(TestModels.SmallQwen2(), seed: 7);
+        CheckpointWriter.Save(original, directory.Path);
+        CausalLanguageModel loaded;
+
+        using (var scope = NewDisposeScope())
+        {
+            loaded = CheckpointLoader.Load(directory.Path, CPU);
+        }
+
+        using (loaded)
+        {
+            Assert.Equal(0.0, TestModels.MaxAbsDifference(TestModels.FullForwardLogits(original, Ids), TestModels.FullForwardLogits(loaded, Ids)));
+        }
+    }
+
     /// <summary>Saves a seeded small Qwen2, then rewrites its safetensors file after <paramref name="edit"/>.</summary>
     private static TempDirectory SaveModifiedCheckpoint(Action<Dictionary<string, Tensor>> edit)
     {

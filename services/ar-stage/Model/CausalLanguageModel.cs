@@ -20,12 +20,25 @@ public sealed class CausalLanguageModel : nn.Module<Tensor, KvCache?, Tensor>
         model = new DecoderModel(config);
         lm_head = config.TieWordEmbeddings ? null : nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
         RegisterComponents();
+        DetachParametersFromDisposeScope();
     }
 
     public TransformerConfig Config { get; }
 
     /// <summary>Final-norm hidden states [batch, tokens, hidden] of <paramref name="inputIds"/>; see <see cref="DecoderModel.forward"/>.</summary>
     public override Tensor forward(Tensor inputIds, KvCache? cache) => model.call(inputIds, cache);
+
+    /// <summary>
+    /// The model owns its parameters: when it is built (or moved to another device) inside a caller's dispose
+    /// scope, the parameter tensors would otherwise be disposed with that scope.
+    /// </summary>
+    public void DetachParametersFromDisposeScope()
+    {
+        foreach (var parameter in parameters())
+        {
+            parameter.DetachFromDisposeScope();
+        }
+    }
 
     /// <summary>Projects final-norm hidden states [..., hidden] to vocabulary logits [..., vocab].</summary>
     public Tensor Logits(Tensor hidden) =>

@@ -32,7 +32,12 @@ public static class CheckpointLoader
             {
                 LoadInto(model, readers);
                 model.eval();
-                return device.type == DeviceType.CPU ? model : model.to(device);
+                if (device.type != DeviceType.CPU)
+                {
+                    model.to(device).DetachParametersFromDisposeScope();
+                }
+
+                return model;
             }
             catch
             {
