@@ -7,16 +7,18 @@ public sealed class DdimSchedule : IDiffusionSchedule
 {
     private readonly DdimScheduler scheduler;
     private readonly int[] timesteps;
+    private readonly double[] timestepValues;
     private readonly int numInferenceSteps;
 
     internal DdimSchedule(DdimScheduler scheduler, int[] timesteps, int numInferenceSteps)
     {
         this.scheduler = scheduler;
         this.timesteps = timesteps;
+        timestepValues = timesteps.Select(t => (double)t).ToArray();
         this.numInferenceSteps = numInferenceSteps;
     }
 
-    public IReadOnlyList<double> Timesteps => timesteps.Select(t => (double)t).ToArray();
+    public IReadOnlyList<double> Timesteps => timestepValues;
 
     public IReadOnlyList<int> DiscreteTimesteps => timesteps;
 
