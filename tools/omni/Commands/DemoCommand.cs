@@ -16,8 +16,10 @@ public static class DemoCommand
         {
             command.Options.Add(option);
         }
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetAction(async (parse, invocationToken) =>
         {
+            using var signals = new ShutdownSignals(invocationToken);
+            var cancellationToken = signals.Token;
             var generate = request.Build(parse);
             Console.WriteLine("Starting the AR stage, the diffusion stage and the orchestrator on 127.0.0.1 ...");
             await using var pipeline = await LocalPipeline.StartAsync(launch.Build(parse, echo: null), cancellationToken);

@@ -16,8 +16,10 @@ public static class UpCommand
         {
             command.Options.Add(option);
         }
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetAction(async (parse, invocationToken) =>
         {
+            using var signals = new ShutdownSignals(invocationToken);
+            var cancellationToken = signals.Token;
             var asJson = parse.GetValue(json);
             await using var pipeline = await LocalPipeline.StartAsync(
                 launch.Build(parse, asJson ? null : line => Console.Error.WriteLine(line)), cancellationToken);

@@ -40,6 +40,8 @@ public sealed class LocalPipeline : IAsyncDisposable
         DiffusionStages = diffusionStages;
         Orchestrator = orchestrator;
         LogDirectory = logDirectory;
+        // Last resort when this process exits without disposing the pipeline: never leave services behind.
+        AppDomain.CurrentDomain.ProcessExit += KillAll;
     }
 
     public IReadOnlyList<ServiceProcess> ArStages { get; }
@@ -51,6 +53,14 @@ public sealed class LocalPipeline : IAsyncDisposable
     public string LogDirectory { get; }
 
     public IEnumerable<ServiceProcess> All => [Orchestrator, .. ArStages, .. DiffusionStages];
+
+    private void KillAll(object? sender, EventArgs e)
+    {
+        foreach (var service in All)
+        {
+            service.Kill();
+        }
+    }
 
     public static async Task<LocalPipeline> StartAsync(LocalPipelineOptions options, CancellationToken cancellationToken)
     {
@@ -103,6 +113,7 @@ public sealed class LocalPipeline : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        AppDomain.CurrentDomain.ProcessExit -= KillAll;
         // Orchestrator first, so it does not see its stages vanish under in-flight requests.
         await Orchestrator.DisposeAsync();
         await Task.WhenAll(ArStages.Concat(DiffusionStages).Select(stage => stage.DisposeAsync().AsTask()));
