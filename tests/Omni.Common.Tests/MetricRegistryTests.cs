@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Omni.Common.Metrics;
+using Omni.Testing;
 
 namespace Omni.Common.Tests;
 

@@ -1,4 +1,4 @@
-using Omni.Common.Tests;
+using Omni.Testing;
 using System.Text.RegularExpressions;
 
 namespace Omni.IntegrationTests;

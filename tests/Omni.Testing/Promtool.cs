@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Omni.Common.Tests;
+namespace Omni.Testing;
 
 /// <summary>Runs the real `promtool check metrics` (installed by .ci/run: Debian package prometheus).</summary>
 public static class Promtool
