@@ -57,10 +57,31 @@ public sealed class TransformerConfigTests
     }
 
     [Fact]
-    public void Parse_ScaledRope_ThrowsNotSupported()
+    public void Parse_DynamicRopeScaling_ThrowsNotSupported()
     {
         Assert.Throws<NotSupportedException>(() => TransformerConfig.Parse(
-            $$"""{ "model_type": "llama", "rope_scaling": { "rope_type": "llama3", "factor": 8.0 }, {{Sizes}} }"""));
+            $$"""{ "model_type": "llama", "rope_scaling": { "rope_type": "dynamic", "factor": 2.0 }, {{Sizes}} }"""));
+    }
+
+    [Fact]
+    public void Parse_Llama3RopeScaling_ReadsEveryFactorAndRoundTrips()
+    {
+        var config = TransformerConfig.Parse($$"""
+            { "model_type": "llama", {{Sizes}}, "rope_scaling": { "rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+              "high_freq_factor": 4.0, "original_max_position_embeddings": 8192 } }
+            """);
+
+        Assert.Equal(new RopeScaling { Type = RopeScaling.Llama3, Factor = 8, LowFreqFactor = 1, HighFreqFactor = 4, OriginalMaxPositionEmbeddings = 8192 },
+            config.RopeScaling);
+        Assert.Equal(config.RopeScaling, TransformerConfig.Parse(config.ToJson()).RopeScaling);
+    }
+
+    [Fact]
+    public void Parse_LinearRopeScalingOldStyleKey_ReadsFactor()
+    {
+        var config = TransformerConfig.Parse($$"""{ "model_type": "qwen2", {{Sizes}}, "rope_scaling": { "type": "linear", "factor": 2.0 } }""");
+
+        Assert.Equal(new RopeScaling { Type = RopeScaling.Linear, Factor = 2 }, config.RopeScaling);
     }
 
     [Fact]

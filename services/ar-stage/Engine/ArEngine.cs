@@ -1,33 +1,60 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Omni.ArStage.Model;
 using Omni.ArStage.Tokenization;
+using Omni.Common.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Omni.ArStage.Engine;
 
 /// <summary>
-/// The autoregressive stage: a Llama/Qwen2 decoder with a GPT-2 tokenizer that streams generated tokens.
-/// One request runs at a time (concurrent calls wait for each other).
+/// The autoregressive stage as a serving engine: a Llama/Qwen2 decoder with a paged KV cache, driven by one engine
+/// loop on a dedicated thread that owns the model. Requests wait in a queue; every step the <see cref="Scheduler"/>
+/// forms a batch of running sequences (one decode token each, or a prefill chunk) and newly admitted ones, the
+/// batch runs as one forward pass, and each sampled token is handed to its request as soon as the step ends.
 /// </summary>
 public sealed class ArEngine : IDisposable
 {
     public const string DefaultModelName = "omni-ar-default";
 
     private readonly CausalLanguageModel _model;
-    private readonly Device _device;
+    private readonly KvBlockPool _pool;
+    private readonly Scheduler _scheduler;
+    private readonly ModelRunner _runner;
+    private readonly IArEngineObserver _observer;
+    private readonly ArEngineOptions _options;
     private readonly HashSet<int> _eosTokenIds;
-    private readonly Lock _gate = new();
-    private bool _disposed;
+    private readonly ConcurrentQueue<Sequence> _incoming = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly Lock _stateGate = new();
+    private readonly Thread _thread;
+    private SchedulerState _state;
+    private SchedulerState _published = new(-1, -1, -1);
+    private long _publishedAt;
+    private int _queued;
+    private int _disposed;
 
-    private ArEngine(CausalLanguageModel model, Device device, string deviceName, string modelName, ITextTokenizer tokenizer)
+    private ArEngine(CausalLanguageModel model, KvBlockPool pool, Device device, string deviceName, string modelName, ITextTokenizer tokenizer,
+        ArEngineOptions options, IArEngineObserver observer)
     {
         _model = model;
-        _device = device;
+        _pool = pool;
+        _options = options;
+        _observer = observer;
         DeviceName = deviceName;
         ModelName = modelName;
         Tokenizer = tokenizer;
         _eosTokenIds = [.. model.Config.EosTokenIds, .. tokenizer.EosTokenIds];
+        var blocks = new BlockManager(pool.NumBlocks, pool.BlockSize, options.EnablePrefixCaching);
+        _scheduler = new Scheduler(blocks, options.MaxNumSeqs, options.MaxNumBatchedTokens);
+        _runner = new ModelRunner(model, pool, device);
+        CacheConfig = new KvCacheConfig(pool.BlockSize, pool.NumBlocks, ModelDType.Name(pool.DType), options.EnablePrefixCaching,
+            options.MaxNumSeqs, options.MaxNumBatchedTokens, KvBlockPool.BytesPerBlock(model.Config, pool.BlockSize, pool.DType));
+        _observer.OnCacheConfig(CacheConfig);
+        _thread = new Thread(Loop) { IsBackground = true, Name = "ar-engine" };
+        _thread.Start();
     }
 
     public string ModelName { get; }
@@ -42,164 +69,343 @@ public sealed class ArEngine : IDisposable
 
     public ITextTokenizer Tokenizer { get; }
 
-    internal CausalLanguageModel Model => _model;
+    public KvCacheConfig CacheConfig { get; }
 
-    public static ArEngine Load(ArEngineOptions options) => Load(options, Gpt2TextTokenizer.Instance);
-
-    internal static ArEngine Load(ArEngineOptions options, ITextTokenizer tokenizer)
+    /// <summary>Running and waiting requests and KV cache usage after the engine's last step.</summary>
+    public SchedulerState State
     {
-        ArgumentNullException.ThrowIfNull(options);
-        var (device, deviceName) = DeviceResolver.Resolve(options.Device);
-        string directory;
-        string modelName;
-        if (options.ModelDirectory is null)
+        get
         {
-            directory = DefaultModel.EnsureCreated(options.CacheDirectory);
-            modelName = options.ModelName ?? DefaultModelName;
+            lock (_stateGate)
+            {
+                return _state with { Waiting = _state.Waiting + Volatile.Read(ref _queued) };
+            }
         }
-        else
-        {
-            directory = options.ModelDirectory;
-            modelName = options.ModelName ?? new DirectoryInfo(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory))).Name;
-        }
-
-        var model = CheckpointLoader.Load(directory, device);
-        if (model.Config.VocabSize < tokenizer.VocabularySize)
-        {
-            model.Dispose();
-            throw new NotSupportedException(
-                $"The model's vocabulary ({model.Config.VocabSize}) is smaller than the tokenizer's ({tokenizer.VocabularySize}).");
-        }
-
-        return new ArEngine(model, device, deviceName, modelName, tokenizer);
     }
 
-    /// <summary>Number of prompt tokens <see cref="Generate"/> would feed the model for <paramref name="prompt"/>.</summary>
+    internal CausalLanguageModel Model => _model;
+
+    /// <summary>Tensors alive on the engine thread after its last step (a leak shows as growth).</summary>
+    internal long EngineThreadLiveTensors { get; private set; }
+
+    public static ArEngine Load(ArEngineOptions options, IArEngineObserver? observer = null) =>
+        Load(options, Gpt2TextTokenizer.Instance, observer);
+
+    internal static ArEngine Load(ArEngineOptions options, ITextTokenizer tokenizer, IArEngineObserver? observer = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ValidateOptions(options);
+        var (device, deviceName) = DeviceResolver.Resolve(options.Device);
+        var dtype = ModelDType.Parse(options.DType);
+        if (options.TorchThreads > 0)
+        {
+            set_num_threads(options.TorchThreads);
+        }
+
+        var directory = options.ModelDirectory ?? DefaultModel.EnsureCreated(options.CacheDirectory);
+        var model = CheckpointLoader.Load(directory, device, dtype);
+        KvBlockPool? pool = null;
+        try
+        {
+            if (model.Config.VocabSize < tokenizer.VocabularySize)
+            {
+                throw new NotSupportedException(
+                    $"The model's vocabulary ({model.Config.VocabSize}) is smaller than the tokenizer's ({tokenizer.VocabularySize}).");
+            }
+
+            pool = new KvBlockPool(model.Config, PoolBlocks(options, model.Config, dtype), options.BlockSize, dtype, device);
+            return new ArEngine(model, pool, device, deviceName, options.ResolveModelName(), tokenizer, options,
+                observer ?? NullArEngineObserver.Instance);
+        }
+        catch
+        {
+            pool?.Dispose();
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Number of prompt tokens the engine would feed the model for <paramref name="prompt"/>.</summary>
     public int CountTokens(string prompt) => EncodePrompt(prompt).Length;
 
     /// <summary>
-    /// Runs the prompt through the model and, when <see cref="GenerationRequest.GenerateText"/>, generates up to
-    /// <see cref="GenerationRequest.MaxTokens"/> tokens, calling <paramref name="onToken"/> for each one (the
-    /// end-of-sequence token included, with no text) as soon as it is sampled.
+    /// Queues the request. The prompt runs through the model and, when <see cref="GenerationRequest.GenerateText"/>,
+    /// up to <see cref="GenerationRequest.MaxTokens"/> tokens are generated; <paramref name="onToken"/> is called on
+    /// the engine thread for each one (stop and end-of-sequence tokens included, with no text) when its step ends.
+    /// Cancelling <paramref name="cancellationToken"/> drops the request within one step (the task is cancelled).
     /// </summary>
-    /// <exception cref="ArgumentException">The request is invalid or the prompt is too long.</exception>
-    /// <exception cref="OperationCanceledException">Cancellation was requested (checked before every step).</exception>
-    public GenerationResult Generate(GenerationRequest request, Action<GeneratedToken>? onToken, CancellationToken cancellationToken)
+    /// <exception cref="ArgumentException">The request is invalid or does not fit the model's context or the KV pool.</exception>
+    /// <exception cref="QueueFullException">Too many requests are waiting.</exception>
+    public Task<GenerationResult> GenerateAsync(GenerationRequest request, Action<GeneratedToken>? onToken, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         Validate(request);
-        lock (_gate)
+        var promptIds = EncodePrompt(request.Prompt);
+        CheckFits(request, promptIds.Length);
+        if (cancellationToken.IsCancellationRequested)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            cancellationToken.ThrowIfCancellationRequested();
-            var promptIds = EncodePrompt(request.Prompt);
-            var newTokens = request.GenerateText ? request.MaxTokens : 0;
-            var promptLimit = MaxPositionEmbeddings - newTokens;
-            if (promptIds.Length > promptLimit)
-            {
-                throw new ArgumentException(
-                    $"The prompt has {promptIds.Length} tokens but at most {promptLimit} fit: max_position_embeddings ({MaxPositionEmbeddings}) - max_tokens ({newTokens}).",
-                    nameof(request));
-            }
-
-            using var inference = inference_mode();
-            using var requestScope = NewDisposeScope();
-            return Run(request, promptIds, newTokens, onToken, cancellationToken);
+            return Task.FromCanceled<GenerationResult>(cancellationToken);
         }
+
+        var state = State;
+        if (state.Waiting >= _options.MaxWaiting && state.Running > 0)
+        {
+            throw new QueueFullException(_options.MaxWaiting);
+        }
+
+        var stopTokens = new HashSet<int>(request.StopTokenIds);
+        if (!request.IgnoreEos)
+        {
+            stopTokens.UnionWith(_eosTokenIds);
+        }
+
+        var text = new TextStream(Tokenizer, request.StopStrings, stopTokens, request.IgnoreEos ? _eosTokenIds : null);
+        var sequence = new Sequence(request, promptIds, text, HiddenSize, onToken, cancellationToken);
+        Interlocked.Increment(ref _queued);
+        _incoming.Enqueue(sequence);
+        sequence.Registration = cancellationToken.Register(Wake);
+        Wake();
+        return sequence.Completion.Task;
     }
+
+    /// <summary>Blocking form of <see cref="GenerateAsync"/>.</summary>
+    public GenerationResult Generate(GenerationRequest request, Action<GeneratedToken>? onToken, CancellationToken cancellationToken) =>
+        GenerateAsync(request, onToken, cancellationToken).GetAwaiter().GetResult();
 
     public void Dispose()
     {
-        lock (_gate)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            if (!_disposed)
+            return;
+        }
+
+        _shutdown.Cancel();
+        Wake();
+        _thread.Join();
+        Drain();
+        foreach (var sequence in _scheduler.RemoveAll())
+        {
+            sequence.Registration.Dispose();
+            sequence.Completion.TrySetException(new ObjectDisposedException(nameof(ArEngine), "The engine was shut down."));
+        }
+
+        _pool.Dispose();
+        _model.Dispose();
+        _shutdown.Dispose();
+        _wake.Dispose();
+    }
+
+    private void Wake()
+    {
+        try
+        {
+            _wake.Release();
+        }
+        catch (ObjectDisposedException)
+        {
+            // A cancellation after shutdown: nothing left to wake.
+        }
+    }
+
+    private void Loop()
+    {
+        while (!_shutdown.IsCancellationRequested)
+        {
+            Drain();
+            foreach (var sequence in _scheduler.RemoveCancelled())
             {
-                _disposed = true;
-                _model.Dispose();
+                Abort(sequence);
+            }
+
+            if (_scheduler.IsIdle)
+            {
+                Publish(idle: true);
+                _wake.Wait();
+                continue;
+            }
+
+            var plan = _scheduler.Schedule();
+            if (plan.Batch.Count > 0)
+            {
+                Step(plan);
+            }
+
+            Publish(idle: false);
+        }
+    }
+
+    private void Drain()
+    {
+        while (_incoming.TryDequeue(out var sequence))
+        {
+            Interlocked.Decrement(ref _queued);
+            _scheduler.Add(sequence);
+        }
+    }
+
+    private void Step(SchedulerOutput plan)
+    {
+        var started = Stopwatch.GetTimestamp();
+        foreach (var (sequence, _) in plan.Batch)
+        {
+            sequence.FirstScheduled ??= started;
+        }
+
+        StepOutput output;
+        try
+        {
+            output = _runner.Execute(plan.Batch);
+        }
+        catch (Exception exception)
+        {
+            // A failed forward pass fails the requests in it; the engine keeps serving the others.
+            foreach (var (sequence, _) in plan.Batch)
+            {
+                _scheduler.Finish(sequence);
+                Report(sequence, FinishReason.Abort, Stopwatch.GetTimestamp());
+                sequence.Registration.Dispose();
+                sequence.Completion.TrySetException(exception);
+            }
+
+            return;
+        }
+
+        var now = Stopwatch.GetTimestamp();
+        int promptTokens = 0, generated = 0, scheduledTokens = 0;
+        for (var i = 0; i < plan.Batch.Count; i++)
+        {
+            var (sequence, count) = plan.Batch[i];
+            scheduledTokens += count;
+            if (output.HiddenRows[i] is { } rows)
+            {
+                sequence.AddHiddenRows(output.HiddenFirstPosition[i], rows);
+            }
+
+            sequence.Computed += count;
+            _scheduler.Commit(sequence);
+            if (!sequence.PrefillCounted && sequence.Computed >= sequence.PromptLength)
+            {
+                sequence.PrefillCounted = true;
+                sequence.PrefillDone = now;
+                promptTokens += sequence.PromptLength;
+            }
+
+            if (sequence.Remaining > 0)
+            {
+                continue;
+            }
+
+            if (sequence.PendingFinish is { } pending)
+            {
+                Complete(sequence, pending, now);
+            }
+            else if (output.SampledTokens[i] >= 0)
+            {
+                generated++;
+                Accept(sequence, output.SampledTokens[i], output.Logprobs[i], now);
+            }
+            else if (sequence.MaxNewTokens == 0)
+            {
+                Complete(sequence, sequence.Request.GenerateText ? FinishReason.Length : FinishReason.Stop, now);
+            }
+        }
+
+        _observer.OnStep(new EngineStepStats(scheduledTokens, plan.Batch.Count, promptTokens, generated, plan.Preemptions,
+            plan.PrefixCacheQueries, plan.PrefixCacheHits));
+        EngineThreadLiveTensors = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+    }
+
+    private void Accept(Sequence sequence, int tokenId, TokenLogprob? logprob, long now)
+    {
+        sequence.Tokens.Add(tokenId);
+        if (sequence.FirstToken is null)
+        {
+            sequence.FirstToken = now;
+            _observer.OnFirstToken(Stopwatch.GetElapsedTime(sequence.Arrival, now));
+        }
+        else
+        {
+            _observer.OnInterTokenLatency(Stopwatch.GetElapsedTime(sequence.LastToken!.Value, now));
+        }
+
+        sequence.LastToken = now;
+        var (delta, finish) = sequence.Text.Accept(tokenId, isLastAllowed: sequence.OutputTokens == sequence.MaxNewTokens);
+        try
+        {
+            sequence.OnToken?.Invoke(new GeneratedToken(tokenId, delta, logprob));
+        }
+        catch (Exception exception)
+        {
+            _scheduler.Finish(sequence);
+            Report(sequence, FinishReason.Abort, now);
+            sequence.Registration.Dispose();
+            sequence.Completion.TrySetException(exception);
+            return;
+        }
+
+        if (finish is { } reason)
+        {
+            if (sequence.WantsHiddenStates)
+            {
+                // One more step gives the last sampled token its hidden state.
+                sequence.PendingFinish = reason;
+            }
+            else
+            {
+                Complete(sequence, reason, now);
             }
         }
     }
 
-    private GenerationResult Run(GenerationRequest request, int[] promptIds, int newTokens, Action<GeneratedToken>? onToken, CancellationToken cancellationToken)
+    private void Complete(Sequence sequence, FinishReason reason, long now)
     {
-        var clock = Stopwatch.StartNew();
-        var hiddenRows = request.ReturnHiddenStates ? new List<Tensor>() : null;
-        using var cache = new KvCache(_model.Config, promptIds.Length + newTokens, _device);
-        var logits = Step(tensor(promptIds.Select(id => (long)id).ToArray(), [1, promptIds.Length], device: _device), cache, hiddenRows);
-
-        if (newTokens == 0)
-        {
-            logits.Dispose();
-            var states = CollectHiddenStates(hiddenRows);
-            if (_device.type == DeviceType.CUDA)
-            {
-                cuda.synchronize(_device);
-            }
-
-            return new GenerationResult(request.GenerateText ? FinishReason.Length : FinishReason.Stop, promptIds.Length, 0, states, clock.Elapsed, TimeSpan.Zero);
-        }
-
-        using var sampler = new TokenSampler(request, _device);
-        var text = new TextStream(Tokenizer, request.StopStrings, _eosTokenIds);
-        var prefillTime = TimeSpan.Zero;
-        var completionTokens = 0;
-        FinishReason? finishReason;
-        Tensor token;
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            token = sampler.Sample(logits);
-            logits.Dispose();
-            var tokenId = (int)token.item<long>();
-            if (completionTokens++ == 0)
-            {
-                prefillTime = clock.Elapsed;
-            }
-
-            (var delta, finishReason) = text.Accept(tokenId, isLastAllowed: completionTokens == newTokens);
-            onToken?.Invoke(new GeneratedToken(tokenId, delta));
-            if (finishReason is not null)
-            {
-                break;
-            }
-
-            logits = Step(token, cache, hiddenRows);
-            token.Dispose();
-        }
-
-        if (hiddenRows is not null)
-        {
-            // One more single-token step gives the last sampled token its hidden state; its logits are not needed.
-            Step(token, cache, hiddenRows).Dispose();
-        }
-
-        var hiddenStates = CollectHiddenStates(hiddenRows);
-        return new GenerationResult(finishReason.Value, promptIds.Length, completionTokens, hiddenStates, prefillTime, clock.Elapsed - prefillTime);
+        _scheduler.Finish(sequence);
+        var stats = Report(sequence, reason, now);
+        sequence.Registration.Dispose();
+        sequence.Completion.TrySetResult(new GenerationResult(reason, sequence.PromptLength, sequence.OutputTokens, sequence.CollectHiddenStates(),
+            stats.PrefillTime ?? TimeSpan.Zero, stats.DecodeTime ?? TimeSpan.Zero, sequence.CachedPromptTokens));
     }
 
-    /// <summary>Feeds ids [1, tokens] to the model; returns the last position's logits [1, vocab].</summary>
-    private Tensor Step(Tensor inputIds, KvCache cache, List<Tensor>? hiddenRows)
+    private void Abort(Sequence sequence)
     {
-        using var scope = NewDisposeScope();
-        var hidden = _model.call(inputIds, cache);
-        if (hiddenRows is not null)
-        {
-            hiddenRows.Add(hidden.select(0, 0).MoveToOuterDisposeScope());
-        }
-
-        return _model.Logits(hidden.select(1, -1)).MoveToOuterDisposeScope();
+        Report(sequence, FinishReason.Abort, Stopwatch.GetTimestamp());
+        sequence.Registration.Dispose();
+        sequence.Completion.TrySetCanceled(sequence.CancellationToken);
     }
 
-    private HiddenStates? CollectHiddenStates(List<Tensor>? rows)
+    private RequestStats Report(Sequence sequence, FinishReason reason, long now)
     {
-        if (rows is null)
+        TimeSpan? Between(long? from, long? to) => from is { } a && to is { } b ? Stopwatch.GetElapsedTime(a, b) : null;
+        var prefillEnd = sequence.FirstToken ?? sequence.PrefillDone;
+        var stats = new RequestStats(reason, sequence.PromptLength, sequence.OutputTokens, sequence.MaxNewTokens,
+            Stopwatch.GetElapsedTime(sequence.Arrival, now),
+            Between(sequence.Arrival, sequence.FirstScheduled),
+            Between(sequence.FirstScheduled, now),
+            Between(sequence.FirstScheduled, prefillEnd),
+            Between(sequence.FirstToken, sequence.FirstToken is null ? null : now));
+        _observer.OnRequestFinished(stats);
+        return stats;
+    }
+
+    // The queue lengths are reported whenever they change; the cache usage, which changes with every step, at most
+    // once per interval; an idle engine reports zeros at once.
+    private void Publish(bool idle)
+    {
+        var state = new SchedulerState(_scheduler.Running, _scheduler.Waiting, _scheduler.KvCacheUsage);
+        lock (_stateGate)
         {
-            return null;
+            _state = state;
         }
 
-        using var scope = NewDisposeScope();
-        var all = cat(rows, 0).to(ScalarType.Float32).cpu();
-        return new HiddenStates(all.data<float>().ToArray(), (int)all.shape[0], (int)all.shape[1]);
+        var now = Stopwatch.GetTimestamp();
+        var changed = state.Running != _published.Running || state.Waiting != _published.Waiting;
+        if (changed || (idle && state != _published) || Stopwatch.GetElapsedTime(_publishedAt, now) >= _options.SchedulerStatsInterval)
+        {
+            _published = state;
+            _publishedAt = now;
+            _observer.OnSchedulerState(state with { Waiting = state.Waiting + Volatile.Read(ref _queued) });
+        }
     }
 
     private int[] EncodePrompt(string prompt)
@@ -216,29 +422,82 @@ public sealed class ArEngine : IDisposable
         return [bos];
     }
 
-    private static void Validate(GenerationRequest request)
+    private void CheckFits(GenerationRequest request, int promptTokens)
+    {
+        var newTokens = request.GenerateText ? request.MaxTokens : 0;
+        var promptLimit = MaxPositionEmbeddings - newTokens;
+        if (promptTokens > promptLimit)
+        {
+            throw new ArgumentException(
+                $"The prompt has {promptTokens} tokens but at most {promptLimit} fit: max_position_embeddings ({MaxPositionEmbeddings}) - max_tokens ({newTokens}).",
+                nameof(request));
+        }
+
+        var capacity = (long)_pool.NumBlocks * _pool.BlockSize;
+        if (promptTokens + newTokens > capacity)
+        {
+            throw new ArgumentException(
+                $"The prompt ({promptTokens} tokens) and max_tokens ({newTokens}) need more than the KV cache's {capacity} token slots ({_pool.NumBlocks} blocks of {_pool.BlockSize}).",
+                nameof(request));
+        }
+    }
+
+    private void Validate(GenerationRequest request)
     {
         ArgumentNullException.ThrowIfNull(request.Prompt, nameof(request.Prompt));
-        if (request.MaxTokens < 0)
-        {
-            throw new ArgumentException($"MaxTokens must not be negative (got {request.MaxTokens}).", nameof(request));
-        }
-
-        if (!float.IsFinite(request.Temperature) || request.Temperature < 0)
-        {
-            throw new ArgumentException($"Temperature must be a finite number >= 0 (got {request.Temperature}).", nameof(request));
-        }
-
-        if (!(request.TopP > 0 && request.TopP <= 1))
-        {
-            throw new ArgumentException($"TopP must be in (0, 1] (got {request.TopP}).", nameof(request));
-        }
-
-        if (request.TopK < 0)
-        {
-            throw new ArgumentException($"TopK must not be negative (got {request.TopK}).", nameof(request));
-        }
-
         ArgumentNullException.ThrowIfNull(request.StopStrings, nameof(request.StopStrings));
+        ArgumentNullException.ThrowIfNull(request.StopTokenIds, nameof(request.StopTokenIds));
+        Require(request.MaxTokens >= 0, $"MaxTokens must not be negative (got {request.MaxTokens}).");
+        Require(float.IsFinite(request.Temperature) && request.Temperature >= 0, $"Temperature must be a finite number >= 0 (got {request.Temperature}).");
+        Require(request.TopP > 0 && request.TopP <= 1, $"TopP must be in (0, 1] (got {request.TopP}).");
+        Require(request.TopK >= 0, $"TopK must not be negative (got {request.TopK}).");
+        Require(request.MinP >= 0 && request.MinP < 1, $"MinP must be in [0, 1) (got {request.MinP}).");
+        Require(float.IsFinite(request.RepetitionPenalty) && request.RepetitionPenalty > 0,
+            $"RepetitionPenalty must be a finite number > 0 (got {request.RepetitionPenalty}).");
+        Require(float.IsFinite(request.PresencePenalty), $"PresencePenalty must be finite (got {request.PresencePenalty}).");
+        Require(float.IsFinite(request.FrequencyPenalty), $"FrequencyPenalty must be finite (got {request.FrequencyPenalty}).");
+        Require(request.Logprobs is null || (request.Logprobs >= 0 && request.Logprobs <= VocabSize), $"Logprobs must be in [0, {VocabSize}] (got {request.Logprobs}).");
+        foreach (var id in request.StopTokenIds)
+        {
+            Require(id >= 0 && id < VocabSize, $"Stop token id {id} is outside the vocabulary [0, {VocabSize}).");
+        }
+
+        static void Require(bool condition, string message)
+        {
+            if (!condition)
+            {
+                throw new ArgumentException(message, nameof(request));
+            }
+        }
+    }
+
+    private static void ValidateOptions(ArEngineOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.BlockSize, nameof(options.BlockSize));
+        ArgumentOutOfRangeException.ThrowIfNegative(options.NumKvBlocks, nameof(options.NumKvBlocks));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxNumSeqs, nameof(options.MaxNumSeqs));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxNumBatchedTokens, nameof(options.MaxNumBatchedTokens));
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxWaiting, nameof(options.MaxWaiting));
+        ArgumentOutOfRangeException.ThrowIfNegative(options.TorchThreads, nameof(options.TorchThreads));
+        if (options.NumKvBlocks == 0 && !(options.KvCacheMemoryFraction > 0 && options.KvCacheMemoryFraction <= 0.9))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), $"KvCacheMemoryFraction must be in (0, 0.9], got {options.KvCacheMemoryFraction}.");
+        }
+    }
+
+    // --num-kv-blocks, else the memory fraction of the machine's RAM, capped at what max_num_seqs full-length
+    // sequences could ever use.
+    private static int PoolBlocks(ArEngineOptions options, TransformerConfig config, ScalarType dtype)
+    {
+        if (options.NumKvBlocks > 0)
+        {
+            return options.NumKvBlocks;
+        }
+
+        var bytesPerBlock = KvBlockPool.BytesPerBlock(config, options.BlockSize, dtype);
+        var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        var fromMemory = (long)(memory * options.KvCacheMemoryFraction) / bytesPerBlock;
+        var useful = (long)options.MaxNumSeqs * ((config.MaxPositionEmbeddings + options.BlockSize - 1) / options.BlockSize);
+        return (int)Math.Clamp(Math.Min(fromMemory, useful), 1, int.MaxValue);
     }
 }

@@ -13,4 +13,40 @@ public sealed record ArEngineOptions
 
     /// <summary>Reported model name; null uses the directory name, or "omni-ar-default" for the built-in model.</summary>
     public string? ModelName { get; init; }
+
+    /// <summary>Weights, activations and KV cache: "float32", "bfloat16" or "float16".</summary>
+    public string DType { get; init; } = "float32";
+
+    /// <summary>Tokens per KV cache block.</summary>
+    public int BlockSize { get; init; } = 16;
+
+    /// <summary>Blocks in the KV pool; 0 sizes the pool from <see cref="KvCacheMemoryFraction"/>.</summary>
+    public int NumKvBlocks { get; init; }
+
+    /// <summary>With <see cref="NumKvBlocks"/> 0: the fraction of the machine's memory (CPU) the KV pool may take.</summary>
+    public double KvCacheMemoryFraction { get; init; } = 0.02;
+
+    /// <summary>Sequences running at once (in one batch).</summary>
+    public int MaxNumSeqs { get; init; } = 128;
+
+    /// <summary>Tokens one engine step may compute (decodes plus prefill chunks).</summary>
+    public int MaxNumBatchedTokens { get; init; } = 2048;
+
+    /// <summary>Requests allowed to wait while the engine is busy; more are refused.</summary>
+    public int MaxWaiting { get; init; } = 256;
+
+    /// <summary>Share full KV blocks between sequences with identical prefixes.</summary>
+    public bool EnablePrefixCaching { get; init; } = true;
+
+    /// <summary>Threads libtorch uses for one operation (process-wide); 0 keeps libtorch's default.</summary>
+    public int TorchThreads { get; init; }
+
+    /// <summary>How often, at most, the engine loop reports its queues and cache usage while they do not change.</summary>
+    public TimeSpan SchedulerStatsInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Null or empty: the model's own name rules (see <see cref="ModelName"/>).</summary>
+    public string ResolveModelName() =>
+        !string.IsNullOrWhiteSpace(ModelName) ? ModelName
+        : ModelDirectory is null ? ArEngine.DefaultModelName
+        : new DirectoryInfo(Path.TrimEndingDirectorySeparator(Path.GetFullPath(ModelDirectory))).Name;
 }

@@ -3,10 +3,12 @@ using Omni.ArStage.Tokenization;
 namespace Omni.ArStage.Engine;
 
 /// <summary>
-/// Turns sampled token ids into the text to emit and decides where the text ends: at an end-of-sequence token
-/// (which adds no text), at a stop string (cut before it), or at the last token allowed.
+/// Turns sampled token ids into the text to emit and decides where the text ends: at a stop token such as
+/// end-of-sequence (which adds no text), at a stop string (cut before it), or at the last token allowed.
+/// <paramref name="silentTokenIds"/> (end-of-sequence ids when they are ignored) neither stop nor add text.
 /// </summary>
-internal sealed class TextStream(ITextTokenizer tokenizer, IReadOnlyList<string> stopStrings, IReadOnlySet<int> eosTokenIds)
+internal sealed class TextStream(
+    ITextTokenizer tokenizer, IReadOnlyList<string> stopStrings, IReadOnlySet<int> stopTokenIds, IReadOnlySet<int>? silentTokenIds = null)
 {
     private readonly IncrementalDetokenizer _detokenizer = new(tokenizer);
     private readonly StopStringFilter _stopFilter = new(stopStrings);
@@ -14,15 +16,19 @@ internal sealed class TextStream(ITextTokenizer tokenizer, IReadOnlyList<string>
     /// <summary>Returns the text <paramref name="tokenId"/> releases and, if generation ends with it, why.</summary>
     public (string Delta, FinishReason? Finish) Accept(int tokenId, bool isLastAllowed)
     {
-        if (eosTokenIds.Contains(tokenId))
+        if (stopTokenIds.Contains(tokenId))
         {
             return Release(FinishReason.Stop);
         }
 
-        var (text, stopped) = _stopFilter.Push(_detokenizer.Push(tokenId));
-        if (stopped)
+        var text = "";
+        if (silentTokenIds?.Contains(tokenId) != true)
         {
-            return (text, FinishReason.Stop);
+            (text, var stopped) = _stopFilter.Push(_detokenizer.Push(tokenId));
+            if (stopped)
+            {
+                return (text, FinishReason.Stop);
+            }
         }
 
         if (!isLastAllowed)

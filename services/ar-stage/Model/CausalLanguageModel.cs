@@ -7,7 +7,7 @@ namespace Omni.ArStage.Model;
 /// Llama/Qwen2 causal LM: <c>model.*</c> plus <c>lm_head</c>. With tied embeddings there is no lm_head module
 /// (and no <c>lm_head.weight</c> key): logits reuse <c>model.embed_tokens.weight</c>, as transformers does.
 /// </summary>
-public sealed class CausalLanguageModel : nn.Module<Tensor, KvCache?, Tensor>
+public sealed class CausalLanguageModel : nn.Module<ForwardBatch, KvBlockPool, Tensor>
 {
     // Field names are the checkpoint key prefixes ("model.", "lm_head.").
     private readonly DecoderModel model;
@@ -25,12 +25,15 @@ public sealed class CausalLanguageModel : nn.Module<Tensor, KvCache?, Tensor>
 
     public TransformerConfig Config { get; }
 
-    /// <summary>Final-norm hidden states [batch, tokens, hidden] of <paramref name="inputIds"/>; see <see cref="DecoderModel.forward"/>.</summary>
-    public override Tensor forward(Tensor inputIds, KvCache? cache) => model.call(inputIds, cache);
+    /// <summary>The dtype of the weights (and of the KV cache and activations).</summary>
+    public ScalarType DType => model.EmbeddingWeight.dtype;
+
+    /// <summary>Final-norm hidden states [rows, hidden] of the batch; see <see cref="DecoderModel.forward"/>.</summary>
+    public override Tensor forward(ForwardBatch batch, KvBlockPool pool) => model.call(batch, pool);
 
     /// <summary>
-    /// The model owns its parameters: when it is built (or moved to another device) inside a caller's dispose
-    /// scope, the parameter tensors would otherwise be disposed with that scope.
+    /// The model owns its parameters: when it is built (or moved to another device or dtype) inside a caller's
+    /// dispose scope, the parameter tensors would otherwise be disposed with that scope.
     /// </summary>
     public void DetachParametersFromDisposeScope()
     {
@@ -40,7 +43,11 @@ public sealed class CausalLanguageModel : nn.Module<Tensor, KvCache?, Tensor>
         }
     }
 
-    /// <summary>Projects final-norm hidden states [..., hidden] to vocabulary logits [..., vocab].</summary>
-    public Tensor Logits(Tensor hidden) =>
-        lm_head is null ? nn.functional.linear(hidden, model.EmbeddingWeight) : lm_head.call(hidden);
+    /// <summary>Projects final-norm hidden states [..., hidden] to float32 vocabulary logits [..., vocab].</summary>
+    public Tensor Logits(Tensor hidden)
+    {
+        using var scope = NewDisposeScope();
+        var logits = lm_head is null ? nn.functional.linear(hidden, model.EmbeddingWeight) : lm_head.call(hidden);
+        return logits.to(ScalarType.Float32).MoveToOuterDisposeScope();
+    }
 }

@@ -7,7 +7,7 @@ namespace Omni.ArStage.Model;
 /// <summary>
 /// Loads a Hugging Face checkpoint directory (<c>config.json</c> plus <c>model.safetensors</c> or a sharded
 /// <c>model.safetensors.index.json</c>) into a <see cref="CausalLanguageModel"/>. The file must hold exactly the
-/// model's tensors with exactly its shapes; half-precision weights are converted to float32.
+/// model's tensors with exactly its shapes; the weights are converted to the requested dtype (float32 by default).
 /// </summary>
 public static class CheckpointLoader
 {
@@ -15,8 +15,13 @@ public static class CheckpointLoader
     public const string WeightsFileName = "model.safetensors";
     public const string ShardIndexFileName = "model.safetensors.index.json";
 
-    public static CausalLanguageModel Load(string directory, Device device)
+    public static CausalLanguageModel Load(string directory, Device device, ScalarType dtype = ScalarType.Float32)
     {
+        if (dtype is not (ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16))
+        {
+            throw new NotSupportedException($"dtype {dtype} is not supported (expected float32, bfloat16 or float16).");
+        }
+
         var configPath = System.IO.Path.Combine(directory, ConfigFileName);
         if (!File.Exists(configPath))
         {
@@ -32,6 +37,11 @@ public static class CheckpointLoader
             {
                 LoadInto(model, readers);
                 model.eval();
+                if (dtype != ScalarType.Float32)
+                {
+                    model.to(dtype).DetachParametersFromDisposeScope();
+                }
+
                 if (device.type != DeviceType.CPU)
                 {
                     model.to(device).DetachParametersFromDisposeScope();

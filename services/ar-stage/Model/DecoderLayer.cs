@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace Omni.ArStage.Model;
 
-/// <summary>One pre-norm transformer block: x + attn(norm(x)), then x + mlp(norm(x)).</summary>
+/// <summary>One pre-norm transformer block over batch rows [rows, hidden]: x + attn(norm(x)), then x + mlp(norm(x)).</summary>
 public sealed class DecoderLayer : nn.Module<Tensor, AttentionInputs, Tensor>
 {
     // Field names are the checkpoint key suffixes ("model.layers.{i}.self_attn...", ...).

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Omni.ArStage.Model;
 
 /// <summary>The decoder stack under the <c>model.</c> prefix: embeddings, layers and the final norm.</summary>
-public sealed class DecoderModel : nn.Module<Tensor, KvCache?, Tensor>
+public sealed class DecoderModel : nn.Module<ForwardBatch, KvBlockPool, Tensor>
 {
     // Field names are the checkpoint key suffixes ("model.embed_tokens.weight", "model.layers.{i}...", "model.norm.weight").
     private readonly Embedding embed_tokens;
@@ -26,23 +26,21 @@ public sealed class DecoderModel : nn.Module<Tensor, KvCache?, Tensor>
     public Parameter EmbeddingWeight => embed_tokens.weight!;
 
     /// <summary>
-    /// Runs token ids [batch, tokens] through the stack and returns the final-norm hidden states [batch, tokens, hidden].
-    /// With a cache (batch 1), the tokens take the positions after the cached ones and are appended to it;
-    /// without one, they are a whole sequence starting at position 0.
+    /// Runs the rows of <paramref name="batch"/> through the stack and returns the final-norm hidden states
+    /// [rows, hidden]. Every row's keys/values are stored in <paramref name="pool"/> at its slot; earlier positions
+    /// of each sequence are read from there.
     /// </summary>
-    public override Tensor forward(Tensor inputIds, KvCache? cache)
+    public override Tensor forward(ForwardBatch batch, KvBlockPool pool)
     {
         using var scope = NewDisposeScope();
-        var tokens = (int)inputIds.shape[1];
-        var (cos, sin) = Rotary(inputIds.device).Angles(cache?.Length ?? 0, tokens);
-        var inputs = new AttentionInputs(cos, sin, cache);
-        var hidden = embed_tokens.call(inputIds);
+        var (cos, sin) = Rotary(batch.InputIds.device).Angles(batch.Positions);
+        var inputs = new AttentionInputs(cos, sin, batch, pool);
+        var hidden = embed_tokens.call(batch.InputIds);
         foreach (var layer in layers)
         {
             hidden = layer.call(hidden, inputs);
         }
 
-        cache?.Advance(tokens);
         return norm.call(hidden).MoveToOuterDisposeScope();
     }
 
@@ -51,7 +49,7 @@ public sealed class DecoderModel : nn.Module<Tensor, KvCache?, Tensor>
         if (_rotary is null || !_rotary.IsOn(device))
         {
             _rotary?.Dispose();
-            _rotary = new RotaryEmbedding(_config.HeadDim, _config.RopeTheta, device);
+            _rotary = new RotaryEmbedding(_config.HeadDim, _config.RopeTheta, _config.RopeScaling, device);
         }
 
         return _rotary;

@@ -91,24 +91,31 @@ public static class DefaultModel
     }
 
     /// <summary>Writes config.json and model.safetensors of the built-in model into <paramref name="directory"/>.</summary>
-    public static void Write(string directory)
+    public static void Write(string directory) => WriteSeeded(directory, Config, Seed);
+
+    /// <summary>
+    /// Writes a checkpoint of <paramref name="config"/> with the built-in model's kind of random weights from
+    /// <paramref name="seed"/> (norms 1, biases N(0, 0.01), everything else N(0, 0.02)), e.g. for benchmarks.
+    /// </summary>
+    public static void WriteSeeded(string directory, TransformerConfig config, ulong seed)
     {
+        ArgumentNullException.ThrowIfNull(config);
         Directory.CreateDirectory(directory);
-        File.WriteAllText(Path.Combine(directory, CheckpointLoader.ConfigFileName), Config.ToJson());
-        SafetensorsWriter.Write(Path.Combine(directory, CheckpointLoader.WeightsFileName), GenerateWeights());
+        File.WriteAllText(Path.Combine(directory, CheckpointLoader.ConfigFileName), config.ToJson());
+        SafetensorsWriter.Write(Path.Combine(directory, CheckpointLoader.WeightsFileName), GenerateWeights(config, seed));
     }
 
-    private static List<SafetensorsTensor> GenerateWeights()
+    private static List<SafetensorsTensor> GenerateWeights(TransformerConfig config, ulong seed)
     {
         // The module itself lists the tensor names and shapes, so they cannot drift from what the loader expects.
         List<(string Name, long[] Shape)> layout;
         using (var scope = NewDisposeScope())
-        using (var template = new CausalLanguageModel(Config))
+        using (var template = new CausalLanguageModel(config))
         {
             layout = template.named_parameters().Select(p => (p.name, p.parameter.shape)).ToList();
         }
 
-        var random = new SeededNormal(Seed);
+        var random = new SeededNormal(seed);
         var tensors = new List<SafetensorsTensor>();
         foreach (var (name, shape) in layout.OrderBy(p => p.Name, StringComparer.Ordinal))
         {

@@ -6,7 +6,7 @@ namespace Omni.ArStage.Model;
 /// </summary>
 public sealed class SeededNormal(ulong seed)
 {
-    private ulong _state = seed;
+    private readonly SplitMix64 _random = new(seed);
     private double? _spare;
 
     public float[] Sample(long count, double std)
@@ -29,19 +29,11 @@ public sealed class SeededNormal(ulong seed)
         }
 
         // u1 in (0, 1] so the logarithm is finite.
-        var u1 = (NextUInt64() >> 11) * (1.0 / (1UL << 53)) + (1.0 / (1UL << 54));
-        var u2 = (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+        var u1 = (_random.NextUInt64() >> 11) * (1.0 / (1UL << 53)) + (1.0 / (1UL << 54));
+        var u2 = (_random.NextUInt64() >> 11) * (1.0 / (1UL << 53));
         var radius = Math.Sqrt(-2.0 * Math.Log(u1));
         var angle = 2.0 * Math.PI * u2;
         _spare = radius * Math.Sin(angle);
         return radius * Math.Cos(angle);
-    }
-
-    private ulong NextUInt64()
-    {
-        var z = _state += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
     }
 }

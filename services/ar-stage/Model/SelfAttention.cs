@@ -3,7 +3,11 @@ using static TorchSharp.torch;
 
 namespace Omni.ArStage.Model;
 
-/// <summary>Causal self-attention with grouped-query heads, rotary embeddings and an optional KV cache.</summary>
+/// <summary>
+/// Causal self-attention with grouped-query heads and rotary embeddings over a flattened batch of sequences whose
+/// keys and values live in the paged <see cref="KvBlockPool"/>. Query head h uses KV head h / groups (transformers'
+/// repeat_kv); folding each group's heads into the query axis lets the shared keys/values be used as they are.
+/// </summary>
 public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
 {
     // Field names are the checkpoint key suffixes ("self_attn.q_proj.weight", ...).
@@ -30,64 +34,67 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Hidden states [rows, hidden] in, attention output [rows, hidden] out; stores the rows' keys/values in the pool.</summary>
     public override Tensor forward(Tensor hidden, AttentionInputs inputs)
     {
         using var scope = NewDisposeScope();
-        var batch = hidden.shape[0];
-        var tokens = hidden.shape[1];
-        var past = inputs.Cache?.Length ?? 0;
+        var rows = hidden.shape[0];
+        var batch = inputs.Batch;
+        var q = RotaryEmbedding.Apply(q_proj.call(hidden).view(rows, _heads, _headDim), inputs.Cos, inputs.Sin);
+        var k = RotaryEmbedding.Apply(k_proj.call(hidden).view(rows, _kvHeads, _headDim), inputs.Cos, inputs.Sin);
+        var v = v_proj.call(hidden).view(rows, _kvHeads, _headDim);
+        inputs.Pool.Write(_layerIndex, batch.SlotMapping, k, v);
 
-        var q = q_proj.call(hidden).view(batch, tokens, _heads, _headDim).transpose(1, 2);
-        var k = k_proj.call(hidden).view(batch, tokens, _kvHeads, _headDim).transpose(1, 2);
-        var v = v_proj.call(hidden).view(batch, tokens, _kvHeads, _headDim).transpose(1, 2);
-        q = RotaryEmbedding.Apply(q, inputs.Cos, inputs.Sin);
-        k = RotaryEmbedding.Apply(k, inputs.Cos, inputs.Sin);
-        if (inputs.Cache is { } cache)
+        var parts = new List<Tensor>(batch.Prefills.Count + 1);
+        if (batch.DecodeCount > 0)
         {
-            (k, v) = cache.Append(_layerIndex, k, v);
+            parts.Add(Decode(q.narrow(0, 0, batch.DecodeCount), batch, inputs.Pool));
         }
 
-        Tensor attended;
-        if (tokens == 1)
+        foreach (var segment in batch.Prefills)
         {
-            // One new token attends to every cached position, so no mask is needed. Query head h uses KV head
-            // h / groups (transformers' repeat_kv), so folding the groups into the query axis lets the shared
-            // keys/values be used as they are instead of being copied once per group.
-            var groups = _heads / _kvHeads;
-            var grouped = q.reshape(batch, _kvHeads, groups, _headDim);
-            attended = nn.functional.scaled_dot_product_attention(grouped, k, v)
-                .reshape(batch, _heads, 1, _headDim);
-        }
-        else
-        {
-            k = RepeatKeyValueHeads(k);
-            v = RepeatKeyValueHeads(v);
-            if (past == 0)
-            {
-                attended = nn.functional.scaled_dot_product_attention(q, k, v, null, 0.0, true);
-            }
-            else
-            {
-                // Tokens after a cached prefix: query i sits at position past + i and may see keys 0 .. past + i.
-                // (is_causal would align the triangle to the top-left corner, which is wrong here.)
-                var mask = ones(tokens, past + tokens, dtype: ScalarType.Bool, device: q.device).tril(past);
-                attended = nn.functional.scaled_dot_product_attention(q, k, v, mask);
-            }
+            parts.Add(Prefill(q, k, v, segment, inputs.Pool));
         }
 
-        var merged = attended.transpose(1, 2).reshape(batch, tokens, _heads * _headDim);
+        var merged = parts.Count == 1 ? parts[0] : cat(parts, 0);
         return o_proj.call(merged).MoveToOuterDisposeScope();
     }
 
-    private Tensor RepeatKeyValueHeads(Tensor x)
+    // One new token per sequence: gather every sequence's blocks, padded to the longest, and attend in one call.
+    private Tensor Decode(Tensor q, ForwardBatch batch, KvBlockPool pool)
     {
+        var count = q.shape[0];
         var groups = _heads / _kvHeads;
-        if (groups == 1)
+        var (keys, values) = pool.Gather(_layerIndex, batch.DecodeBlockIds!);
+        var keysPerRow = keys.view(count, -1, _kvHeads, _headDim).transpose(1, 2);
+        var valuesPerRow = values.view(count, -1, _kvHeads, _headDim).transpose(1, 2);
+        var grouped = q.view(count, _kvHeads, groups, _headDim);
+        return nn.functional.scaled_dot_product_attention(grouped, keysPerRow, valuesPerRow, batch.DecodeMask)
+            .reshape(count, _heads * _headDim);
+    }
+
+    // A chunk of several tokens of one sequence: its own keys, after the cached ones when it continues a sequence.
+    private Tensor Prefill(Tensor q, Tensor k, Tensor v, PrefillSegment segment, KvBlockPool pool)
+    {
+        var count = segment.Count;
+        var groups = _heads / _kvHeads;
+        Tensor keys, values;
+        if (segment.BlockIds is null)
         {
-            return x;
+            keys = k.narrow(0, segment.RowStart, count);
+            values = v.narrow(0, segment.RowStart, count);
+        }
+        else
+        {
+            (keys, values) = pool.Gather(_layerIndex, segment.BlockIds);
+            keys = keys.narrow(0, 0, segment.Past + count);
+            values = values.narrow(0, 0, segment.Past + count);
         }
 
-        var (batch, sequence) = (x.shape[0], x.shape[2]);
-        return x.unsqueeze(2).expand(batch, _kvHeads, groups, sequence, _headDim).reshape(batch, _heads, sequence, _headDim);
+        // [count, heads, d] -> [1, kvHeads, groups * count, d]: rows of one KV head, group-major.
+        var queries = q.narrow(0, segment.RowStart, count).transpose(0, 1).reshape(1, _kvHeads, groups * count, _headDim);
+        var attended = nn.functional.scaled_dot_product_attention(
+            queries, keys.transpose(0, 1).unsqueeze(0), values.transpose(0, 1).unsqueeze(0), segment.Mask);
+        return attended.view(_heads, count, _headDim).transpose(0, 1).reshape(count, _heads * _headDim);
     }
 }

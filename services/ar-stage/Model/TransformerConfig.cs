@@ -23,6 +23,9 @@ public sealed record TransformerConfig
     public required int MaxPositionEmbeddings { get; init; }
     public double RmsNormEps { get; init; } = 1e-6;
     public double RopeTheta { get; init; } = 10000.0;
+
+    /// <summary>Null: plain rotary embeddings.</summary>
+    public RopeScaling? RopeScaling { get; init; }
     public bool TieWordEmbeddings { get; init; }
 
     /// <summary>Bias on q_proj, k_proj and v_proj (always on for Qwen2, <c>attention_bias</c> for Llama).</summary>
@@ -65,8 +68,6 @@ public sealed record TransformerConfig
             throw new NotSupportedException($"hidden_act '{hiddenAct}' is not supported (expected 'silu').");
         }
 
-        RejectUnsupportedRopeScaling(root);
-
         var hidden = RequireInt(root, "hidden_size");
         var heads = RequireInt(root, "num_attention_heads");
         var kvHeads = GetInt(root, "num_key_value_heads") ?? heads;
@@ -86,6 +87,7 @@ public sealed record TransformerConfig
             MaxPositionEmbeddings = GetInt(root, "max_position_embeddings") ?? (modelType == Qwen2 ? 32768 : 2048),
             RmsNormEps = GetDouble(root, "rms_norm_eps") ?? 1e-6,
             RopeTheta = GetDouble(root, "rope_theta") ?? GetDouble(root["rope_parameters"] as JsonObject, "rope_theta") ?? 10000.0,
+            RopeScaling = ParseRopeScaling(root),
             TieWordEmbeddings = GetBool(root, "tie_word_embeddings") ?? false,
             QkvBias = modelType == Qwen2 || llamaAttentionBias,
             OutputProjectionBias = modelType == Llama && llamaAttentionBias,
@@ -116,6 +118,8 @@ public sealed record TransformerConfig
         {
             throw new InvalidDataException($"head_dim ({HeadDim}) must be even for rotary embeddings.");
         }
+
+        RopeScaling?.Validate();
     }
 
     /// <summary>Writes the config in Hugging Face layout, so transformers can read it back.</summary>
@@ -136,7 +140,7 @@ public sealed record TransformerConfig
             ["max_position_embeddings"] = MaxPositionEmbeddings,
             ["rms_norm_eps"] = RmsNormEps,
             ["rope_theta"] = RopeTheta,
-            ["rope_scaling"] = null,
+            ["rope_scaling"] = RopeScalingToNode(RopeScaling),
             ["tie_word_embeddings"] = TieWordEmbeddings,
             ["bos_token_id"] = IdsToNode(BosTokenIds),
             ["eos_token_id"] = IdsToNode(EosTokenIds),
@@ -158,17 +162,46 @@ public sealed record TransformerConfig
         _ => new JsonArray(ids.Select(id => (JsonNode?)JsonValue.Create(id)).ToArray()),
     };
 
-    private static void RejectUnsupportedRopeScaling(JsonObject root)
+    // transformers reads "rope_scaling" (older configs) or "rope_parameters" (newer ones); "default" means none.
+    private static RopeScaling? ParseRopeScaling(JsonObject root)
     {
-        if (root["rope_scaling"] is JsonObject scaling)
+        var scaling = root["rope_scaling"] as JsonObject ?? root["rope_parameters"] as JsonObject;
+        if (scaling is null)
         {
-            var type = GetString(scaling, "rope_type") ?? GetString(scaling, "type") ?? "default";
-            if (type != "default")
-            {
-                throw new NotSupportedException($"rope_scaling type '{type}' is not supported.");
-            }
+            return null;
         }
+
+        var type = GetString(scaling, "rope_type") ?? GetString(scaling, "type") ?? "default";
+        if (type == "default")
+        {
+            return null;
+        }
+
+        var parsed = new RopeScaling
+        {
+            Type = type,
+            Factor = GetDouble(scaling, "factor") ?? throw new KeyNotFoundException($"rope_scaling '{type}' has no 'factor'."),
+            LowFreqFactor = GetDouble(scaling, "low_freq_factor") ?? 1.0,
+            HighFreqFactor = GetDouble(scaling, "high_freq_factor") ?? 4.0,
+            OriginalMaxPositionEmbeddings = GetInt(scaling, "original_max_position_embeddings") ?? 8192,
+        };
+        parsed.Validate();
+        return parsed;
     }
+
+    private static JsonObject? RopeScalingToNode(RopeScaling? scaling) => scaling switch
+    {
+        null => null,
+        { Type: RopeScaling.Linear } => new JsonObject { ["rope_type"] = scaling.Type, ["factor"] = scaling.Factor },
+        _ => new JsonObject
+        {
+            ["rope_type"] = scaling.Type,
+            ["factor"] = scaling.Factor,
+            ["low_freq_factor"] = scaling.LowFreqFactor,
+            ["high_freq_factor"] = scaling.HighFreqFactor,
+            ["original_max_position_embeddings"] = scaling.OriginalMaxPositionEmbeddings,
+        },
+    };
 
     private static int RequireInt(JsonObject obj, string key) =>
         GetInt(obj, key) ?? throw new KeyNotFoundException($"config.json has no '{key}'.");

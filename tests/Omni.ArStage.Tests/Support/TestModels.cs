@@ -49,31 +49,28 @@ internal static class TestModels
         return model;
     }
 
-    /// <summary>Logits [tokens, vocab] of a full forward pass (no cache) over <paramref name="ids"/>.</summary>
-    public static float[,] FullForwardLogits(CausalLanguageModel model, IReadOnlyList<int> ids)
-    {
-        using var scope = NewDisposeScope();
-        using var inference = inference_mode();
-        var input = tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Count]);
-        var logits = model.Logits(model.call(input, null)).squeeze(0);
-        return ToMatrix(logits);
-    }
+    /// <summary>Logits [tokens, vocab] of one forward pass over all of <paramref name="ids"/> (a single prefill).</summary>
+    public static float[,] FullForwardLogits(CausalLanguageModel model, IReadOnlyList<int> ids) =>
+        CachedLogits(model, ids, prefill: ids.Count);
 
     /// <summary>
-    /// Logits [tokens, vocab] computed through the KV cache: the first <paramref name="prefill"/> ids at once,
-    /// then the rest in chunks of <paramref name="chunk"/> tokens.
+    /// Logits [tokens, vocab] computed through the paged KV cache: the first <paramref name="prefill"/> ids at once,
+    /// then the rest in chunks of <paramref name="chunk"/> tokens, each chunk a forward pass of its own.
     /// </summary>
-    public static float[,] CachedLogits(CausalLanguageModel model, IReadOnlyList<int> ids, int prefill, int chunk = 1)
+    public static float[,] CachedLogits(CausalLanguageModel model, IReadOnlyList<int> ids, int prefill, int chunk = 1, int blockSize = 4)
     {
         using var scope = NewDisposeScope();
         using var inference = inference_mode();
-        using var cache = new KvCache(model.Config, ids.Count, CPU);
+        var blocks = (ids.Count + blockSize - 1) / blockSize;
+        using var pool = new KvBlockPool(model.Config, blocks + 3, blockSize, model.DType, CPU);
+        // A block table that is not simply 0, 1, 2, ...: pages are really looked up.
+        var table = Enumerable.Range(0, blocks).Select(b => blocks + 2 - b).ToArray();
         var parts = new List<Tensor>();
         for (var start = 0; start < ids.Count;)
         {
             var count = start == 0 ? prefill : Math.Min(chunk, ids.Count - start);
-            var input = tensor(ids.Skip(start).Take(count).Select(i => (long)i).ToArray(), [1, count]);
-            parts.Add(model.Logits(model.call(input, cache)).squeeze(0));
+            var batch = ForwardBatch.Create([new ScheduledChunk(ids, start, count, table)], blockSize, model.Config.KeyValueGroups, CPU);
+            parts.Add(model.Logits(model.call(batch, pool)));
             start += count;
         }
 
