@@ -1,27 +1,30 @@
-using System.Diagnostics;
 using System.Threading.Channels;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Omni.ArStage.Engine;
-using Omni.ArStage.Metrics;
 using Omni.Common.Engine;
 using Omni.Common.Hosting;
 using Omni.Common.Payloads;
 using Omni.Common.Validation;
 using Omni.Contracts.V1;
 using EngineFinishReason = Omni.ArStage.Engine.FinishReason;
+using EngineTokenLogprob = Omni.ArStage.Engine.TokenLogprob;
 using FinishReason = Omni.Contracts.V1.FinishReason;
+using TokenLogprob = Omni.Contracts.V1.TokenLogprob;
+using TopLogprob = Omni.Contracts.V1.TopLogprob;
 
 namespace Omni.ArStage.Grpc;
 
 /// <summary>
 /// Adapts the AR engine to the stage contract: one header in; text deltas as tokens are sampled, the hidden states
-/// for the next stage as tensor chunks, and a final message out.
+/// for the next stage as tensor chunks (and those of the negative prompt, for classifier-free guidance), and a final
+/// message out. The request runs in the engine's batch with every other request; cancelling the call (client gone,
+/// deadline) drops it from the engine within one step.
 /// </summary>
-public sealed class ArStageService(ArEngine engine, EngineWorkQueue queue, IArStageObserver observer, IOptions<StageIdentityOptions> identity)
-    : Stage.StageBase
+public sealed class ArStageService(ArEngine engine, IOptions<StageIdentityOptions> identity) : Stage.StageBase
 {
     public const string HiddenStatesTensor = "hidden_states";
+    public const string NegativeHiddenStatesTensor = "negative_hidden_states";
 
     public override Task<StageInfo> GetInfo(GetInfoRequest request, ServerCallContext context) =>
         Task.FromResult(new StageInfo
@@ -37,44 +40,42 @@ public sealed class ArStageService(ArEngine engine, EngineWorkQueue queue, IArSt
     public override async Task Process(IAsyncStreamReader<StageInput> requestStream, IServerStreamWriter<StageOutput> responseStream,
         ServerCallContext context)
     {
-        var arrival = Stopwatch.GetTimestamp();
         var cancellationToken = context.CancellationToken;
         if (!await requestStream.MoveNext(cancellationToken).ConfigureAwait(false) || requestStream.Current.KindCase != StageInput.KindOneofCase.Header)
         {
             throw RequestValidator.Invalid("header", "must be the first message of the stream");
         }
         var header = requestStream.Current.Header;
-        var generation = Validate(header);
-        var requestObserver = observer.StartRequest(arrival, generation.MaxTokens);
+        var (generation, negative) = Validate(header);
 
         var outputs = Channel.CreateUnbounded<StageOutput>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        using var requestCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task<GenerationResult> run;
+        Task<GenerationResult>? negativeRun = null;
         try
         {
-            run = queue.RunAsync((queueTime, token) =>
+            run = engine.GenerateAsync(generation, generated =>
             {
-                requestObserver.OnScheduled(queueTime);
-                return engine.Generate(generation, generated =>
+                if (header.EmitText)
                 {
-                    requestObserver.OnToken();
-                    if (header.EmitText)
-                    {
-                        var delta = new TextDelta { Text = generated.TextDelta };
-                        delta.TokenIds.Add(generated.TokenId);
-                        outputs.Writer.TryWrite(new StageOutput { Text = delta });
-                    }
-                }, token);
-            }, cancellationToken);
+                    outputs.Writer.TryWrite(new StageOutput { Text = ToDelta(generated) });
+                }
+            }, requestCancellation.Token);
+            if (negative is not null)
+            {
+                negativeRun = engine.GenerateAsync(negative, null, requestCancellation.Token);
+            }
         }
         catch (QueueFullException full)
         {
-            requestObserver.OnAborted();
+            await requestCancellation.CancelAsync().ConfigureAwait(false);
             throw new RpcException(new Status(StatusCode.ResourceExhausted, full.Message));
         }
         _ = run.ContinueWith(_ => outputs.Writer.TryComplete(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
 
         GenerationResult result;
+        GenerationResult? negativeResult = null;
         try
         {
             await foreach (var output in outputs.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
@@ -82,10 +83,15 @@ public sealed class ArStageService(ArEngine engine, EngineWorkQueue queue, IArSt
                 await responseStream.WriteAsync(output, cancellationToken).ConfigureAwait(false);
             }
             result = await run.ConfigureAwait(false);
+            if (negativeRun is not null)
+            {
+                negativeResult = await negativeRun.ConfigureAwait(false);
+            }
         }
         catch (Exception exception)
         {
-            requestObserver.OnAborted();
+            // Whatever failed, the other half of the request must not keep running in the engine.
+            await requestCancellation.CancelAsync().ConfigureAwait(false);
             throw exception switch
             {
                 OperationCanceledException when cancellationToken.IsCancellationRequested =>
@@ -95,14 +101,11 @@ public sealed class ArStageService(ArEngine engine, EngineWorkQueue queue, IArSt
                 _ => new RpcException(new Status(StatusCode.Internal, $"The AR engine failed: {exception.Message}")),
             };
         }
-        requestObserver.OnFinished(result);
 
-        if (header.EmitHiddenStates && result.HiddenStates is { } hidden)
+        if (header.EmitHiddenStates)
         {
-            foreach (var chunk in TensorChunker.ChunkFloat32(HiddenStatesTensor, hidden.Data, [hidden.Tokens, hidden.Width]))
-            {
-                await responseStream.WriteAsync(new StageOutput { Chunk = chunk }, cancellationToken).ConfigureAwait(false);
-            }
+            await WriteTensorAsync(responseStream, HiddenStatesTensor, result.HiddenStates, cancellationToken).ConfigureAwait(false);
+            await WriteTensorAsync(responseStream, NegativeHiddenStatesTensor, negativeResult?.HiddenStates, cancellationToken).ConfigureAwait(false);
         }
 
         var final = new StageFinal
@@ -120,7 +123,33 @@ public sealed class ArStageService(ArEngine engine, EngineWorkQueue queue, IArSt
         await responseStream.WriteAsync(new StageOutput { Final = final }, cancellationToken).ConfigureAwait(false);
     }
 
-    private GenerationRequest Validate(StageRequest header)
+    private static async Task WriteTensorAsync(IServerStreamWriter<StageOutput> responseStream, string name, HiddenStates? states,
+        CancellationToken cancellationToken)
+    {
+        if (states is null)
+        {
+            return;
+        }
+        foreach (var chunk in TensorChunker.ChunkFloat32(name, states.Data, [states.Tokens, states.Width]))
+        {
+            await responseStream.WriteAsync(new StageOutput { Chunk = chunk }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static TextDelta ToDelta(GeneratedToken generated)
+    {
+        var delta = new TextDelta { Text = generated.TextDelta };
+        delta.TokenIds.Add(generated.TokenId);
+        if (generated.Logprob is EngineTokenLogprob logprob)
+        {
+            var entry = new TokenLogprob { TokenId = logprob.TokenId, Logprob = logprob.Logprob };
+            entry.Top.AddRange(logprob.Top.Select(top => new TopLogprob { TokenId = top.TokenId, Logprob = top.Logprob }));
+            delta.Logprobs.Add(entry);
+        }
+        return delta;
+    }
+
+    private (GenerationRequest Request, GenerationRequest? Negative) Validate(StageRequest header)
     {
         var prompt = RequestValidator.ValidatePrompt(header.Prompt);
         var text = RequestValidator.ValidateText(header.Text);
@@ -128,26 +157,57 @@ public sealed class ArStageService(ArEngine engine, EngineWorkQueue queue, IArSt
         {
             throw RequestValidator.Invalid("text.top_k", $"must be in [0, {engine.VocabSize}] (the vocabulary size), got {text.TopK}");
         }
+        for (var i = 0; i < text.StopTokenIds.Count; i++)
+        {
+            if (text.StopTokenIds[i] >= engine.VocabSize)
+            {
+                throw RequestValidator.Invalid($"text.stop_token_ids[{i}]", $"must be in [0, {engine.VocabSize}) (the vocabulary), got {text.StopTokenIds[i]}");
+            }
+        }
         if (!header.EmitText && !header.EmitHiddenStates)
         {
             throw RequestValidator.Invalid("header", "must ask for text (emit_text) or hidden states (emit_hidden_states)");
         }
-        var promptTokens = engine.CountTokens(prompt);
-        var tokenLimit = Math.Min(RequestLimits.MaxPromptTokens, engine.MaxPositionEmbeddings - (header.EmitText ? text.MaxTokens : 0));
-        if (promptTokens > tokenLimit)
-        {
-            throw RequestValidator.Invalid("prompt", $"has {promptTokens} tokens; at most {tokenLimit} fit with max_tokens {text.MaxTokens}");
-        }
-        return new GenerationRequest(prompt)
+        CheckPromptTokens("prompt", prompt, header.EmitText ? text.MaxTokens : 0, text.MaxTokens);
+        var request = new GenerationRequest(prompt)
         {
             MaxTokens = text.MaxTokens,
             Temperature = text.Temperature,
             TopP = text.TopP,
             TopK = text.TopK,
+            MinP = text.MinP,
+            RepetitionPenalty = text.RepetitionPenalty,
+            PresencePenalty = text.PresencePenalty,
+            FrequencyPenalty = text.FrequencyPenalty,
             Seed = text.Seed,
             StopStrings = text.Stop,
+            StopTokenIds = text.StopTokenIds,
+            IgnoreEos = text.IgnoreEos,
+            Logprobs = text.Logprobs,
             GenerateText = header.EmitText,
             ReturnHiddenStates = header.EmitHiddenStates,
         };
+
+        var negativePrompt = header.Image?.NegativePrompt ?? "";
+        if (!header.EmitHiddenStates || negativePrompt.Length == 0)
+        {
+            return (request, null);
+        }
+        if (negativePrompt.Length > RequestLimits.MaxPromptCharacters)
+        {
+            throw RequestValidator.Invalid("image.negative_prompt", $"must be at most {RequestLimits.MaxPromptCharacters} characters, got {negativePrompt.Length}");
+        }
+        CheckPromptTokens("image.negative_prompt", negativePrompt, 0, 0);
+        return (request, new GenerationRequest(negativePrompt) { GenerateText = false, ReturnHiddenStates = true });
+    }
+
+    private void CheckPromptTokens(string field, string prompt, int newTokens, int maxTokens)
+    {
+        var promptTokens = engine.CountTokens(prompt);
+        var tokenLimit = Math.Min(RequestLimits.MaxPromptTokens, engine.MaxPositionEmbeddings - newTokens);
+        if (promptTokens > tokenLimit)
+        {
+            throw RequestValidator.Invalid(field, $"has {promptTokens} tokens; at most {tokenLimit} fit with max_tokens {maxTokens}");
+        }
     }
 }

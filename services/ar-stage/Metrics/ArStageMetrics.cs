@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using System.Globalization;
 using Microsoft.Extensions.Options;
 using Omni.ArStage.Engine;
 using Omni.Common.Hosting;
@@ -6,12 +6,21 @@ using Omni.Common.Metrics;
 
 namespace Omni.ArStage.Metrics;
 
-/// <summary>The vLLM-compatible AR stage families, labelled with this replica's identity (children cached once).</summary>
-public sealed class ArStageMetrics : IArStageObserver
+/// <summary>
+/// The vLLM-compatible AR stage families, labelled with this replica's identity (children cached once), fed by the
+/// engine loop through <see cref="IArEngineObserver"/>. With <c>--disable-log-stats</c> nothing is recorded.
+/// </summary>
+public sealed class ArStageMetrics : IArEngineObserver
 {
     private readonly bool _enabled;
+    private readonly MetricRegistry _registry;
+    private readonly string[] _labels;
     private readonly Gauge _running;
     private readonly Gauge _waiting;
+    private readonly Gauge _kvCacheUsage;
+    private readonly Counter _preemptions;
+    private readonly Counter _prefixQueries;
+    private readonly Counter _prefixHits;
     private readonly Counter _promptTokens;
     private readonly Counter _generationTokens;
     private readonly Dictionary<FinishReason, Counter> _success;
@@ -28,12 +37,20 @@ public sealed class ArStageMetrics : IArStageObserver
     private readonly Histogram _maxTokens;
     private readonly Histogram _iterationTokens;
 
-    public ArStageMetrics(IOptions<StageIdentityOptions> identity, IOptions<MetricsOptions> metrics, MetricRegistry registry, ArEngine engine)
+    public ArStageMetrics(IOptions<StageIdentityOptions> identity, IOptions<MetricsOptions> metrics, MetricRegistry registry, string modelName)
     {
+        ArgumentNullException.ThrowIfNull(identity);
+        ArgumentNullException.ThrowIfNull(metrics);
         _enabled = !metrics.Value.DisableLogStats;
-        var labels = identity.Value.LabelValues(engine.ModelName);
+        _registry = registry;
+        var labels = identity.Value.LabelValues(modelName);
+        _labels = labels;
         _running = registry.Gauge(MetricCatalog.NumRequestsRunning).WithLabels(labels);
         _waiting = registry.Gauge(MetricCatalog.NumRequestsWaiting).WithLabels(labels);
+        _kvCacheUsage = registry.Gauge(MetricCatalog.KvCacheUsage).WithLabels(labels);
+        _preemptions = registry.Counter(MetricCatalog.NumPreemptions).WithLabels(labels);
+        _prefixQueries = registry.Counter(MetricCatalog.PrefixCacheQueries).WithLabels(labels);
+        _prefixHits = registry.Counter(MetricCatalog.PrefixCacheHits).WithLabels(labels);
         _promptTokens = registry.Counter(MetricCatalog.PromptTokens).WithLabels(labels);
         _generationTokens = registry.Counter(MetricCatalog.GenerationTokens).WithLabels(labels);
         var success = registry.Counter(MetricCatalog.RequestSuccess);
@@ -57,90 +74,99 @@ public sealed class ArStageMetrics : IArStageObserver
         _iterationTokens = registry.Histogram(MetricCatalog.IterationTokens).WithLabels(labels);
     }
 
-    public void OnQueueChanged(int running, int waiting)
+    public void OnCacheConfig(KvCacheConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (!_enabled)
+        {
+            return;
+        }
+
+        string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
+        _registry.Gauge(MetricCatalog.CacheConfigInfo).WithLabels(
+        [
+            .. _labels, Text(config.BlockSize), Text(config.NumBlocks), config.DType, config.PrefixCaching ? "True" : "False",
+            Text(config.MaxNumSeqs), Text(config.MaxNumBatchedTokens),
+        ]).Set(1);
+    }
+
+    public void OnSchedulerState(SchedulerState state)
     {
         if (_enabled)
         {
-            _running.Set(running);
-            _waiting.Set(waiting);
+            _running.Set(state.Running);
+            _waiting.Set(state.Waiting);
+            _kvCacheUsage.Set(state.KvCacheUsage);
         }
     }
 
-    public IArRequestObserver StartRequest(long arrivalTimestamp, int maxTokens) =>
-        _enabled ? new RequestObserver(this, arrivalTimestamp, maxTokens) : NullRequestObserver.Instance;
-
-    private sealed class RequestObserver(ArStageMetrics metrics, long arrival, int maxTokens) : IArRequestObserver
+    public void OnStep(EngineStepStats step)
     {
-        private long _scheduled;
-        private long _lastToken;
-        private int _tokens;
-
-        public void OnScheduled(TimeSpan queueTime)
+        if (!_enabled)
         {
-            _scheduled = Stopwatch.GetTimestamp();
-            metrics._queueTime.Observe(queueTime.TotalSeconds);
+            return;
         }
 
-        public void OnToken()
-        {
-            var now = Stopwatch.GetTimestamp();
-            if (_tokens == 0)
-            {
-                metrics._ttft.Observe(Stopwatch.GetElapsedTime(arrival, now).TotalSeconds);
-            }
-            else
-            {
-                metrics._itl.Observe(Stopwatch.GetElapsedTime(_lastToken, now).TotalSeconds);
-                metrics._iterationTokens.Observe(1);
-            }
-            _lastToken = now;
-            _tokens++;
-        }
+        _iterationTokens.Observe(step.ScheduledTokens);
+        _promptTokens.Inc(step.PromptTokens);
+        _generationTokens.Inc(step.GenerationTokens);
+        _preemptions.Inc(step.Preemptions);
+        _prefixQueries.Inc(step.PrefixCacheQueries);
+        _prefixHits.Inc(step.PrefixCacheHits);
+    }
 
-        public void OnAborted() => metrics._success[FinishReason.Abort].Inc();
-
-        public void OnFinished(GenerationResult result)
+    public void OnFirstToken(TimeSpan sinceArrival)
+    {
+        if (_enabled)
         {
-            var now = Stopwatch.GetTimestamp();
-            metrics._success[result.FinishReason].Inc();
-            metrics._promptTokens.Inc(result.PromptTokens);
-            metrics._generationTokens.Inc(result.CompletionTokens);
-            metrics._iterationTokens.Observe(result.PromptTokens);
-            metrics._e2e.Observe(Stopwatch.GetElapsedTime(arrival, now).TotalSeconds);
-            metrics._inferenceTime.Observe(Stopwatch.GetElapsedTime(_scheduled, now).TotalSeconds);
-            metrics._prefillTime.Observe(result.PrefillTime.TotalSeconds);
-            metrics._requestPromptTokens.Observe(result.PromptTokens);
-            metrics._requestGenerationTokens.Observe(result.CompletionTokens);
-            metrics._maxTokens.Observe(maxTokens);
-            if (result.CompletionTokens > 0)
-            {
-                metrics._decodeTime.Observe(result.DecodeTime.TotalSeconds);
-            }
-            if (result.CompletionTokens > 1)
-            {
-                metrics._tpot.Observe(result.DecodeTime.TotalSeconds / (result.CompletionTokens - 1));
-            }
+            _ttft.Observe(sinceArrival.TotalSeconds);
         }
     }
 
-    private sealed class NullRequestObserver : IArRequestObserver
+    public void OnInterTokenLatency(TimeSpan sincePreviousToken)
     {
-        public static readonly NullRequestObserver Instance = new();
-
-        public void OnScheduled(TimeSpan queueTime)
+        if (_enabled)
         {
+            _itl.Observe(sincePreviousToken.TotalSeconds);
+        }
+    }
+
+    public void OnRequestFinished(RequestStats request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!_enabled)
+        {
+            return;
         }
 
-        public void OnToken()
+        _success[request.FinishReason].Inc();
+        _e2e.Observe(request.EndToEnd.TotalSeconds);
+        if (request.QueueTime is { } queue)
         {
+            _queueTime.Observe(queue.TotalSeconds);
         }
 
-        public void OnFinished(GenerationResult result)
+        if (request.InferenceTime is { } inference)
         {
+            _inferenceTime.Observe(inference.TotalSeconds);
         }
 
-        public void OnAborted()
+        if (request.PrefillTime is { } prefill)
         {
+            _prefillTime.Observe(prefill.TotalSeconds);
         }
+
+        if (request.DecodeTime is { } decode)
+        {
+            _decodeTime.Observe(decode.TotalSeconds);
+            if (request.GenerationTokens > 1)
+            {
+                _tpot.Observe(decode.TotalSeconds / (request.GenerationTokens - 1));
+            }
+        }
+
+        _requestPromptTokens.Observe(request.PromptTokens);
+        _requestGenerationTokens.Observe(request.GenerationTokens);
+        _maxTokens.Observe(request.MaxTokens);
     }
 }

@@ -1,24 +1,42 @@
 using System.Diagnostics;
-using Omni.Common.Hosting;
 using Omni.ArStage.Engine;
+using Omni.Common.Hosting;
 
 namespace Omni.ArStage.Serving;
 
 public static class ArEngineLoader
 {
-    /// <summary>Loads the configured checkpoint (or the built-in default model) before the service starts serving.</summary>
-    public static ArEngine Load(StageModelOptions settings, ILogger logger)
+    public static ArEngineOptions ToEngineOptions(ArStageOptions settings)
     {
-        var started = Stopwatch.GetTimestamp();
-        var engine = ArEngine.Load(new ArEngineOptions
+        ArgumentNullException.ThrowIfNull(settings);
+        return new ArEngineOptions
         {
             ModelDirectory = StageModelOptions.NullIfEmpty(settings.ModelDirectory),
             Device = settings.Device,
             CacheDirectory = StageModelOptions.NullIfEmpty(settings.CacheDirectory),
             ModelName = StageModelOptions.NullIfEmpty(settings.ModelName),
-        });
-        logger.LogInformation("Loaded {Model} (hidden size {Hidden}, vocabulary {Vocab}) on {Device} in {Elapsed:F0} ms",
-            engine.ModelName, engine.HiddenSize, engine.VocabSize, engine.DeviceName, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            DType = settings.DType,
+            BlockSize = settings.BlockSize,
+            NumKvBlocks = settings.NumKvBlocks,
+            KvCacheMemoryFraction = settings.KvCacheMemoryFraction,
+            MaxNumSeqs = settings.MaxNumSeqs,
+            MaxNumBatchedTokens = settings.MaxNumBatchedTokens,
+            MaxWaiting = settings.MaxWaiting,
+            EnablePrefixCaching = settings.EnablePrefixCaching,
+            TorchThreads = settings.TorchThreads,
+        };
+    }
+
+    /// <summary>Loads the configured checkpoint (or the built-in default model) and starts its engine loop before the service serves.</summary>
+    public static ArEngine Load(ArStageOptions settings, IArEngineObserver observer, ILogger logger)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var engine = ArEngine.Load(ToEngineOptions(settings), observer);
+        var cache = engine.CacheConfig;
+        logger.LogInformation(
+            "Loaded {Model} (hidden size {Hidden}, vocabulary {Vocab}, {DType}) on {Device} in {Elapsed:F0} ms; KV cache {Blocks} blocks of {BlockSize} tokens ({Megabytes:F0} MiB), max {Seqs} sequences, {Tokens} tokens per step",
+            engine.ModelName, engine.HiddenSize, engine.VocabSize, cache.DType, engine.DeviceName, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            cache.NumBlocks, cache.BlockSize, cache.NumBlocks * (double)cache.BytesPerBlock / (1 << 20), cache.MaxNumSeqs, cache.MaxNumBatchedTokens);
         return engine;
     }
 }

@@ -72,6 +72,15 @@ public static class MetricCatalog
         "vllm:num_requests_waiting", MetricType.Gauge, "Requests waiting for the engine.", Engine4);
     public static readonly MetricDefinition KvCacheUsage = new(
         "vllm:kv_cache_usage_perc", MetricType.Gauge, "Fraction of the KV cache in use (0..1).", Engine4);
+    public static readonly MetricDefinition CacheConfigInfo = new(
+        "vllm:cache_config_info", MetricType.Gauge, "Information of the KV cache configuration (value 1, the configuration in the labels).",
+        [.. Engine4, "block_size", "num_gpu_blocks", "cache_dtype", "enable_prefix_caching", "max_num_seqs", "max_num_batched_tokens"]);
+    public static readonly MetricDefinition NumPreemptions = new(
+        "vllm:num_preemptions_total", MetricType.Counter, "Running sequences preempted (KV blocks freed, recomputed later).", Engine4);
+    public static readonly MetricDefinition PrefixCacheQueries = new(
+        "vllm:prefix_cache_queries_total", MetricType.Counter, "Prompt tokens looked up in the prefix cache.", Engine4);
+    public static readonly MetricDefinition PrefixCacheHits = new(
+        "vllm:prefix_cache_hits_total", MetricType.Counter, "Prompt tokens found in the prefix cache.", Engine4);
     public static readonly MetricDefinition PromptTokens = new(
         "vllm:prompt_tokens_total", MetricType.Counter, "Prefill tokens processed.", Engine4);
     public static readonly MetricDefinition GenerationTokens = new(
@@ -138,7 +147,8 @@ public static class MetricCatalog
 
     public static readonly IReadOnlyList<MetricDefinition> ArFamilies =
     [
-        NumRequestsRunning, NumRequestsWaiting, KvCacheUsage, PromptTokens, GenerationTokens, RequestSuccess, TimeToFirstToken,
+        NumRequestsRunning, NumRequestsWaiting, KvCacheUsage, CacheConfigInfo, NumPreemptions, PrefixCacheQueries, PrefixCacheHits,
+        PromptTokens, GenerationTokens, RequestSuccess, TimeToFirstToken,
         InterTokenLatency, TimePerOutputToken, E2eRequestLatency, RequestQueueTime, RequestInferenceTime, RequestPrefillTime,
         RequestDecodeTime, RequestPromptTokens, RequestGenerationTokens, RequestMaxTokens, IterationTokens,
     ];

@@ -13,6 +13,11 @@ public static class RequestLimits
     public const int MaxTopK = 1_000_000;
     public const int MaxStopStrings = 8;
     public const int MaxStopStringLength = 64;
+    public const float MaxRepetitionPenalty = 2f;
+    public const float MaxAbsPresencePenalty = 2f;
+    public const float MaxAbsFrequencyPenalty = 2f;
+    public const int MaxStopTokenIds = 16;
+    public const int MaxLogprobs = 20;
 
     public const int DefaultImageSize = 256;
     public const int MinImageSize = 64;
@@ -22,4 +27,6 @@ public static class RequestLimits
     public const int MaxInferenceSteps = 200;
     public const float MinGuidanceScale = 1f;
     public const float MaxGuidanceScale = 20f;
+    public const float MaxShift = 20f;
+    public const int MaxImagesPerRequest = 4;
 }

@@ -99,7 +99,43 @@ public static class RequestValidator
                 throw Invalid($"{field}.stop[{i}]", $"must be 1..{MaxStopStringLength} characters, got {length}");
             }
         }
-        return new ResolvedTextParameters(maxTokens, temperature, topP, topK, text.HasSeed ? text.Seed : null, [.. text.Stop]);
+        var minP = text.HasMinP ? text.MinP : 0f;
+        if (!float.IsFinite(minP) || minP < 0 || minP >= 1)
+        {
+            throw Invalid($"{field}.min_p", $"must be in [0, 1), got {Format(minP)}");
+        }
+        var repetitionPenalty = text.HasRepetitionPenalty ? text.RepetitionPenalty : 1f;
+        if (!float.IsFinite(repetitionPenalty) || repetitionPenalty <= 0 || repetitionPenalty > MaxRepetitionPenalty)
+        {
+            throw Invalid($"{field}.repetition_penalty", $"must be in (0, {Format(MaxRepetitionPenalty)}], got {Format(repetitionPenalty)}");
+        }
+        var presencePenalty = ValidatePenalty(text.HasPresencePenalty ? text.PresencePenalty : 0f, MaxAbsPresencePenalty, $"{field}.presence_penalty");
+        var frequencyPenalty = ValidatePenalty(text.HasFrequencyPenalty ? text.FrequencyPenalty : 0f, MaxAbsFrequencyPenalty, $"{field}.frequency_penalty");
+        if (text.StopTokenIds.Count > MaxStopTokenIds)
+        {
+            throw Invalid($"{field}.stop_token_ids", $"must have at most {MaxStopTokenIds} entries, got {text.StopTokenIds.Count}");
+        }
+        for (var i = 0; i < text.StopTokenIds.Count; i++)
+        {
+            if (text.StopTokenIds[i] < 0)
+            {
+                throw Invalid($"{field}.stop_token_ids[{i}]", $"must be a token id (>= 0), got {text.StopTokenIds[i]}");
+            }
+        }
+        if (text.HasLogprobs && text.Logprobs > MaxLogprobs)
+        {
+            throw Invalid($"{field}.logprobs", $"must be in [0, {MaxLogprobs}], got {text.Logprobs}");
+        }
+        return new ResolvedTextParameters(maxTokens, temperature, topP, topK, text.HasSeed ? text.Seed : null, [.. text.Stop])
+        {
+            MinP = minP,
+            RepetitionPenalty = repetitionPenalty,
+            PresencePenalty = presencePenalty,
+            FrequencyPenalty = frequencyPenalty,
+            StopTokenIds = [.. text.StopTokenIds],
+            IgnoreEos = text.IgnoreEos,
+            Logprobs = text.HasLogprobs ? (int)text.Logprobs : null,
+        };
     }
 
     public static ResolvedImageParameters ValidateImage(ImageParams? image, string field = "image")
@@ -119,11 +155,65 @@ public static class RequestValidator
                 $"must be in [{Format(MinGuidanceScale)}, {Format(MaxGuidanceScale)}], got {Format(guidance)}");
         }
         var seed = image.HasSeed ? image.Seed : (ulong)Random.Shared.NextInt64(0, long.MaxValue);
-        return new ResolvedImageParameters(width, height, steps, guidance, seed);
+        if (image.NegativePrompt.Length > MaxPromptCharacters)
+        {
+            throw Invalid($"{field}.negative_prompt", $"must be at most {MaxPromptCharacters} characters, got {image.NegativePrompt.Length}");
+        }
+        var scheduler = image.Scheduler switch
+        {
+            Scheduler.Unspecified or Scheduler.FlowMatchEuler => Scheduler.FlowMatchEuler,
+            Scheduler.Ddim => Scheduler.Ddim,
+            _ => throw Invalid($"{field}.scheduler", $"must be SCHEDULER_FLOW_MATCH_EULER or SCHEDULER_DDIM, got {(int)image.Scheduler}"),
+        };
+        float? shift = null;
+        if (image.HasShift)
+        {
+            if (!float.IsFinite(image.Shift) || image.Shift <= 0 || image.Shift > MaxShift)
+            {
+                throw Invalid($"{field}.shift", $"must be in (0, {Format(MaxShift)}], got {Format(image.Shift)}");
+            }
+            shift = image.Shift;
+        }
+        var spacing = image.TimestepSpacing switch
+        {
+            TimestepSpacing.Unspecified or TimestepSpacing.Leading => TimestepSpacing.Leading,
+            TimestepSpacing.Trailing => TimestepSpacing.Trailing,
+            _ => throw Invalid($"{field}.timestep_spacing",
+                $"must be TIMESTEP_SPACING_LEADING or TIMESTEP_SPACING_TRAILING, got {(int)image.TimestepSpacing}"),
+        };
+        var numImages = image.NumImages == 0 ? 1 : (int)Math.Min(image.NumImages, int.MaxValue);
+        if (numImages > MaxImagesPerRequest)
+        {
+            throw Invalid($"{field}.num_images", $"must be in [1, {MaxImagesPerRequest}], got {image.NumImages}");
+        }
+        var format = image.OutputFormat switch
+        {
+            ImageFormat.Unspecified or ImageFormat.Png => ImageFormat.Png,
+            ImageFormat.Rgb8 => ImageFormat.Rgb8,
+            _ => throw Invalid($"{field}.output_format", $"must be IMAGE_FORMAT_PNG or IMAGE_FORMAT_RGB8, got {(int)image.OutputFormat}"),
+        };
+        return new ResolvedImageParameters(width, height, steps, guidance, seed)
+        {
+            NegativePrompt = image.NegativePrompt,
+            Scheduler = scheduler,
+            Shift = shift,
+            TimestepSpacing = spacing,
+            NumImages = numImages,
+            OutputFormat = format,
+        };
     }
 
     public static RpcException Invalid(string field, string problem) =>
         new(new Status(StatusCode.InvalidArgument, $"{field} {problem}."));
+
+    private static float ValidatePenalty(float value, float maxAbs, string field)
+    {
+        if (!float.IsFinite(value) || value < -maxAbs || value > maxAbs)
+        {
+            throw Invalid(field, $"must be in [{Format(-maxAbs)}, {Format(maxAbs)}], got {Format(value)}");
+        }
+        return value;
+    }
 
     private static int ValidateSize(uint value, string field)
     {

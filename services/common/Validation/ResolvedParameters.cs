@@ -1,7 +1,72 @@
+using Omni.Contracts.V1;
+
 namespace Omni.Common.Validation;
 
 /// <summary>Text parameters after validation, with defaults applied.</summary>
-public sealed record ResolvedTextParameters(int MaxTokens, float Temperature, float TopP, int TopK, ulong? Seed, IReadOnlyList<string> Stop);
+public sealed record ResolvedTextParameters(int MaxTokens, float Temperature, float TopP, int TopK, ulong? Seed, IReadOnlyList<string> Stop)
+{
+    /// <summary>[0, 1); 0 is off.</summary>
+    public float MinP { get; init; }
+
+    /// <summary>(0, 2]; 1 is off.</summary>
+    public float RepetitionPenalty { get; init; } = 1f;
+
+    /// <summary>[-2, 2]; 0 is off.</summary>
+    public float PresencePenalty { get; init; }
+
+    /// <summary>[-2, 2]; 0 is off.</summary>
+    public float FrequencyPenalty { get; init; }
+
+    /// <summary>Up to 16 non-negative ids (the AR stage checks them against its vocabulary).</summary>
+    public IReadOnlyList<int> StopTokenIds { get; init; } = [];
+
+    public bool IgnoreEos { get; init; }
+
+    /// <summary>Null: no logprobs; N in 0..20: the chosen token's logprob and the N best alternatives.</summary>
+    public int? Logprobs { get; init; }
+}
 
 /// <summary>Image parameters after validation, with defaults applied.</summary>
-public sealed record ResolvedImageParameters(int Width, int Height, int Steps, float GuidanceScale, ulong Seed);
+public sealed record ResolvedImageParameters(int Width, int Height, int Steps, float GuidanceScale, ulong Seed)
+{
+    /// <summary>Empty: none (the unconditional branch of guidance uses the model's null embedding).</summary>
+    public string NegativePrompt { get; init; } = "";
+
+    /// <summary>FLOW_MATCH_EULER or DDIM (never UNSPECIFIED).</summary>
+    public Scheduler Scheduler { get; init; } = Scheduler.FlowMatchEuler;
+
+    /// <summary>Flow-matching shift; null: the diffusion model's own (its checkpoint's scheduler_shift).</summary>
+    public float? Shift { get; init; }
+
+    /// <summary>LEADING or TRAILING (never UNSPECIFIED); DDIM only.</summary>
+    public TimestepSpacing TimestepSpacing { get; init; } = TimestepSpacing.Leading;
+
+    /// <summary>1..4; image i uses Seed + i.</summary>
+    public int NumImages { get; init; } = 1;
+
+    /// <summary>PNG or RGB8 (never UNSPECIFIED).</summary>
+    public ImageFormat OutputFormat { get; init; } = ImageFormat.Png;
+
+    /// <summary>These parameters as the proto message, every default made explicit, for the next hop.</summary>
+    public ImageParams ToImageParams()
+    {
+        var image = new ImageParams
+        {
+            Width = (uint)Width,
+            Height = (uint)Height,
+            NumInferenceSteps = (uint)Steps,
+            GuidanceScale = GuidanceScale,
+            Seed = Seed,
+            NegativePrompt = NegativePrompt,
+            Scheduler = Scheduler,
+            TimestepSpacing = TimestepSpacing,
+            NumImages = (uint)NumImages,
+            OutputFormat = OutputFormat,
+        };
+        if (Shift is { } shift)
+        {
+            image.Shift = shift;
+        }
+        return image;
+    }
+}
