@@ -8,8 +8,12 @@ using Omni.Orchestrator.Pipeline;
 var builder = ServiceDefaults.CreateBuilder(args, new Dictionary<string, string>
 {
     ["--model-name"] = "Pipeline:ModelName",
-    ["--ar-address"] = "Pipeline:ArAddress",
-    ["--diffusion-address"] = "Pipeline:DiffusionAddress",
+    ["--ar-address"] = "Pipeline:Stages:0:Addresses",
+    ["--diffusion-address"] = "Pipeline:Stages:1:Addresses",
+    ["--ar-dns"] = "Pipeline:Stages:0:Dns",
+    ["--diffusion-dns"] = "Pipeline:Stages:1:Dns",
+    ["--connector"] = "Pipeline:Stages:0:Connector",
+    ["--max-chunks-in-flight"] = "Pipeline:Stages:0:MaxChunksInFlight",
     ["--max-inflight"] = "Pipeline:MaxInflight",
     ["--max-waiting"] = "Pipeline:MaxWaiting",
 });
@@ -20,6 +24,7 @@ builder.Services.AddOptions<PipelineOptions>()
     .ValidateDataAnnotations()
     .ValidateOnStart();
 builder.Services.AddSingleton<PipelineStages>();
+builder.Services.AddHostedService(services => services.GetRequiredService<PipelineStages>());
 builder.Services.AddSingleton<AdmissionController>();
 builder.Services.AddSingleton<PipelineMetrics>();
 builder.Services.AddSingleton<IPipelineObserver>(services => services.GetRequiredService<PipelineMetrics>());

@@ -20,7 +20,10 @@ public sealed partial class CommandLineTests
             while (services.Count < 3)
             {
                 var line = await up.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(3));
-                Assert.True(line is not null, "omni up exited before printing its services: " + await up.StandardError.ReadToEndAsync());
+                if (line is null)
+                {
+                    Assert.Fail("omni up exited before printing its services: " + await up.StandardError.ReadToEndAsync());
+                }
                 services.Add(JsonDocument.Parse(line!).RootElement);
             }
             Assert.Equal(["orchestrator", "ar-stage", "diffusion-stage"], services.Select(s => s.GetProperty("name").GetString()));

@@ -15,7 +15,7 @@ public interface IEngineQueueObserver
 /// One engine loop per process: work items run one at a time, in arrival order, on a dedicated thread that owns
 /// the model. Waiting items are bounded; a cancelled item that has not started is dropped without running.
 /// </summary>
-public sealed class EngineWorkQueue : IDisposable
+public sealed class EngineWorkQueue : IStageLoad, IDisposable
 {
     private readonly object _gate = new();
     private readonly LinkedList<WorkItem> _waiting = new();

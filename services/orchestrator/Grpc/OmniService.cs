@@ -88,7 +88,6 @@ public sealed class OmniService(AdmissionController admission, PipelineRunner ru
             RpcException { StatusCode: StatusCode.Unavailable } rpc => (new Status(StatusCode.Unavailable, $"A stage is unavailable: {rpc.Status.Detail}"),
                 FailureReason.StageUnavailable),
             RpcException rpc => (new Status(rpc.StatusCode, rpc.Status.Detail), FailureReason.StageError),
-            StageMismatchException mismatch => (new Status(StatusCode.FailedPrecondition, mismatch.Message), FailureReason.StageError),
             _ => (new Status(StatusCode.Internal, $"The pipeline failed: {exception.Message}"), FailureReason.StageError),
         };
     }

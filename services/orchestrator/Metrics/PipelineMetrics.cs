@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using Omni.Common.Hosting;
 using Omni.Common.Metrics;
+using Omni.Contracts.V1;
 using Omni.Orchestrator.Configuration;
 using Omni.Orchestrator.Pipeline;
 
@@ -26,8 +27,11 @@ public sealed class PipelineMetrics : IPipelineObserver
     private readonly Histogram _pixels;
     private readonly Histogram _steps;
     private readonly HistogramFamily _transferSize;
+    private readonly HistogramFamily _transferTx;
+    private readonly HistogramFamily _transferRx;
+    private readonly HistogramFamily _transferInFlight;
     private readonly ConcurrentDictionary<(int, uint), Histogram> _stageChildren = new();
-    private readonly ConcurrentDictionary<(int, uint, int, uint), Histogram> _transferChildren = new();
+    private readonly ConcurrentDictionary<(int, uint, int, uint), TransferChildren> _transferChildren = new();
 
     public PipelineMetrics(IOptions<PipelineOptions> pipeline, IOptions<MetricsOptions> metrics, MetricRegistry registry)
     {
@@ -46,6 +50,9 @@ public sealed class PipelineMetrics : IPipelineObserver
         _pixels = registry.Histogram(MetricCatalog.OmniImagePixels).WithLabels(_model);
         _steps = registry.Histogram(MetricCatalog.OmniInferenceSteps).WithLabels(_model);
         _transferSize = registry.Histogram(MetricCatalog.TransferSize);
+        _transferTx = registry.Histogram(MetricCatalog.TransferTxTime);
+        _transferRx = registry.Histogram(MetricCatalog.TransferRxDecodeTime);
+        _transferInFlight = registry.Histogram(MetricCatalog.TransferInFlightTime);
         if (_enabled)
         {
             // Zero-valued series exist from the start so that rate() and absent() behave.
@@ -131,16 +138,32 @@ public sealed class PipelineMetrics : IPipelineObserver
         _steps.Observe(steps);
     }
 
-    public void OnTransferChunk(int fromStage, uint fromReplica, int toStage, uint toReplica, long bytes)
+    public void OnTransferChunk(int fromStage, uint fromReplica, int toStage, uint toReplica, ChunkTiming chunk)
     {
         if (!_enabled)
         {
             return;
         }
-        var child = _transferChildren.GetOrAdd((fromStage, fromReplica, toStage, toReplica), key => _transferSize.WithLabels(_model,
-            key.Item1.ToString(CultureInfo.InvariantCulture), key.Item2.ToString(CultureInfo.InvariantCulture),
-            key.Item3.ToString(CultureInfo.InvariantCulture), key.Item4.ToString(CultureInfo.InvariantCulture)));
-        child.Observe(bytes);
+        var children = _transferChildren.GetOrAdd((fromStage, fromReplica, toStage, toReplica), key =>
+        {
+            string[] labels = [_model, key.Item1.ToString(CultureInfo.InvariantCulture), key.Item2.ToString(CultureInfo.InvariantCulture),
+                key.Item3.ToString(CultureInfo.InvariantCulture), key.Item4.ToString(CultureInfo.InvariantCulture)];
+            return new TransferChildren(_transferSize.WithLabels(labels), _transferTx.WithLabels(labels), _transferRx.WithLabels(labels),
+                _transferInFlight.WithLabels(labels));
+        });
+        children.Size.Observe(chunk.Bytes);
+        if (chunk.HasTxMs)
+        {
+            children.Tx.Observe(chunk.TxMs);
+        }
+        if (chunk.HasRxDecodeMs)
+        {
+            children.Rx.Observe(chunk.RxDecodeMs);
+        }
+        if (chunk.HasInFlightMs)
+        {
+            children.InFlight.Observe(chunk.InFlightMs);
+        }
     }
 
     public static string Label(FailureReason reason) => reason switch
@@ -153,4 +176,6 @@ public sealed class PipelineMetrics : IPipelineObserver
         FailureReason.InvalidArgument => "invalid_argument",
         _ => throw new ArgumentOutOfRangeException(nameof(reason)),
     };
+
+    private sealed record TransferChildren(Histogram Size, Histogram Tx, Histogram Rx, Histogram InFlight);
 }

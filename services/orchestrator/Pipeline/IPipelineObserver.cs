@@ -1,3 +1,5 @@
+using Omni.Contracts.V1;
+
 namespace Omni.Orchestrator.Pipeline;
 
 /// <summary>Why a request failed, as the vllm:omni_requests_failed_total reason label names it.</summary>
@@ -29,5 +31,6 @@ public interface IPipelineObserver
 
     void OnImage(TimeSpan sinceArrival, int width, int height, int steps);
 
-    void OnTransferChunk(int fromStage, uint fromReplica, int toStage, uint toReplica, long bytes);
+    /// <summary>One chunk hop between two stages, with whatever of its intervals were measured.</summary>
+    void OnTransferChunk(int fromStage, uint fromReplica, int toStage, uint toReplica, ChunkTiming chunk);
 }

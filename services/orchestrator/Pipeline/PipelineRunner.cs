@@ -1,58 +1,53 @@
 using System.Diagnostics;
 using Grpc.Core;
 using Omni.Contracts.V1;
+using Omni.Orchestrator.Configuration;
+using Omni.Orchestrator.Routing;
 
 namespace Omni.Orchestrator.Pipeline;
 
 /// <summary>
-/// Runs one admitted request through the stages: the AR stage always; for images, the diffusion stage, fed the
-/// AR stage's hidden states chunk by chunk as they arrive (the relay connector). Text streams to the client as it
-/// is generated, the image after it, then one final message built from the same measurements as the metrics.
+/// Runs one admitted request through the stages. Each stage gets one replica, picked least-loaded and kept for the
+/// whole request. The AR stage always runs; for images the diffusion stage gets the AR stage's hidden states,
+/// through the orchestrator chunk by chunk (relay) or pushed straight by the AR replica to the bound diffusion
+/// replica (direct). Text streams to the client as it is generated, the image after it, then one final message
+/// built from the same measurements as the metrics.
 /// </summary>
 public sealed class PipelineRunner(PipelineStages stages, IPipelineObserver observer)
 {
+    private static readonly TimeSpan ReadyWait = TimeSpan.FromSeconds(3);
+
     public async Task<GenerateFinal> RunAsync(ValidatedRequest request, long arrivalTimestamp, TimeSpan queueTime,
         IServerStreamWriter<GenerateResponse> client, DateTime? deadline, CancellationToken cancellationToken)
     {
-        var arInfo = await stages.Ar.GetInfoAsync(deadline, cancellationToken).ConfigureAwait(false);
-        StageInfo? diffusionInfo = null;
-        if (request.WantsImage)
-        {
-            diffusionInfo = await stages.Diffusion.GetInfoAsync(deadline, cancellationToken).ConfigureAwait(false);
-            if (diffusionInfo.HiddenSize != arInfo.HiddenSize)
-            {
-                throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                    $"The diffusion stage expects conditioning of width {diffusionInfo.HiddenSize}, but the AR stage emits {arInfo.HiddenSize}."));
-            }
-        }
-
         var final = new GenerateFinal { QueueTimeMs = queueTime.TotalMilliseconds, Usage = new Usage() };
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var token = linked.Token;
+        var edge = stages.ArToDiffusion;
 
-        var arStart = Stopwatch.GetTimestamp();
-        using var arCall = stages.Ar.Client.Process(deadline: deadline, cancellationToken: token);
-        await arCall.RequestStream.WriteAsync(new StageInput
-        {
-            Header = new StageRequest
-            {
-                RequestId = request.RequestId,
-                Prompt = request.Prompt,
-                Text = request.ToTextParams(),
-                EmitText = request.WantsText,
-                EmitHiddenStates = request.WantsImage,
-            },
-        }, token).ConfigureAwait(false);
-        await arCall.RequestStream.CompleteAsync().ConfigureAwait(false);
-
+        StageReplica? diffusion = null;
+        IDisposable? diffusionBinding = null;
         AsyncDuplexStreamingCall<StageInput, StageOutput>? diffusionCall = null;
-        var diffusionStart = 0L;
         try
         {
+            var ar = await PickAsync(stages.Ar, null, token).ConfigureAwait(false);
             if (request.WantsImage)
             {
-                diffusionStart = Stopwatch.GetTimestamp();
-                diffusionCall = stages.Diffusion.Client.Process(deadline: deadline, cancellationToken: token);
+                diffusion = await PickAsync(stages.Diffusion, null, token).ConfigureAwait(false);
+                diffusionBinding = diffusion.Bind();
+                if (diffusion.Info!.HiddenSize != ar.Info!.HiddenSize)
+                {
+                    throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                        $"The diffusion stage expects conditioning of width {diffusion.Info.HiddenSize}, but the AR stage emits {ar.Info.HiddenSize}."));
+                }
+            }
+
+            var transferId = Guid.NewGuid().ToString("N");
+            var direct = request.WantsImage && edge.Connector == Connector.Direct;
+            var diffusionStart = Stopwatch.GetTimestamp();
+            if (diffusion is not null)
+            {
+                diffusionCall = diffusion.Client.Process(deadline: deadline, cancellationToken: token);
                 await diffusionCall.RequestStream.WriteAsync(new StageInput
                 {
                     Header = new StageRequest
@@ -61,74 +56,151 @@ public sealed class PipelineRunner(PipelineStages stages, IPipelineObserver obse
                         Prompt = request.Prompt,
                         Image = request.ToImageParams(),
                         ConditioningTensor = ValidatedRequest.ConditioningTensor,
+                        ReceiveTransferId = direct ? transferId : "",
                     },
                 }, token).ConfigureAwait(false);
+                if (direct)
+                {
+                    await diffusionCall.RequestStream.CompleteAsync().ConfigureAwait(false);
+                }
             }
 
-            var arFinal = await RelayArOutputsAsync(request, arCall, diffusionCall, arInfo, diffusionInfo, arrivalTimestamp, client, token)
-                .ConfigureAwait(false);
-            var arTime = Stopwatch.GetElapsedTime(arStart);
-            observer.OnStageCompleted(stages.Ar.StageId, arInfo.ReplicaId, arTime);
-            final.Usage = arFinal.Usage ?? new Usage();
-            final.FinishReason = request.WantsText ? arFinal.FinishReason : FinishReason.Stop;
-            final.Stages.Add(Report(stages.Ar, arInfo, arTime, arFinal));
+            // The AR call: retried once on another replica when the first cannot be reached before it produced anything.
+            ArOutcome arOutcome;
+            while (true)
+            {
+                try
+                {
+                    arOutcome = await RunArAsync(request, ar, diffusion, diffusionCall, direct ? transferId : null, arrivalTimestamp, client, deadline,
+                        token).ConfigureAwait(false);
+                    break;
+                }
+                catch (ArUnreachableException unreachable) when (!token.IsCancellationRequested)
+                {
+                    ar.ReportFailure(unreachable.InnerException!);
+                    var other = await PickAsync(stages.Ar, ar, token).ConfigureAwait(false);
+                    if (other == ar)
+                    {
+                        throw unreachable.InnerException!;
+                    }
+                    ar = other;
+                }
+            }
+            observer.OnStageCompleted(stages.Ar.StageId, ar.ReplicaId, arOutcome.Elapsed);
+            final.Usage = arOutcome.Final.Usage ?? new Usage();
+            final.FinishReason = request.WantsText ? arOutcome.Final.FinishReason : FinishReason.Stop;
+            final.Stages.Add(Report(stages.Ar, ar, arOutcome.Elapsed, arOutcome.Final));
 
-            if (diffusionCall is not null && diffusionInfo is not null)
+            if (diffusion is not null && diffusionCall is not null)
             {
                 var diffusionFinal = await ReadDiffusionOutputsAsync(request, diffusionCall, arrivalTimestamp, client, token).ConfigureAwait(false);
                 // The diffusion call starts with the AR call (its header goes out first), so this includes waiting for input.
                 var diffusionTime = Stopwatch.GetElapsedTime(diffusionStart);
-                observer.OnStageCompleted(stages.Diffusion.StageId, diffusionInfo.ReplicaId, diffusionTime);
-                final.Stages.Add(Report(stages.Diffusion, diffusionInfo, diffusionTime, diffusionFinal));
+                observer.OnStageCompleted(stages.Diffusion.StageId, diffusion.ReplicaId, diffusionTime);
+                final.Stages.Add(Report(stages.Diffusion, diffusion, diffusionTime, diffusionFinal));
                 if (!request.WantsText)
                 {
                     final.FinishReason = diffusionFinal.FinishReason;
                 }
+                var ledger = arOutcome.Ledger!;
+                ledger.MergeSent(arOutcome.Final.SentChunks);
+                ledger.MergeReceived(diffusionFinal.ReceivedChunks);
+                ledger.Observe(observer);
+                final.Transfers.Add(ledger.Report());
             }
+        }
+        catch (RpcException error) when (error.StatusCode == StatusCode.Unavailable && diffusion is not null && !token.IsCancellationRequested)
+        {
+            diffusion.ReportFailure(error);
+            throw;
         }
         finally
         {
+            await linked.CancelAsync().ConfigureAwait(false);
             diffusionCall?.Dispose();
+            diffusionBinding?.Dispose();
         }
         final.E2ETimeMs = Stopwatch.GetElapsedTime(arrivalTimestamp).TotalMilliseconds;
         return final;
     }
 
-    private async Task<StageFinal> RelayArOutputsAsync(ValidatedRequest request, AsyncDuplexStreamingCall<StageInput, StageOutput> arCall,
-        AsyncDuplexStreamingCall<StageInput, StageOutput>? diffusionCall, StageInfo arInfo, StageInfo? diffusionInfo, long arrivalTimestamp,
-        IServerStreamWriter<GenerateResponse> client, CancellationToken token)
+    private async Task<ArOutcome> RunArAsync(ValidatedRequest request, StageReplica ar, StageReplica? diffusion,
+        AsyncDuplexStreamingCall<StageInput, StageOutput>? diffusionCall, string? directTransferId, long arrivalTimestamp,
+        IServerStreamWriter<GenerateResponse> client, DateTime? deadline, CancellationToken token)
     {
-        StageFinal? arFinal = null;
-        var firstText = true;
-        await foreach (var output in arCall.ResponseStream.ReadAllAsync(token).ConfigureAwait(false))
+        using var binding = ar.Bind();
+        var start = Stopwatch.GetTimestamp();
+        using var call = ar.Client.Process(deadline: deadline, cancellationToken: token);
+        var header = new StageRequest
         {
-            switch (output.KindCase)
+            RequestId = request.RequestId,
+            Prompt = request.Prompt,
+            Text = request.ToTextParams(),
+            EmitText = request.WantsText,
+            EmitHiddenStates = request.WantsImage,
+        };
+        if (request.WantsImage)
+        {
+            header.Image = request.ToImageParams();
+        }
+        if (directTransferId is not null && diffusion is not null)
+        {
+            header.ForwardTo = new DirectTarget
             {
-                case StageOutput.KindOneofCase.Text when request.WantsText:
-                    await client.WriteAsync(new GenerateResponse { RequestId = request.RequestId, Text = output.Text }, token).ConfigureAwait(false);
-                    if (firstText)
-                    {
-                        firstText = false;
-                        observer.OnFirstText(Stopwatch.GetElapsedTime(arrivalTimestamp));
-                    }
-                    break;
-                case StageOutput.KindOneofCase.Chunk when diffusionCall is not null && diffusionInfo is not null:
-                    await diffusionCall.RequestStream.WriteAsync(new StageInput { Chunk = output.Chunk }, token).ConfigureAwait(false);
-                    observer.OnTransferChunk(stages.Ar.StageId, arInfo.ReplicaId, stages.Diffusion.StageId, diffusionInfo.ReplicaId,
-                        output.Chunk.Data.Length);
-                    break;
-                case StageOutput.KindOneofCase.Final:
-                    arFinal = output.Final;
-                    break;
-                default:
-                    throw new RpcException(new Status(StatusCode.Internal, $"The AR stage sent an unexpected {output.KindCase} message."));
-            }
+                Address = diffusion.Address,
+                TransferId = directTransferId,
+                MaxChunksInFlight = (uint)stages.ArToDiffusion.MaxChunksInFlight,
+            };
         }
-        if (diffusionCall is not null)
+        var ledger = diffusion is null
+            ? null
+            : new TransferLedger(stages.Ar.StageId, ar.ReplicaId, stages.Diffusion.StageId, diffusion.ReplicaId,
+                directTransferId is null ? Connector.Relay : Connector.Direct);
+
+        var produced = false;
+        try
         {
-            await diffusionCall.RequestStream.CompleteAsync().ConfigureAwait(false);
+            await call.RequestStream.WriteAsync(new StageInput { Header = header }, token).ConfigureAwait(false);
+            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+            StageFinal? arFinal = null;
+            var firstText = true;
+            while (await call.ResponseStream.MoveNext(token).ConfigureAwait(false))
+            {
+                produced = true;
+                var output = call.ResponseStream.Current;
+                switch (output.KindCase)
+                {
+                    case StageOutput.KindOneofCase.Text when request.WantsText:
+                        await client.WriteAsync(new GenerateResponse { RequestId = request.RequestId, Text = output.Text }, token).ConfigureAwait(false);
+                        if (firstText)
+                        {
+                            firstText = false;
+                            observer.OnFirstText(Stopwatch.GetElapsedTime(arrivalTimestamp));
+                        }
+                        break;
+                    case StageOutput.KindOneofCase.Chunk when diffusionCall is not null && ledger is not null && directTransferId is null:
+                        var received = Stopwatch.GetTimestamp();
+                        await diffusionCall.RequestStream.WriteAsync(new StageInput { Chunk = output.Chunk }, token).ConfigureAwait(false);
+                        ledger.AddRelayed((ulong)output.Chunk.Data.Length, Stopwatch.GetElapsedTime(received).TotalMilliseconds);
+                        break;
+                    case StageOutput.KindOneofCase.Final:
+                        arFinal = output.Final;
+                        break;
+                    default:
+                        throw new RpcException(new Status(StatusCode.Internal, $"The AR stage sent an unexpected {output.KindCase} message."));
+                }
+            }
+            if (diffusionCall is not null && directTransferId is null)
+            {
+                await diffusionCall.RequestStream.CompleteAsync().ConfigureAwait(false);
+            }
+            return new ArOutcome(arFinal ?? throw new RpcException(new Status(StatusCode.Internal, "The AR stage ended without a final message.")),
+                Stopwatch.GetElapsedTime(start), ledger);
         }
-        return arFinal ?? throw new RpcException(new Status(StatusCode.Internal, "The AR stage ended without a final message."));
+        catch (RpcException error) when (error.StatusCode == StatusCode.Unavailable && !produced)
+        {
+            throw new ArUnreachableException(error);
+        }
     }
 
     private async Task<StageFinal> ReadDiffusionOutputsAsync(ValidatedRequest request, AsyncDuplexStreamingCall<StageInput, StageOutput> call,
@@ -154,16 +226,36 @@ public sealed class PipelineRunner(PipelineStages stages, IPipelineObserver obse
         return final ?? throw new RpcException(new Status(StatusCode.Internal, "The diffusion stage ended without a final message."));
     }
 
-    private static StageReport Report(StageEndpoint stage, StageInfo info, TimeSpan elapsed, StageFinal final)
+    private static async Task<StageReplica> PickAsync(ReplicaSet set, StageReplica? exclude, CancellationToken token)
+    {
+        if (!set.Replicas.Any(replica => replica.State == ReplicaState.Ready && replica != exclude))
+        {
+            await set.WaitReadyAsync(ReadyWait, token).ConfigureAwait(false);
+        }
+        try
+        {
+            return set.Pick(exclude);
+        }
+        catch (RpcException) when (exclude is not null)
+        {
+            return exclude;
+        }
+    }
+
+    private static StageReport Report(ReplicaSet stage, StageReplica replica, TimeSpan elapsed, StageFinal final)
     {
         var report = new StageReport
         {
             Stage = stage.Name,
             StageId = (uint)stage.StageId,
-            ReplicaId = info.ReplicaId,
+            ReplicaId = replica.ReplicaId,
             GenTimeMs = elapsed.TotalMilliseconds,
         };
         report.Timings.AddRange(final.Timings);
         return report;
     }
+
+    private sealed record ArOutcome(StageFinal Final, TimeSpan Elapsed, TransferLedger? Ledger);
+
+    private sealed class ArUnreachableException(RpcException inner) : Exception(inner.Message, inner);
 }

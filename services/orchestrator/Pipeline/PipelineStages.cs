@@ -1,29 +1,42 @@
 using Microsoft.Extensions.Options;
 using Omni.Common.Hosting;
 using Omni.Orchestrator.Configuration;
+using Omni.Orchestrator.Routing;
 
 namespace Omni.Orchestrator.Pipeline;
 
-/// <summary>The stages of the pipeline in order: 0 the AR stage, 1 the diffusion stage.</summary>
-public sealed class PipelineStages : IDisposable
+/// <summary>The stages of the pipeline in order, each a set of replicas: 0 the AR stage, 1 the diffusion stage.</summary>
+public sealed class PipelineStages : IHostedService, IAsyncDisposable
 {
     public const int ArStageId = 0;
     public const int DiffusionStageId = 1;
 
     public PipelineStages(IOptions<PipelineOptions> pipeline, IOptions<EndpointOptions> endpoints, ILogger<PipelineStages> logger)
     {
-        Ar = new StageEndpoint("ar", "ar", ArStageId, pipeline.Value.ArAddress, endpoints.Value.MaxMessageBytes, logger);
-        Diffusion = new StageEndpoint("diffusion", "diffusion", DiffusionStageId, pipeline.Value.DiffusionAddress,
-            endpoints.Value.MaxMessageBytes, logger);
+        var stages = pipeline.Value.ResolvedStages();
+        Ar = new ReplicaSet(ArStageId, stages[ArStageId], endpoints.Value.MaxMessageBytes, logger);
+        Diffusion = new ReplicaSet(DiffusionStageId, stages[DiffusionStageId], endpoints.Value.MaxMessageBytes, logger);
     }
 
-    public StageEndpoint Ar { get; }
+    public ReplicaSet Ar { get; }
 
-    public StageEndpoint Diffusion { get; }
+    public ReplicaSet Diffusion { get; }
 
-    public void Dispose()
+    /// <summary>The edge from the AR stage to the diffusion stage.</summary>
+    public StageRouteOptions ArToDiffusion => Ar.Options;
+
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        Ar.Dispose();
-        Diffusion.Dispose();
+        Ar.Start();
+        Diffusion.Start();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        await Ar.DisposeAsync();
+        await Diffusion.DisposeAsync();
     }
 }

@@ -83,7 +83,11 @@ public sealed class LocalPipeline : IAsyncDisposable
             }
             await Task.WhenAll(started.Select(stage => stage.WaitHealthyAsync(options.StartTimeout, cancellationToken)));
 
-            var orchestratorArgs = new List<string> { "--ar-address", ar[0].GrpcAddress, "--diffusion-address", diffusion[0].GrpcAddress };
+            var orchestratorArgs = new List<string>
+            {
+                "--ar-address", string.Join(',', ar.Select(stage => stage.GrpcAddress)),
+                "--diffusion-address", string.Join(',', diffusion.Select(stage => stage.GrpcAddress)),
+            };
             orchestratorArgs.AddRange(options.OrchestratorArgs);
             var orchestrator = ServiceProcess.Start(ServiceKind.Orchestrator, ports[next++], ports[next++], -1, 0, orchestratorArgs, logDirectory,
                 options.Echo);

@@ -1,0 +1,42 @@
+using System.Threading.Channels;
+using Omni.Contracts.V1;
+
+namespace Omni.Common.Transfers;
+
+/// <summary>
+/// One direct transfer on the receiving side: chunks pushed by the upstream stage flow to the request that
+/// consumes them, acknowledgements flow back. Either side failing or cancelling completes both with that error.
+/// </summary>
+public sealed class IncomingTransfer(string id, int capacity)
+{
+    private readonly Channel<TensorChunk> _chunks = Channel.CreateBounded<TensorChunk>(
+        new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly Channel<TransferAck> _acks = Channel.CreateUnbounded<TransferAck>(
+        new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private int _consumerAttached;
+    private int _producerAttached;
+
+    public string Id { get; } = id;
+
+    public DateTime CreatedUtc { get; } = DateTime.UtcNow;
+
+    public ChannelReader<TensorChunk> Chunks => _chunks.Reader;
+
+    public ChannelWriter<TensorChunk> ChunkWriter => _chunks.Writer;
+
+    public ChannelReader<TransferAck> Acks => _acks.Reader;
+
+    public ChannelWriter<TransferAck> AckWriter => _acks.Writer;
+
+    /// <summary>False when another request already consumes this transfer.</summary>
+    public bool AttachConsumer() => Interlocked.Exchange(ref _consumerAttached, 1) == 0;
+
+    /// <summary>False when another stream already pushes this transfer.</summary>
+    public bool AttachProducer() => Interlocked.Exchange(ref _producerAttached, 1) == 0;
+
+    public void Fail(Exception error)
+    {
+        _chunks.Writer.TryComplete(error);
+        _acks.Writer.TryComplete(error);
+    }
+}
