@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Omni.Common.Transfers;
 
 namespace Omni.Common.Hosting;
 
@@ -19,7 +20,10 @@ public static class StageDefaults
         ["--max-waiting"] = "Model:MaxWaiting",
     };
 
-    /// <summary>Binds the stage identity and the model options (<typeparamref name="TModelOptions"/>), validated at start.</summary>
+    /// <summary>
+    /// Binds the stage identity and the model options (<typeparamref name="TModelOptions"/>), validated at start, and
+    /// registers the transfer endpoints and the load reporter (which needs an <see cref="Engine.IStageLoad"/>).
+    /// </summary>
     public static WebApplicationBuilder AddStageDefaults<TModelOptions>(this WebApplicationBuilder builder)
         where TModelOptions : StageModelOptions
     {
@@ -27,6 +31,9 @@ public static class StageDefaults
             .Bind(builder.Configuration.GetSection(StageIdentityOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<TransferRegistry>();
+        builder.Services.AddSingleton<DirectTransferSender>();
+        builder.Services.AddSingleton<LoadReporter>();
         builder.Services.AddOptions<TModelOptions>()
             .Bind(builder.Configuration.GetSection(StageModelOptions.SectionName))
             .ValidateDataAnnotations()
