@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Omni.Common.Engine;
 using Omni.Common.Hosting;
 using Omni.DiffusionStage.Configuration;
 using Omni.DiffusionStage.Engine;
@@ -10,19 +9,26 @@ using Omni.DiffusionStage.Serving;
 var builder = ServiceDefaults.CreateBuilder(args, new Dictionary<string, string>(StageDefaults.Switches)
 {
     ["--max-conditioning-bytes"] = "Model:MaxConditioningBytes",
+    ["--max-batch-size"] = "Model:MaxBatchSize",
 });
 builder.AddOmniServiceDefaults();
 builder.AddStageDefaults<DiffusionStageOptions>();
 
 builder.Services.AddSingleton(services => DiffusionEngineLoader.Load(
     services.GetRequiredService<IOptions<DiffusionStageOptions>>().Value, services.GetRequiredService<ILogger<DiffusionEngine>>()));
-builder.Services.AddSingleton<IDiffusionStageObserver, DiffusionStageMetrics>();
-builder.Services.AddSingleton(services => new EngineWorkQueue("diffusion-engine",
-    services.GetRequiredService<IOptions<DiffusionStageOptions>>().Value.MaxWaiting, services.GetRequiredService<IDiffusionStageObserver>()));
+builder.Services.AddSingleton<IDiffusionEngineObserver, DiffusionStageMetrics>();
+builder.Services.AddSingleton(services =>
+{
+    var options = services.GetRequiredService<IOptions<DiffusionStageOptions>>().Value;
+    var loop = new DiffusionEngineLoop(services.GetRequiredService<DiffusionEngine>(), options.MaxBatchSize, options.MaxWaiting,
+        services.GetRequiredService<IDiffusionEngineObserver>());
+    loop.Start();
+    return loop;
+});
 
 var app = builder.Build();
 // Load the model before the ports open, so that health reports SERVING only once requests can be served.
-app.Services.GetRequiredService<EngineWorkQueue>();
+app.Services.GetRequiredService<DiffusionEngineLoop>();
 app.MapOmniDefaultEndpoints();
 app.MapGrpcService<DiffusionStageService>();
 app.Run();

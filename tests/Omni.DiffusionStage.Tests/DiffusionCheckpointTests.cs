@@ -136,7 +136,7 @@ public sealed class DiffusionCheckpointTests : IDisposable
 
         Assert.Equal("tiny-dit", engine.ModelName);
         Assert.Equal(24, engine.ConditioningWidth);
-        Assert.Equal(64 * 64 * 3, result.Image.Length);
+        Assert.Equal(64 * 64 * 3, result.Images[0].Data.Length);
     }
 
     /// <summary>Saves a random tiny model, rewrites its weights file through <paramref name="edit"/>; returns the original weights.</summary>

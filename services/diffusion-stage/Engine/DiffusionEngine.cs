@@ -8,14 +8,25 @@ using static TorchSharp.torch;
 namespace Omni.DiffusionStage.Engine;
 
 /// <summary>
-/// Text-conditioned latent diffusion: flow-matching Euler sampling of an <see cref="OmniDiT"/> with optional
-/// classifier-free guidance, then latent decoding and image encoding. Requests are served one at a time.
+/// Text-conditioned latent diffusion with a velocity-predicting <see cref="OmniDiT"/>: per-request sampling
+/// (flow-matching Euler or DDIM), optional classifier-free guidance, then latent decoding and image encoding.
 /// </summary>
+/// <remarks>
+/// Requests run in three phases: <see cref="Prepare"/> (preprocess), <see cref="Step"/> (one denoising step of
+/// any set of same-size requests, batched into one forward pass) and <see cref="Finish"/> (postprocess);
+/// <see cref="Generate"/> runs one request through all three. Every per-sample computation is laid out so that its
+/// result does not depend on the other samples in the batch: what depends on one request's conditioning or on one
+/// timestep is computed alone (small matrix products take batch-dependent kernels), the rest is batched where
+/// libtorch's kernels treat rows independently, and each image is decoded alone. A request therefore gives the
+/// same bytes alone or batched. The engine is not re-entrant: calls are serialized.
+/// </remarks>
 public sealed class DiffusionEngine : IDisposable
 {
     private readonly OmniDiffusionModel model;
     private readonly Device device;
-    private readonly FlowMatchEulerScheduler scheduler;
+    private readonly DdimScheduler ddimLeading;
+    private readonly DdimScheduler ddimTrailing;
+    private readonly Tensor[] nullKeyValues;
     private readonly SemaphoreSlim gate = new(1, 1);
     private bool disposed;
 
@@ -24,7 +35,16 @@ public sealed class DiffusionEngine : IDisposable
         this.model = model;
         this.device = device;
         ModelName = modelName;
-        scheduler = new FlowMatchEulerScheduler(model.Config.NumTrainTimesteps, model.Config.SchedulerShift);
+        ddimLeading = new DdimScheduler(DdimOptions(model.Config, TimestepSpacing.Leading));
+        ddimTrailing = new DdimScheduler(DdimOptions(model.Config, TimestepSpacing.Trailing));
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var nullContext = model.Transformer.ProjectConditioning(model.NullConditioning.unsqueeze(0));
+        nullKeyValues = model.Transformer.CrossAttentionKeyValues(nullContext);
+        foreach (var tensor in nullKeyValues)
+        {
+            tensor.DetachFromDisposeScope();
+        }
     }
 
     public string ModelName { get; }
@@ -59,30 +79,57 @@ public sealed class DiffusionEngine : IDisposable
         }
 
         var model = DiffusionCheckpoint.Load(directory, device);
-        return new DiffusionEngine(model, device, name);
+        try
+        {
+            return new DiffusionEngine(model, device, name);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 
+    /// <summary>Throws <see cref="ArgumentException"/> with a message fit for a client when the model cannot serve <paramref name="request"/>.</summary>
+    public void Validate(DiffusionRequest request) => DiffusionRequestValidator.Validate(request, model.Config);
+
     /// <summary>
-    /// Generates one image. Preprocess: conditioning to the device, its projection and the seeded latent noise.
-    /// Exec: the denoising loop (<paramref name="observer"/> is told after each step). Postprocess: decoding and
-    /// encoding. Throws <see cref="OperationCanceledException"/> when cancelled (checked before every step) and
-    /// <see cref="ArgumentException"/> for an invalid request.
+    /// Generates one request's images: <see cref="Prepare"/>, <see cref="Step"/> until denoised (<paramref name="observer"/>
+    /// is told after each step, with its duration), <see cref="Finish"/>. Throws <see cref="OperationCanceledException"/>
+    /// when cancelled (checked before every step) and <see cref="ArgumentException"/> for an invalid request.
     /// </summary>
     public DiffusionResult Generate(DiffusionRequest request, IDiffusionStepObserver? observer, CancellationToken cancellationToken)
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
-        DiffusionRequestValidator.Validate(request, model.Config);
-        gate.Wait(cancellationToken);
-        try
+        Validate(request);
+        return Exclusive(() =>
         {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            return GenerateExclusive(request, observer, cancellationToken);
-        }
-        finally
-        {
-            gate.Release();
-        }
+            cancellationToken.ThrowIfCancellationRequested();
+            using var job = PrepareCore(request);
+            List<DiffusionJob> batch = [job];
+            while (!job.IsDenoised)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var step = job.StepIndex;
+                var duration = StepCore(batch);
+                observer?.OnStep(step, duration);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            return FinishCore(job);
+        });
     }
+
+    /// <summary>
+    /// Preprocess: the conditioning (and the negative conditioning, with guidance) to the device, its projection and
+    /// cross-attention keys/values, the sampler and each image's seeded initial noise. The request must be valid.
+    /// </summary>
+    internal DiffusionJob Prepare(DiffusionRequest request) => Exclusive(() => PrepareCore(request));
+
+    /// <summary>One denoising step of every job (all the same image size, none denoised) as one batch; returns its duration.</summary>
+    internal TimeSpan Step(IReadOnlyList<DiffusionJob> jobs) => Exclusive(() => StepCore(jobs));
+
+    /// <summary>Postprocess: decodes and encodes a denoised job's images, one image at a time.</summary>
+    internal DiffusionResult Finish(DiffusionJob job) => Exclusive(() => FinishCore(job));
 
     public void Dispose()
     {
@@ -91,11 +138,16 @@ public sealed class DiffusionEngine : IDisposable
             return;
         }
 
-        // Wait for a generation in progress to finish with the weights.
+        // Wait for a call in progress to finish with the weights.
         gate.Wait();
         try
         {
             disposed = true;
+            foreach (var tensor in nullKeyValues)
+            {
+                tensor.Dispose();
+            }
+
             model.Dispose();
         }
         finally
@@ -104,87 +156,170 @@ public sealed class DiffusionEngine : IDisposable
         }
     }
 
-    private DiffusionResult GenerateExclusive(DiffusionRequest request, IDiffusionStepObserver? observer, CancellationToken cancellationToken)
+    private static DdimSchedulerOptions DdimOptions(DiffusionModelConfig config, TimestepSpacing spacing) => new()
     {
+        // Stable Diffusion's DDIM configuration; latents are not images, so the predicted sample is not clipped.
+        NumTrainTimesteps = config.NumTrainTimesteps,
+        TimestepSpacing = spacing,
+        StepsOffset = 1,
+        SetAlphaToOne = false,
+        ClipSample = false,
+    };
+
+    private T Exclusive<T>(Func<T> action)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        gate.Wait();
+        try
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            return action();
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private DiffusionJob PrepareCore(DiffusionRequest request)
+    {
+        var started = Stopwatch.GetTimestamp();
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var guided = request.GuidanceScale > 1f;
-        var clock = Stopwatch.StartNew();
-
-        var context = ProjectConditioning(request, guided);
-        var latents = InitialLatents(request);
-        var schedule = scheduler.CreateSchedule(request.Steps);
-        Synchronize();
-        var preprocessTime = clock.Elapsed;
-
-        clock.Restart();
-        for (var step = 0; step < request.Steps; step++)
+        var sampler = CreateSampler(request);
+        var conditional = KeyValues(request.Conditioning, request.ConditioningTokens, request.NumImages);
+        Tensor[]? unconditional = null;
+        if (request.Guided)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var next = Denoise(latents, context, schedule, step, guided ? request.GuidanceScale : null);
-            latents.Dispose();
-            latents = next;
-            Synchronize();
-            observer?.OnStep(step, clock.Elapsed);
+            unconditional = request.NegativeConditioning is { } negative
+                ? KeyValues(negative, request.NegativeConditioningTokens, request.NumImages)
+                : nullKeyValues.Select(keyValues => keyValues.repeat(request.NumImages, 1, 1)).ToArray();
         }
 
-        var execTime = clock.Elapsed;
-        cancellationToken.ThrowIfCancellationRequested();
+        var latents = InitialLatents(request);
+        Synchronize();
+        foreach (var tensor in conditional.Concat(unconditional ?? []).Append(latents))
+        {
+            tensor.DetachFromDisposeScope();
+        }
 
-        clock.Restart();
-        var image = Decode(latents, request);
-        var postprocessTime = clock.Elapsed;
-        return new DiffusionResult(image, request.Width, request.Height, preprocessTime, execTime, postprocessTime);
+        return new DiffusionJob(request, sampler, latents, conditional, unconditional, Stopwatch.GetElapsedTime(started));
     }
 
-    /// <summary>[batch, tokens, hidden]: with guidance, batch 2 with the null conditioning first (as diffusers).</summary>
-    private Tensor ProjectConditioning(DiffusionRequest request, bool guided)
+    private IVelocitySampler CreateSampler(DiffusionRequest request) => request.Sampler switch
+    {
+        SamplerKind.FlowMatchEuler => new FlowMatchVelocitySampler(
+            new FlowMatchEulerScheduler(model.Config.NumTrainTimesteps, request.Shift ?? model.Config.SchedulerShift).CreateSchedule(request.Steps)),
+        SamplerKind.Ddim => new DdimVelocitySampler(
+            (request.TimestepSpacing == TimestepSpacing.Trailing ? ddimTrailing
+                : request.TimestepSpacing == TimestepSpacing.Leading ? ddimLeading
+                : new DdimScheduler(DdimOptions(model.Config, request.TimestepSpacing))).CreateSchedule(request.Steps),
+            model.Config.NumTrainTimesteps),
+        _ => throw new ArgumentException($"Unknown sampler {request.Sampler}.", nameof(request)),
+    };
+
+    /// <summary>Per block, [rows, tokens, 2 * hidden]: computed for one copy of the conditioning, then repeated.</summary>
+    private Tensor[] KeyValues(float[] conditioning, int tokens, int rows)
     {
         using var scope = NewDisposeScope();
-        var (tokens, width) = (request.ConditioningTokens, request.ConditioningWidth);
-        var conditioning = tensor(request.Conditioning, [1, tokens, width]).to(device);
-        if (guided)
+        var hidden = tensor(conditioning, [1, tokens, model.Config.ConditioningWidth]).to(device);
+        var keyValues = model.Transformer.CrossAttentionKeyValues(model.Transformer.ProjectConditioning(hidden));
+        if (rows > 1)
         {
-            // Attention over T copies of one token equals attention over that token, so the learned null
-            // embedding can be repeated to batch both branches.
-            var unconditional = model.NullConditioning.unsqueeze(0).expand(1, tokens, width);
-            conditioning = cat([unconditional, conditioning], dim: 0);
+            keyValues = keyValues.Select(perBlock => perBlock.repeat(rows, 1, 1)).ToArray();
         }
 
-        return scope.MoveToOuter(model.Transformer.ProjectConditioning(conditioning));
+        scope.MoveToOuter(keyValues);
+        return keyValues;
     }
 
-    /// <summary>Drawn on a CPU generator so a seed gives the same noise whatever the device.</summary>
+    /// <summary>[images, C, h, w]: image i drawn from its own CPU generator seeded with seed + i, whatever the device.</summary>
     private Tensor InitialLatents(DiffusionRequest request)
     {
         using var scope = NewDisposeScope();
-        using var generator = new Generator(request.Seed, CPU);
         var factor = model.Config.VaeScaleFactor;
         long[] shape = [1, model.Config.LatentChannels, request.Height / factor, request.Width / factor];
-        return scope.MoveToOuter(randn(shape, generator: generator).to(device));
-    }
-
-    private Tensor Denoise(Tensor latents, Tensor context, FlowMatchEulerSchedule schedule, int step, float? guidanceScale)
-    {
-        using var scope = NewDisposeScope();
-        var input = guidanceScale is null ? latents : cat([latents, latents], dim: 0);
-        var timesteps = full([input.shape[0]], (float)schedule.Timesteps[step], dtype: float32, device: device);
-        var velocity = model.Transformer.forward(input, timesteps, context);
-        if (guidanceScale is { } scale)
+        var images = new Tensor[request.NumImages];
+        for (var i = 0; i < images.Length; i++)
         {
-            var branches = velocity.chunk(2, dim: 0);
-            velocity = branches[0].add(branches[1].sub(branches[0]).mul(scale));
+            using var generator = new Generator(request.ImageSeed(i), CPU);
+            images[i] = randn(shape, generator: generator);
         }
 
-        return scope.MoveToOuter(schedule.Step(velocity, step, latents));
+        var latents = images.Length == 1 ? images[0] : cat(images, dim: 0);
+        return scope.MoveToOuter(latents.to(device));
     }
 
-    private byte[] Decode(Tensor latents, DiffusionRequest request)
+    private TimeSpan StepCore(IReadOnlyList<DiffusionJob> jobs)
     {
-        using var scope = NewDisposeScope();
-        var image = model.Decoder.forward(latents.div(model.Config.LatentScalingFactor));
-        var rgb = ImageTensors.ToRgb8(image);
-        return request.Format == ImageFormat.Png ? PngEncoder.Encode(rgb, request.Width, request.Height) : rgb;
+        ArgumentOutOfRangeException.ThrowIfZero(jobs.Count);
+        var started = Stopwatch.GetTimestamp();
+        long ended;
+        using var noGrad = no_grad();
+        using (NewDisposeScope())
+        {
+            var layout = BatchLayout.Create(jobs);
+            var inputs = jobs.ToDictionary(job => job, job => job.Sampler.ModelInput(job.Latents, job.StepIndex));
+            var latents = cat(layout.Groups.Select(group => inputs[group.Job]).ToList(), dim: 0);
+
+            var modulations = layout.Timesteps
+                .Select(timestep => model.Transformer.Modulate(tensor(new[] { (float)timestep }, device: device)))
+                .ToList();
+            var modulation = TimestepModulation.Gather(modulations, layout.RowTimestep);
+            var velocity = model.Transformer.Denoise(latents, modulation, layout.KeyValueGroups());
+
+            var next = new Tensor[jobs.Count];
+            for (var i = 0; i < jobs.Count; i++)
+            {
+                var job = jobs[i];
+                var guided = layout.Velocity(velocity, job, conditional: true);
+                if (job.UnconditionalKeyValues is not null)
+                {
+                    // diffusers: uncond + scale * (cond - uncond).
+                    var unconditional = layout.Velocity(velocity, job, conditional: false);
+                    guided = unconditional.add(guided.sub(unconditional).mul(job.Request.GuidanceScale));
+                }
+
+                next[i] = job.Sampler.Step(guided, job.StepIndex, job.Latents);
+            }
+
+            Synchronize();
+            ended = Stopwatch.GetTimestamp();
+            for (var i = 0; i < jobs.Count; i++)
+            {
+                jobs[i].Advance(next[i].DetachFromDisposeScope(), started, ended);
+            }
+        }
+
+        return Stopwatch.GetElapsedTime(started, ended);
+    }
+
+    private DiffusionResult FinishCore(DiffusionJob job)
+    {
+        if (!job.IsDenoised)
+        {
+            throw new InvalidOperationException($"The job has run {job.StepIndex} of {job.Sampler.Steps} steps.");
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var request = job.Request;
+        var images = new GeneratedImage[job.Images];
+        for (var i = 0; i < images.Length; i++)
+        {
+            byte[] rgb;
+            using (no_grad())
+            using (NewDisposeScope())
+            {
+                var image = model.Decoder.forward(job.Latents.narrow(0, i, 1).div(model.Config.LatentScalingFactor));
+                rgb = ImageTensors.ToRgb8(image);
+            }
+
+            var data = request.Format == ImageFormat.Png ? PngEncoder.Encode(rgb, request.Width, request.Height) : rgb;
+            images[i] = new GeneratedImage(i, request.ImageSeed(i), data);
+        }
+
+        return new DiffusionResult(images, request.Width, request.Height, request.Format, job.PreprocessTime, job.ExecTime,
+            Stopwatch.GetElapsedTime(started));
     }
 
     private void Synchronize()

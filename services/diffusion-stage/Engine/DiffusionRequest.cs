@@ -1,11 +1,15 @@
+using Omni.DiffusionStage.Scheduling;
+
 namespace Omni.DiffusionStage.Engine;
 
-/// <summary>One image to generate.</summary>
+/// <summary>One request: <see cref="NumImages"/> images of one size from one conditioning.</summary>
 /// <param name="Conditioning">Conditioning hidden states, row-major [tokens, width].</param>
 /// <param name="ConditioningTokens">Number of conditioning tokens (rows).</param>
 /// <param name="ConditioningWidth">Width of each token; must equal the model's conditioning width.</param>
 public sealed record DiffusionRequest(float[] Conditioning, int ConditioningTokens, int ConditioningWidth)
 {
+    public const int MaxImages = 4;
+
     /// <summary>A multiple of 16 (vae scale factor * patch size) in 64..1024.</summary>
     public int Width { get; init; } = 256;
 
@@ -17,8 +21,32 @@ public sealed record DiffusionRequest(float[] Conditioning, int ConditioningToke
     /// <summary>Classifier-free guidance scale; values above 1 enable guidance (as diffusers).</summary>
     public float GuidanceScale { get; init; } = 1f;
 
-    /// <summary>Seeds the initial latent noise: the same seed and inputs give the same image.</summary>
+    /// <summary>Seeds the initial latent noise of image 0; image i uses Seed + i (wrapping).</summary>
     public ulong Seed { get; init; }
 
     public ImageFormat Format { get; init; } = ImageFormat.Png;
+
+    /// <summary>1..<see cref="MaxImages"/>.</summary>
+    public int NumImages { get; init; } = 1;
+
+    public SamplerKind Sampler { get; init; } = SamplerKind.FlowMatchEuler;
+
+    /// <summary>Flow-matching timestep shift; null uses the checkpoint's scheduler_shift.</summary>
+    public double? Shift { get; init; }
+
+    /// <summary>DDIM timestep spacing.</summary>
+    public TimestepSpacing TimestepSpacing { get; init; } = TimestepSpacing.Leading;
+
+    /// <summary>
+    /// Negative-prompt hidden states, row-major [tokens, width]: the unconditional branch of guidance. Null uses the
+    /// model's learned null embedding. Only used when <see cref="GuidanceScale"/> is above 1.
+    /// </summary>
+    public float[]? NegativeConditioning { get; init; }
+
+    public int NegativeConditioningTokens { get; init; }
+
+    public bool Guided => GuidanceScale > 1f;
+
+    /// <summary>The seed of image <paramref name="index"/>.</summary>
+    public ulong ImageSeed(int index) => unchecked(Seed + (ulong)index);
 }

@@ -8,34 +8,16 @@ internal static class DiffusionRequestValidator
     public const int MinSize = 64;
     public const int MaxSize = 1024;
     public const int MaxConditioningTokens = 8192;
+    public const double MaxShift = 20;
 
     public static void Validate(DiffusionRequest request, DiffusionModelConfig config)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.Conditioning is null)
+        ValidateConditioning("Conditioning", request.Conditioning, request.ConditioningTokens, request.ConditioningWidth, config);
+        if (request.NegativeConditioning is not null)
         {
-            throw new ArgumentException("The conditioning is missing.", nameof(request));
-        }
-
-        if (request.ConditioningWidth != config.ConditioningWidth)
-        {
-            throw new ArgumentException(
-                $"Conditioning width {request.ConditioningWidth} does not match the diffusion model's conditioning width {config.ConditioningWidth}.",
-                nameof(request));
-        }
-
-        if (request.ConditioningTokens is < 1 or > MaxConditioningTokens)
-        {
-            throw new ArgumentException(
-                $"Conditioning token count {request.ConditioningTokens} is outside 1..{MaxConditioningTokens}.", nameof(request));
-        }
-
-        var expectedLength = (long)request.ConditioningTokens * request.ConditioningWidth;
-        if (request.Conditioning.LongLength != expectedLength)
-        {
-            throw new ArgumentException(
-                $"Conditioning has {request.Conditioning.LongLength} values, expected {request.ConditioningTokens} tokens x {request.ConditioningWidth} = {expectedLength}.",
-                nameof(request));
+            ValidateConditioning("Negative conditioning", request.NegativeConditioning, request.NegativeConditioningTokens,
+                request.ConditioningWidth, config);
         }
 
         ValidateSize(request.Width, "Width", config.SizeMultiple);
@@ -54,6 +36,52 @@ internal static class DiffusionRequestValidator
         if (!Enum.IsDefined(request.Format))
         {
             throw new ArgumentException($"Unknown image format {request.Format}.", nameof(request));
+        }
+
+        if (request.NumImages is < 1 or > DiffusionRequest.MaxImages)
+        {
+            throw new ArgumentException($"Image count {request.NumImages} is outside 1..{DiffusionRequest.MaxImages}.", nameof(request));
+        }
+
+        if (!Enum.IsDefined(request.Sampler))
+        {
+            throw new ArgumentException($"Unknown sampler {request.Sampler}.", nameof(request));
+        }
+
+        if (request.Shift is { } shift && (!double.IsFinite(shift) || shift <= 0 || shift > MaxShift))
+        {
+            throw new ArgumentException($"Shift {shift} must be in (0, {MaxShift}].", nameof(request));
+        }
+
+        if (!Enum.IsDefined(request.TimestepSpacing))
+        {
+            throw new ArgumentException($"Unknown timestep spacing {request.TimestepSpacing}.", nameof(request));
+        }
+    }
+
+    private static void ValidateConditioning(string what, float[]? values, int tokens, int width, DiffusionModelConfig config)
+    {
+        if (values is null)
+        {
+            throw new ArgumentException($"{what} is missing.", "request");
+        }
+
+        if (width != config.ConditioningWidth)
+        {
+            throw new ArgumentException(
+                $"{what} width {width} does not match the diffusion model's conditioning width {config.ConditioningWidth}.", "request");
+        }
+
+        if (tokens is < 1 or > MaxConditioningTokens)
+        {
+            throw new ArgumentException($"{what} token count {tokens} is outside 1..{MaxConditioningTokens}.", "request");
+        }
+
+        var expectedLength = (long)tokens * width;
+        if (values.LongLength != expectedLength)
+        {
+            throw new ArgumentException(
+                $"{what} has {values.LongLength} values, expected {tokens} tokens x {width} = {expectedLength}.", "request");
         }
     }
 

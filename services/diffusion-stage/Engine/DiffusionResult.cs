@@ -1,13 +1,25 @@
+using Omni.DiffusionStage.Imaging;
+
 namespace Omni.DiffusionStage.Engine;
 
-/// <param name="Image">PNG bytes or raw RGB8, per the request's format.</param>
-/// <param name="PreprocessTime">Conditioning to device and its projection, the initial latent noise.</param>
-/// <param name="ExecTime">The denoising loop.</param>
-/// <param name="PostprocessTime">Latent decoding and image encoding.</param>
+/// <param name="Images">The request's images, in index order.</param>
+/// <param name="PreprocessTime">Conditioning to the device, its projection and cross-attention keys/values, the initial noise.</param>
+/// <param name="ExecTime">
+/// The denoising loop: from the start of the request's first step to the end of its last, wall time (in a batch,
+/// the steps it shared with other requests count whole).
+/// </param>
+/// <param name="PostprocessTime">Latent decoding and image encoding of the request's images.</param>
 public sealed record DiffusionResult(
-    byte[] Image,
+    IReadOnlyList<GeneratedImage> Images,
     int Width,
     int Height,
+    ImageFormat Format,
     TimeSpan PreprocessTime,
     TimeSpan ExecTime,
-    TimeSpan PostprocessTime);
+    TimeSpan PostprocessTime)
+{
+    public const string Rgb8MimeType = "application/x-rgb8";
+
+    /// <summary>"image/png" or "application/x-rgb8".</summary>
+    public string MimeType => Format == ImageFormat.Png ? PngEncoder.MimeType : Rgb8MimeType;
+}

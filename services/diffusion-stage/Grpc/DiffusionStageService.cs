@@ -7,17 +7,24 @@ using Omni.Common.Validation;
 using Omni.Contracts.V1;
 using Omni.DiffusionStage.Configuration;
 using Omni.DiffusionStage.Engine;
-using Omni.DiffusionStage.Metrics;
+using EngineImageFormat = Omni.DiffusionStage.Engine.ImageFormat;
+using EngineTimestepSpacing = Omni.DiffusionStage.Scheduling.TimestepSpacing;
+using ProtoImageFormat = Omni.Contracts.V1.ImageFormat;
+using ProtoTimestepSpacing = Omni.Contracts.V1.TimestepSpacing;
 
 namespace Omni.DiffusionStage.Grpc;
 
 /// <summary>
-/// Adapts the diffusion engine to the stage contract: a header, then the conditioning tensor in chunks; out come
-/// the image and a final message with the per-phase timings.
+/// Adapts the diffusion engine loop to the stage contract: a header, then the conditioning tensor in chunks (and,
+/// when the header's image has a negative prompt, the negative prompt's hidden states as a second tensor); out
+/// come the images, in index order, and a final message with the per-phase timings.
 /// </summary>
-public sealed class DiffusionStageService(DiffusionEngine engine, EngineWorkQueue queue, IDiffusionStageObserver observer,
-    IOptions<StageIdentityOptions> identity, IOptions<DiffusionStageOptions> options) : Stage.StageBase
+public sealed class DiffusionStageService(DiffusionEngine engine, DiffusionEngineLoop loop, IOptions<StageIdentityOptions> identity,
+    IOptions<DiffusionStageOptions> options) : Stage.StageBase
 {
+    /// <summary>The tensor the AR stage sends after the conditioning when the request has a negative prompt.</summary>
+    public const string NegativeConditioningTensor = "negative_hidden_states";
+
     public override Task<StageInfo> GetInfo(GetInfoRequest request, ServerCallContext context) =>
         Task.FromResult(new StageInfo
         {
@@ -43,31 +50,35 @@ public sealed class DiffusionStageService(DiffusionEngine engine, EngineWorkQueu
         {
             throw RequestValidator.Invalid("conditioning_tensor", "must name the input tensor that conditions the image");
         }
-
-        var conditioning = await ReceiveConditioningAsync(requestStream, header.ConditioningTensor, cancellationToken).ConfigureAwait(false);
-        if (conditioning.Float32 is null || conditioning.Shape.Length != 2)
+        if (header.ConditioningTensor == NegativeConditioningTensor)
         {
-            throw RequestValidator.Invalid("chunk", $"tensor '{conditioning.Name}' must be float32 [tokens, width], got {conditioning.Dtype} " +
-                $"[{string.Join(", ", conditioning.Shape)}]");
-        }
-        if (conditioning.Shape[1] != engine.ConditioningWidth)
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument,
-                $"Conditioning width {conditioning.Shape[1]} does not match the diffusion model's conditioning width {engine.ConditioningWidth}."));
+            throw RequestValidator.Invalid("conditioning_tensor", $"must not be '{NegativeConditioningTensor}', the negative prompt's tensor");
         }
 
-        var request = new DiffusionRequest(conditioning.Float32, (int)conditioning.Shape[0], (int)conditioning.Shape[1])
+        var names = image.NegativePrompt.Length > 0 ? new[] { header.ConditioningTensor, NegativeConditioningTensor } : [header.ConditioningTensor];
+        var tensors = await ReceiveTensorsAsync(requestStream, names, cancellationToken).ConfigureAwait(false);
+        var conditioning = RequireConditioning(tensors[header.ConditioningTensor]);
+        var negative = image.NegativePrompt.Length > 0 ? RequireConditioning(tensors[NegativeConditioningTensor]) : null;
+
+        var request = new DiffusionRequest(conditioning.Float32!, (int)conditioning.Shape[0], (int)conditioning.Shape[1])
         {
             Width = image.Width,
             Height = image.Height,
             Steps = image.Steps,
             GuidanceScale = image.GuidanceScale,
             Seed = image.Seed,
+            NumImages = image.NumImages,
+            Format = image.OutputFormat == ProtoImageFormat.Rgb8 ? EngineImageFormat.Rgb8 : EngineImageFormat.Png,
+            Sampler = image.Scheduler == Scheduler.Ddim ? SamplerKind.Ddim : SamplerKind.FlowMatchEuler,
+            Shift = image.Shift,
+            TimestepSpacing = image.TimestepSpacing == ProtoTimestepSpacing.Trailing ? EngineTimestepSpacing.Trailing : EngineTimestepSpacing.Leading,
+            NegativeConditioning = negative?.Float32,
+            NegativeConditioningTokens = negative is null ? 0 : (int)negative.Shape[0],
         };
         DiffusionResult result;
         try
         {
-            result = await queue.RunAsync((_, token) => engine.Generate(request, observer, token), cancellationToken).ConfigureAwait(false);
+            result = await loop.SubmitAsync(request, cancellationToken).ConfigureAwait(false);
         }
         catch (QueueFullException full)
         {
@@ -81,19 +92,22 @@ public sealed class DiffusionStageService(DiffusionEngine engine, EngineWorkQueu
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, argument.Message));
         }
-        observer.OnCompleted(result);
 
-        await responseStream.WriteAsync(new StageOutput
+        foreach (var generated in result.Images)
         {
-            Image = new Image
+            await responseStream.WriteAsync(new StageOutput
             {
-                Data = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(result.Image),
-                MimeType = "image/png",
-                Width = (uint)result.Width,
-                Height = (uint)result.Height,
-                Seed = image.Seed,
-            },
-        }, cancellationToken).ConfigureAwait(false);
+                Image = new Image
+                {
+                    Data = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(generated.Data),
+                    MimeType = result.MimeType,
+                    Width = (uint)result.Width,
+                    Height = (uint)result.Height,
+                    Seed = generated.Seed,
+                    Index = (uint)generated.Index,
+                },
+            }, cancellationToken).ConfigureAwait(false);
+        }
         var final = new StageFinal { FinishReason = FinishReason.Stop, Usage = new Usage() };
         final.Timings.Add(new Timing { Name = "preprocess", Milliseconds = result.PreprocessTime.TotalMilliseconds });
         final.Timings.Add(new Timing { Name = "exec", Milliseconds = result.ExecTime.TotalMilliseconds });
@@ -101,10 +115,27 @@ public sealed class DiffusionStageService(DiffusionEngine engine, EngineWorkQueu
         await responseStream.WriteAsync(new StageOutput { Final = final }, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<ReceivedTensor> ReceiveConditioningAsync(IAsyncStreamReader<StageInput> requestStream, string name,
-        CancellationToken cancellationToken)
+    /// <summary>A float32 [tokens, width] tensor of the model's conditioning width.</summary>
+    private ReceivedTensor RequireConditioning(ReceivedTensor tensor)
     {
-        var assembler = new TensorAssembler(options.Value.MaxConditioningBytes);
+        if (tensor.Float32 is null || tensor.Shape.Length != 2 || tensor.Shape[0] < 1)
+        {
+            throw RequestValidator.Invalid("chunk", $"tensor '{tensor.Name}' must be float32 [tokens, width], got {tensor.Dtype} " +
+                $"[{string.Join(", ", tensor.Shape)}]");
+        }
+        if (tensor.Shape[1] != engine.ConditioningWidth)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                $"Conditioning width {tensor.Shape[1]} of tensor '{tensor.Name}' does not match the diffusion model's conditioning width {engine.ConditioningWidth}."));
+        }
+        return tensor;
+    }
+
+    /// <summary>Reads the rest of the input: every tensor in <paramref name="names"/>, complete; other tensors are skipped.</summary>
+    private async Task<Dictionary<string, ReceivedTensor>> ReceiveTensorsAsync(IAsyncStreamReader<StageInput> requestStream,
+        IReadOnlyList<string> names, CancellationToken cancellationToken)
+    {
+        var assemblers = names.ToDictionary(name => name, _ => new TensorAssembler(options.Value.MaxConditioningBytes));
         while (await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
         {
             var input = requestStream.Current;
@@ -112,7 +143,7 @@ public sealed class DiffusionStageService(DiffusionEngine engine, EngineWorkQueu
             {
                 throw RequestValidator.Invalid("chunk", $"expected tensor chunks after the header, got {input.KindCase}");
             }
-            if (input.Chunk.Name != name)
+            if (!assemblers.TryGetValue(input.Chunk.Name, out var assembler))
             {
                 continue; // Tensors this stage does not consume.
             }
@@ -125,8 +156,13 @@ public sealed class DiffusionStageService(DiffusionEngine engine, EngineWorkQueu
                 throw RequestValidator.Invalid("chunk", invalid.Message);
             }
         }
-        return assembler.IsComplete
-            ? assembler.Result()
-            : throw RequestValidator.Invalid("chunk", $"the input ended before tensor '{name}' was complete");
+        foreach (var (name, assembler) in assemblers)
+        {
+            if (!assembler.IsComplete)
+            {
+                throw RequestValidator.Invalid("chunk", $"the input ended before tensor '{name}' was complete");
+            }
+        }
+        return assemblers.ToDictionary(entry => entry.Key, entry => entry.Value.Result());
     }
 }

@@ -1,19 +1,16 @@
 using Microsoft.Extensions.Options;
-using Omni.Common.Engine;
 using Omni.Common.Hosting;
 using Omni.Common.Metrics;
 using Omni.DiffusionStage.Engine;
 
 namespace Omni.DiffusionStage.Metrics;
 
-/// <summary>What the diffusion stage reports: queue counts, per-request phases and per-step times.</summary>
-public interface IDiffusionStageObserver : IEngineQueueObserver, IDiffusionStepObserver
-{
-    void OnCompleted(DiffusionResult result);
-}
-
-/// <summary>The diffusion stage families, labelled with this replica's identity (children cached once).</summary>
-public sealed class DiffusionStageMetrics : IDiffusionStageObserver
+/// <summary>
+/// The diffusion stage families, labelled with this replica's identity (children cached once): running/waiting from
+/// the engine loop, each request's preprocess/exec/postprocess once it completes, and every step of every request
+/// (a batched step is observed once per request in the batch, with the batched step's duration).
+/// </summary>
+public sealed class DiffusionStageMetrics : IDiffusionEngineObserver
 {
     private readonly bool _enabled;
     private readonly Gauge _running;
@@ -44,11 +41,11 @@ public sealed class DiffusionStageMetrics : IDiffusionStageObserver
         }
     }
 
-    public void OnStep(int stepIndex, TimeSpan elapsed)
+    public void OnStep(int stepIndex, TimeSpan duration)
     {
         if (_enabled)
         {
-            _step.Observe(elapsed.TotalMilliseconds);
+            _step.Observe(duration.TotalMilliseconds);
         }
     }
 

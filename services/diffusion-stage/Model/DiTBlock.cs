@@ -8,7 +8,7 @@ namespace Omni.DiffusionStage.Model;
 /// A DiT block: adaLN-Zero modulated self-attention and MLP (shift/scale/gate from the timestep embedding),
 /// with an unmodulated pre-norm cross-attention to the conditioning in between (as PixArt).
 /// </summary>
-public sealed class DiTBlock : nn.Module<Tensor, Tensor, Tensor, Tensor>
+public sealed class DiTBlock : nn.Module
 {
     private readonly SelfAttention attn;
     private readonly LayerNorm norm2;
@@ -26,18 +26,29 @@ public sealed class DiTBlock : nn.Module<Tensor, Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <param name="x">[batch, tokens, hidden] image tokens.</param>
-    /// <param name="timestepEmbedding">[batch, hidden].</param>
-    /// <param name="context">[batch, context tokens, hidden] projected conditioning.</param>
-    public override Tensor forward(Tensor x, Tensor timestepEmbedding, Tensor context)
+    /// <param name="timestepEmbedding">[rows, hidden].</param>
+    /// <returns>[rows, 6 * hidden]: shift, scale, gate of the attention, then of the MLP.</returns>
+    public Tensor Modulation(Tensor timestepEmbedding)
     {
         using var scope = NewDisposeScope();
-        var chunks = modulation.forward(nn.functional.silu(timestepEmbedding)).chunk(6, dim: 1);
+        return scope.MoveToOuter(modulation.forward(nn.functional.silu(timestepEmbedding)));
+    }
+
+    /// <inheritdoc cref="CrossAttention.KeyValues"/>
+    public Tensor CrossAttentionKeyValues(Tensor context) => cross_attn.KeyValues(context);
+
+    /// <param name="x">[batch, tokens, hidden] image tokens.</param>
+    /// <param name="modulation">[batch, 6 * hidden] from <see cref="Modulation"/>.</param>
+    /// <param name="keyValues">The cross-attention keys and values as consecutive row groups (see <see cref="CrossAttention"/>).</param>
+    public Tensor forward(Tensor x, Tensor modulation, IReadOnlyList<Tensor> keyValues)
+    {
+        using var scope = NewDisposeScope();
+        var chunks = modulation.chunk(6, dim: 1);
         var (shiftMsa, scaleMsa, gateMsa) = (chunks[0], chunks[1], chunks[2]);
         var (shiftMlp, scaleMlp, gateMlp) = (chunks[3], chunks[4], chunks[5]);
 
         var h = x.add(gateMsa.unsqueeze(1).mul(attn.forward(AdaLayerNorm.NormalizeAndModulate(x, shiftMsa, scaleMsa))));
-        h = h.add(cross_attn.forward(norm2.forward(h), context));
+        h = h.add(cross_attn.forward(norm2.forward(h), keyValues));
         h = h.add(gateMlp.unsqueeze(1).mul(mlp.forward(AdaLayerNorm.NormalizeAndModulate(h, shiftMlp, scaleMlp))));
         return scope.MoveToOuter(h);
     }

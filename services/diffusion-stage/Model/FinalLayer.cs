@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Omni.DiffusionStage.Model;
 
 /// <summary>adaLN-modulated LayerNorm and a linear map from each token to its patch's latent values.</summary>
-public sealed class FinalLayer : nn.Module<Tensor, Tensor, Tensor>
+public sealed class FinalLayer : nn.Module
 {
     private readonly Linear linear;
     private readonly Linear modulation;
@@ -17,11 +17,21 @@ public sealed class FinalLayer : nn.Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <returns>[batch, tokens, patch * patch * latent channels].</returns>
-    public override Tensor forward(Tensor x, Tensor timestepEmbedding)
+    /// <param name="timestepEmbedding">[rows, hidden].</param>
+    /// <returns>[rows, 2 * hidden]: shift, then scale.</returns>
+    public Tensor Modulation(Tensor timestepEmbedding)
     {
         using var scope = NewDisposeScope();
-        var chunks = modulation.forward(nn.functional.silu(timestepEmbedding)).chunk(2, dim: 1);
+        return scope.MoveToOuter(modulation.forward(nn.functional.silu(timestepEmbedding)));
+    }
+
+    /// <param name="x">[batch, tokens, hidden].</param>
+    /// <param name="modulation">[batch, 2 * hidden] from <see cref="Modulation"/>.</param>
+    /// <returns>[batch, tokens, patch * patch * latent channels].</returns>
+    public Tensor forward(Tensor x, Tensor modulation)
+    {
+        using var scope = NewDisposeScope();
+        var chunks = modulation.chunk(2, dim: 1);
         var modulated = AdaLayerNorm.NormalizeAndModulate(x, chunks[0], chunks[1]);
         return scope.MoveToOuter(linear.forward(modulated));
     }

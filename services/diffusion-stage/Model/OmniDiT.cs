@@ -8,6 +8,11 @@ namespace Omni.DiffusionStage.Model;
 /// The denoiser: a DiT over the latent grid with cross-attention to the conditioning, predicting the
 /// flow-matching velocity (noise - data) for latents at a timestep sigma * num_train_timesteps.
 /// </summary>
+/// <remarks>
+/// Besides the plain <see cref="forward"/>, the denoiser exposes its three inputs' preparation separately, so an
+/// engine can compute what depends on one request only (its conditioning's cross-attention keys and values) or one
+/// timestep only (the adaLN modulation) once, and batch the rest (<see cref="Denoise"/>).
+/// </remarks>
 public sealed class OmniDiT : nn.Module<Tensor, Tensor, Tensor, Tensor>
 {
     private readonly PatchEmbedding x_embedder;
@@ -39,11 +44,37 @@ public sealed class OmniDiT : nn.Module<Tensor, Tensor, Tensor, Tensor>
     /// <returns>[batch, tokens, hidden].</returns>
     public Tensor ProjectConditioning(Tensor conditioning) => cond_embedder.forward(conditioning);
 
+    /// <summary>Each block's cross-attention keys and values for a projected conditioning.</summary>
+    /// <param name="context">[rows, tokens, hidden] from <see cref="ProjectConditioning"/>.</param>
+    /// <returns>One [rows, tokens, 2 * hidden] tensor per block.</returns>
+    public Tensor[] CrossAttentionKeyValues(Tensor context)
+    {
+        using var scope = NewDisposeScope();
+        var keyValues = blocks.Select(block => block.CrossAttentionKeyValues(context)).ToArray();
+        scope.MoveToOuter(keyValues);
+        return keyValues;
+    }
+
+    /// <summary>The timestep embedding and every adaLN modulation derived from it.</summary>
+    /// <param name="timesteps">[rows] in [0, num_train_timesteps].</param>
+    public TimestepModulation Modulate(Tensor timesteps)
+    {
+        using var scope = NewDisposeScope();
+        var embedding = t_embedder.forward(timesteps);
+        var blockModulations = blocks.Select(block => block.Modulation(embedding)).ToArray();
+        var final = final_layer.Modulation(embedding);
+        scope.MoveToOuter(blockModulations);
+        scope.MoveToOuter(final);
+        return new TimestepModulation(blockModulations, final);
+    }
+
     /// <param name="latents">[batch, latent channels, h, w]; h and w multiples of the patch size.</param>
-    /// <param name="timesteps">[batch] in [0, num_train_timesteps].</param>
-    /// <param name="context">[batch, tokens, hidden] from <see cref="ProjectConditioning"/>.</param>
+    /// <param name="modulation">[batch] rows from <see cref="Modulate"/>.</param>
+    /// <param name="keyValues">
+    /// Consecutive row groups covering the batch, each one tensor per block from <see cref="CrossAttentionKeyValues"/>.
+    /// </param>
     /// <returns>The velocity, shaped like <paramref name="latents"/>.</returns>
-    public override Tensor forward(Tensor latents, Tensor timesteps, Tensor context)
+    public Tensor Denoise(Tensor latents, TimestepModulation modulation, IReadOnlyList<IReadOnlyList<Tensor>> keyValues)
     {
         using var scope = NewDisposeScope();
         var gridHeight = latents.shape[2] / patchSize;
@@ -51,14 +82,25 @@ public sealed class OmniDiT : nn.Module<Tensor, Tensor, Tensor, Tensor>
 
         var positions = SinCosPositionalEmbedding.Create(hiddenSize, gridHeight, gridWidth, latents.device);
         var x = x_embedder.forward(latents).add(positions.unsqueeze(0));
-        var c = t_embedder.forward(timesteps);
-        foreach (var block in blocks)
+        for (var i = 0; i < blocks.Count; i++)
         {
-            x = block.forward(x, c, context);
+            var block = i;
+            x = blocks[i].forward(x, modulation.Blocks[i], keyValues.Select(group => group[block]).ToList());
         }
 
-        var patches = final_layer.forward(x, c);
+        var patches = final_layer.forward(x, modulation.Final);
         return scope.MoveToOuter(Unpatchify(patches, gridHeight, gridWidth));
+    }
+
+    /// <param name="latents">[batch, latent channels, h, w]; h and w multiples of the patch size.</param>
+    /// <param name="timesteps">[batch] in [0, num_train_timesteps].</param>
+    /// <param name="context">[batch, tokens, hidden] from <see cref="ProjectConditioning"/>.</param>
+    /// <returns>The velocity, shaped like <paramref name="latents"/>.</returns>
+    public override Tensor forward(Tensor latents, Tensor timesteps, Tensor context)
+    {
+        using var scope = NewDisposeScope();
+        var velocity = Denoise(latents, Modulate(timesteps), [CrossAttentionKeyValues(context)]);
+        return scope.MoveToOuter(velocity);
     }
 
     /// <summary>[batch, gh*gw, p*p*C] to [batch, C, gh*p, gw*p].</summary>
