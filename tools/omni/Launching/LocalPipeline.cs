@@ -115,6 +115,32 @@ public sealed class LocalPipeline : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Starts one more orchestrator in front of the same stage replicas, with its own flags (another connector, other
+    /// admission limits); the caller disposes it.
+    /// </summary>
+    public async Task<ServiceProcess> StartOrchestratorAsync(IEnumerable<string> extraArgs, CancellationToken cancellationToken)
+    {
+        var ports = FreePorts.Take(2);
+        var args = new List<string>
+        {
+            "--ar-address", string.Join(',', ArStages.Select(stage => stage.GrpcAddress)),
+            "--diffusion-address", string.Join(',', DiffusionStages.Select(stage => stage.GrpcAddress)),
+        };
+        args.AddRange(extraArgs);
+        var orchestrator = ServiceProcess.Start(ServiceKind.Orchestrator, ports[0], ports[1], -1, 0, args, LogDirectory);
+        try
+        {
+            await orchestrator.WaitHealthyAsync(TimeSpan.FromMinutes(1), cancellationToken);
+            return orchestrator;
+        }
+        catch
+        {
+            await orchestrator.DisposeAsync();
+            throw;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         AppDomain.CurrentDomain.ProcessExit -= KillAll;

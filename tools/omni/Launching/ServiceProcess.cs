@@ -62,7 +62,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         }
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         Directory.CreateDirectory(logDirectory);
-        var logPath = Path.Combine(logDirectory, $"{kind.Name}-{replicaId}.log");
+        var logPath = Path.Combine(logDirectory, $"{kind.Name}-{replicaId}-{grpcPort}.log");
         var log = new StreamWriter(logPath, append: false) { AutoFlush = true };
         var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {kind.Name}.");
         void Write(string? line)
