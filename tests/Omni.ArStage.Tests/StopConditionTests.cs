@@ -66,7 +66,7 @@ public sealed class StopConditionTests(Qwen2TinyEngineFixture fixture)
 
         var configPath = Path.Combine(directory.Path, "config.json");
         File.WriteAllText(configPath, File.ReadAllText(configPath).Replace("\"eos_token_id\": 50256", "\"eos_token_id\": [50256, 15979]"));
-        using var engine = ArEngine.Load(new ArEngineOptions { ModelDirectory = directory.Path, Device = "cpu" });
+        using var engine = TestEngines.Qwen2Tiny(o => o with { ModelDirectory = directory.Path });
         var tokens = new List<GeneratedToken>();
 
         var result = engine.Generate(Greedy, tokens.Add, CancellationToken.None);

@@ -43,9 +43,44 @@ internal sealed class Float64ReferenceModel
             var power = (float)Math.Pow((float)theta, exponent);
             _invFreq[i] = 1.0f / power;
         }
+
+        if (config.TryGetProperty("rope_scaling", out var scaling) && scaling.ValueKind == JsonValueKind.Object)
+        {
+            ApplyRopeScaling(scaling);
+        }
     }
 
     public int VocabSize => _vocab;
+
+    // The published formulas: linear divides every frequency by the factor; llama3 (Meta's apply_scaling) keeps
+    // wavelengths below original / high_freq_factor, divides those above original / low_freq_factor, and blends between.
+    private void ApplyRopeScaling(JsonElement scaling)
+    {
+        var type = scaling.TryGetProperty("rope_type", out var t) ? t.GetString() : scaling.GetProperty("type").GetString();
+        var factor = scaling.GetProperty("factor").GetDouble();
+        for (var i = 0; i < _invFreq.Length; i++)
+        {
+            if (type == "linear")
+            {
+                _invFreq[i] /= factor;
+                continue;
+            }
+
+            var low = scaling.GetProperty("low_freq_factor").GetDouble();
+            var high = scaling.GetProperty("high_freq_factor").GetDouble();
+            var original = scaling.GetProperty("original_max_position_embeddings").GetDouble();
+            var wavelength = 2 * Math.PI / _invFreq[i];
+            if (wavelength > original / low)
+            {
+                _invFreq[i] /= factor;
+            }
+            else if (wavelength >= original / high)
+            {
+                var smooth = (original / wavelength - low) / (high - low);
+                _invFreq[i] = (1 - smooth) * _invFreq[i] / factor + smooth * _invFreq[i];
+            }
+        }
+    }
 
     public static Float64ReferenceModel Load(string directory)
     {

@@ -9,7 +9,7 @@ public sealed class DefaultModelEngineFixture : IDisposable
 
     public DefaultModelEngineFixture()
     {
-        Engine = ArEngine.Load(new ArEngineOptions { CacheDirectory = _cache.Path, Device = "cpu" });
+        Engine = ArEngine.Load(new ArEngineOptions { CacheDirectory = _cache.Path, Device = "cpu", NumKvBlocks = 1024 });
     }
 
     public ArEngine Engine { get; }

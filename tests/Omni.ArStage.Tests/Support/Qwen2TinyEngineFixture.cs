@@ -7,7 +7,7 @@ public sealed class Qwen2TinyEngineFixture : IDisposable
 {
     public Qwen2TinyEngineFixture()
     {
-        Engine = ArEngine.Load(new ArEngineOptions { ModelDirectory = Fixtures.Qwen2TinyDirectory, Device = "cpu" });
+        Engine = TestEngines.Qwen2Tiny();
     }
 
     public ArEngine Engine { get; }
