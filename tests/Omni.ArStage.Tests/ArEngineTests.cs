@@ -1,6 +1,5 @@
 using Omni.ArStage.Engine;
 using Omni.ArStage.Tests.Support;
-using TorchSharp;
 
 namespace Omni.ArStage.Tests;
 
@@ -79,12 +78,12 @@ public sealed class ArEngineTests(DefaultModelEngineFixture fixture)
     {
         var request = new GenerationRequest("Leak check") { Temperature = 0.7f, TopK = 50, TopP = 0.9f, Seed = 3, MaxTokens = 12, ReturnHiddenStates = true };
         fixture.Engine.Generate(request, null, CancellationToken.None);
-        var before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        var before = fixture.Engine.EngineThreadLiveTensors;
 
         fixture.Engine.Generate(request, null, CancellationToken.None);
         fixture.Engine.Generate(request with { Temperature = 0, GenerateText = false }, null, CancellationToken.None);
 
-        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        Assert.Equal(before, fixture.Engine.EngineThreadLiveTensors);
     }
 
     [Fact]
