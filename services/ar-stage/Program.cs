@@ -3,6 +3,7 @@ using Omni.ArStage.Engine;
 using Omni.ArStage.Grpc;
 using Omni.ArStage.Metrics;
 using Omni.ArStage.Serving;
+using Omni.Common.Engine;
 using Omni.Common.Hosting;
 using Omni.Common.Metrics;
 
@@ -17,6 +18,8 @@ builder.Services.AddSingleton(services => new ArStageMetrics(
 builder.Services.AddSingleton(services => ArEngineLoader.Load(
     services.GetRequiredService<IOptions<ArStageOptions>>().Value, services.GetRequiredService<ArStageMetrics>(),
     services.GetRequiredService<ILogger<ArEngine>>()));
+
+builder.Services.AddSingleton<IStageLoad>(services => new ArEngineLoad(services.GetRequiredService<ArEngine>()));
 
 var app = builder.Build();
 // Load the model and start the engine loop before the ports open, so that health reports SERVING only once requests can be served.

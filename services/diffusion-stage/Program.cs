@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Omni.Common.Engine;
 using Omni.Common.Hosting;
 using Omni.DiffusionStage.Configuration;
 using Omni.DiffusionStage.Engine;
@@ -25,6 +26,8 @@ builder.Services.AddSingleton(services =>
     loop.Start();
     return loop;
 });
+
+builder.Services.AddSingleton<IStageLoad>(services => new DiffusionLoopLoad(services.GetRequiredService<DiffusionEngineLoop>()));
 
 var app = builder.Build();
 // Load the model before the ports open, so that health reports SERVING only once requests can be served.

@@ -21,7 +21,7 @@ namespace Omni.ArStage.Grpc;
 /// message out. The request runs in the engine's batch with every other request; cancelling the call (client gone,
 /// deadline) drops it from the engine within one step.
 /// </summary>
-public sealed class ArStageService(ArEngine engine, IOptions<StageIdentityOptions> identity) : Stage.StageBase
+public sealed partial class ArStageService(ArEngine engine, IOptions<StageIdentityOptions> identity) : Stage.StageBase
 {
     public const string HiddenStatesTensor = "hidden_states";
     public const string NegativeHiddenStatesTensor = "negative_hidden_states";
@@ -102,11 +102,11 @@ public sealed class ArStageService(ArEngine engine, IOptions<StageIdentityOption
             };
         }
 
-        if (header.EmitHiddenStates)
-        {
-            await WriteTensorAsync(responseStream, HiddenStatesTensor, result.HiddenStates, cancellationToken).ConfigureAwait(false);
-            await WriteTensorAsync(responseStream, NegativeHiddenStatesTensor, negativeResult?.HiddenStates, cancellationToken).ConfigureAwait(false);
-        }
+        var sent = header.EmitHiddenStates
+            ? await SendHiddenStatesAsync(header, context, responseStream,
+                [(HiddenStatesTensor, result.HiddenStates), (NegativeHiddenStatesTensor, negativeResult?.HiddenStates)], cancellationToken)
+                .ConfigureAwait(false)
+            : [];
 
         var final = new StageFinal
         {
@@ -120,20 +120,8 @@ public sealed class ArStageService(ArEngine engine, IOptions<StageIdentityOption
         };
         final.Timings.Add(new Timing { Name = "prefill", Milliseconds = result.PrefillTime.TotalMilliseconds });
         final.Timings.Add(new Timing { Name = "decode", Milliseconds = result.DecodeTime.TotalMilliseconds });
+        final.SentChunks.AddRange(sent);
         await responseStream.WriteAsync(new StageOutput { Final = final }, cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async Task WriteTensorAsync(IServerStreamWriter<StageOutput> responseStream, string name, HiddenStates? states,
-        CancellationToken cancellationToken)
-    {
-        if (states is null)
-        {
-            return;
-        }
-        foreach (var chunk in TensorChunker.ChunkFloat32(name, states.Data, [states.Tokens, states.Width]))
-        {
-            await responseStream.WriteAsync(new StageOutput { Chunk = chunk }, cancellationToken).ConfigureAwait(false);
-        }
     }
 
     private static TextDelta ToDelta(GeneratedToken generated)

@@ -19,7 +19,7 @@ namespace Omni.DiffusionStage.Grpc;
 /// when the header's image has a negative prompt, the negative prompt's hidden states as a second tensor); out
 /// come the images, in index order, and a final message with the per-phase timings.
 /// </summary>
-public sealed class DiffusionStageService(DiffusionEngine engine, DiffusionEngineLoop loop, IOptions<StageIdentityOptions> identity,
+public sealed partial class DiffusionStageService(DiffusionEngine engine, DiffusionEngineLoop loop, IOptions<StageIdentityOptions> identity,
     IOptions<DiffusionStageOptions> options) : Stage.StageBase
 {
     /// <summary>The tensor the AR stage sends after the conditioning when the request has a negative prompt.</summary>
@@ -56,7 +56,7 @@ public sealed class DiffusionStageService(DiffusionEngine engine, DiffusionEngin
         }
 
         var names = image.NegativePrompt.Length > 0 ? new[] { header.ConditioningTensor, NegativeConditioningTensor } : [header.ConditioningTensor];
-        var tensors = await ReceiveTensorsAsync(requestStream, names, cancellationToken).ConfigureAwait(false);
+        var (tensors, receivedChunks) = await ReceiveInputAsync(header, requestStream, names, context).ConfigureAwait(false);
         var conditioning = RequireConditioning(tensors[header.ConditioningTensor]);
         var negative = image.NegativePrompt.Length > 0 ? RequireConditioning(tensors[NegativeConditioningTensor]) : null;
 
@@ -112,6 +112,7 @@ public sealed class DiffusionStageService(DiffusionEngine engine, DiffusionEngin
         final.Timings.Add(new Timing { Name = "preprocess", Milliseconds = result.PreprocessTime.TotalMilliseconds });
         final.Timings.Add(new Timing { Name = "exec", Milliseconds = result.ExecTime.TotalMilliseconds });
         final.Timings.Add(new Timing { Name = "postprocess", Milliseconds = result.PostprocessTime.TotalMilliseconds });
+        final.ReceivedChunks.AddRange(receivedChunks);
         await responseStream.WriteAsync(new StageOutput { Final = final }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -129,40 +130,5 @@ public sealed class DiffusionStageService(DiffusionEngine engine, DiffusionEngin
                 $"Conditioning width {tensor.Shape[1]} of tensor '{tensor.Name}' does not match the diffusion model's conditioning width {engine.ConditioningWidth}."));
         }
         return tensor;
-    }
-
-    /// <summary>Reads the rest of the input: every tensor in <paramref name="names"/>, complete; other tensors are skipped.</summary>
-    private async Task<Dictionary<string, ReceivedTensor>> ReceiveTensorsAsync(IAsyncStreamReader<StageInput> requestStream,
-        IReadOnlyList<string> names, CancellationToken cancellationToken)
-    {
-        var assemblers = names.ToDictionary(name => name, _ => new TensorAssembler(options.Value.MaxConditioningBytes));
-        while (await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
-        {
-            var input = requestStream.Current;
-            if (input.KindCase != StageInput.KindOneofCase.Chunk)
-            {
-                throw RequestValidator.Invalid("chunk", $"expected tensor chunks after the header, got {input.KindCase}");
-            }
-            if (!assemblers.TryGetValue(input.Chunk.Name, out var assembler))
-            {
-                continue; // Tensors this stage does not consume.
-            }
-            try
-            {
-                assembler.Add(input.Chunk);
-            }
-            catch (InvalidDataException invalid)
-            {
-                throw RequestValidator.Invalid("chunk", invalid.Message);
-            }
-        }
-        foreach (var (name, assembler) in assemblers)
-        {
-            if (!assembler.IsComplete)
-            {
-                throw RequestValidator.Invalid("chunk", $"the input ended before tensor '{name}' was complete");
-            }
-        }
-        return assemblers.ToDictionary(entry => entry.Key, entry => entry.Value.Result());
     }
 }
