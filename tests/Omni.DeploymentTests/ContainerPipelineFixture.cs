@@ -1,0 +1,201 @@
+using System.Net;
+using System.Net.Sockets;
+using DotNet.Testcontainers.Builders;
+using DotNet.Testcontainers.Containers;
+using DotNet.Testcontainers.Images;
+using Omni.Cli.Client;
+
+namespace Omni.DeploymentTests;
+
+/// <summary>One service container of the test pipeline and the 127.0.0.1 ports it listens on.</summary>
+public sealed record ServiceContainer(string Name, string Service, string Replica, IContainer Container, int GrpcPort, int MetricsPort)
+{
+    public string MetricsUrl => $"http://127.0.0.1:{MetricsPort}/metrics";
+
+    public string GrpcAddress => $"http://127.0.0.1:{GrpcPort}";
+}
+
+/// <summary>
+/// Builds the three images from deploy/docker/*.Dockerfile (Testcontainers, repository root as context, RUN steps
+/// on the host network, base images as they are locally: .ci/run makes the offline stand-ins) and starts the
+/// pipeline as containers as the compose file does: two AR replicas, one diffusion replica, the orchestrator.
+/// Every container uses host networking on its own 127.0.0.1 ports, a read-only root file system with tmpfs /tmp
+/// and cache (as in Kubernetes), and is waited for through the image's own HEALTHCHECK.
+/// </summary>
+public sealed class ContainerPipelineFixture : IAsyncLifetime
+{
+    public const string ImageTag = "deployment-test";
+    private readonly string _suffix = Guid.NewGuid().ToString("N")[..8];
+    private readonly List<ServiceContainer> _containers = [];
+
+    /// <summary>Why the container tests cannot run here (no engine); null when they run.</summary>
+    public string? SkipReason { get; private set; }
+
+    public IReadOnlyList<ServiceContainer> Containers => _containers;
+
+    public ServiceContainer Orchestrator => _containers.Single(c => c.Service == "omni-orchestrator");
+
+    public OmniClient Client { get; private set; } = null!;
+
+    public TimeSpan ImageBuildTime { get; private set; }
+
+    public static string ImageName(string service) => $"omni/{service}:{ImageTag}";
+
+    public async Task InitializeAsync()
+    {
+        SkipReason = DockerEngine.UnavailableReason;
+        if (SkipReason is not null)
+        {
+            return;
+        }
+
+        var started = DateTime.UtcNow;
+        // Sequentially: the first build makes the shared publish stage, the other two take it from the cache.
+        foreach (var service in new[] { "orchestrator", "ar-stage", "diffusion-stage" })
+        {
+            await BuildImageAsync(service);
+        }
+        ImageBuildTime = DateTime.UtcNow - started;
+
+        var ports = FreePorts(8);
+        try
+        {
+            var stages = new[]
+            {
+                Create("ar-0", "omni-ar-stage", "ar-stage", 0, 0, ports[0], ports[1]),
+                Create("ar-1", "omni-ar-stage", "ar-stage", 0, 1, ports[2], ports[3]),
+                Create("diffusion-0", "omni-diffusion-stage", "diffusion-stage", 1, 0, ports[4], ports[5]),
+            };
+            _containers.AddRange(stages);
+            await Task.WhenAll(stages.Select(StartAsync));
+
+            var orchestrator = Create("orchestrator", "omni-orchestrator", "orchestrator", null, null, ports[6], ports[7],
+                new Dictionary<string, string>
+                {
+                    // As in docker-compose.yml: every replica of each stage, routed by the orchestrator.
+                    ["Pipeline__Stages__0__Addresses"] = $"{stages[0].GrpcAddress},{stages[1].GrpcAddress}",
+                    ["Pipeline__Stages__1__Addresses"] = stages[2].GrpcAddress,
+                });
+            _containers.Add(orchestrator);
+            await StartAsync(orchestrator);
+            Client = new OmniClient(orchestrator.GrpcAddress);
+        }
+        catch (Exception exception)
+        {
+            throw new InvalidOperationException($"The container pipeline did not start: {exception.Message}\n{await LogsAsync()}", exception);
+        }
+    }
+
+    private static async Task BuildImageAsync(string service)
+    {
+        var image = new ImageFromDockerfileBuilder()
+            .WithDockerfileDirectory(RepositoryPaths.Root)
+            .WithDockerfile($"deploy/docker/{service}.Dockerfile")
+            .WithName(ImageName(service))
+            .WithDeleteIfExists(false)
+            .WithCleanUp(false)
+            // NuGet restore needs a network; the host's, so that no bridge network (172.x) is involved.
+            .WithCreateParameterModifier(parameters => parameters.NetworkMode = "host")
+            .Build();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(15));
+        await image.CreateAsync(timeout.Token);
+    }
+
+    private ServiceContainer Create(string name, string service, string image, int? stageId, int? replicaId, int grpcPort, int metricsPort,
+        IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["Endpoints__Host"] = "127.0.0.1",
+            ["Endpoints__GrpcPort"] = $"{grpcPort}",
+            ["Endpoints__MetricsPort"] = $"{metricsPort}",
+        };
+        if (stageId is not null)
+        {
+            environment["Stage__StageId"] = $"{stageId}";
+            environment["Stage__ReplicaId"] = $"{replicaId}";
+            environment["Model__Device"] = "cpu";
+            environment["Model__CacheDirectory"] = "/var/cache/omni";
+            // Three libtorch processes share two cores here.
+            environment["OMP_NUM_THREADS"] = "1";
+        }
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+        var container = new ContainerBuilder(ImageName(image))
+            .WithName($"omni-test-{name}-{_suffix}")
+            .WithEnvironment(environment)
+            .WithLabel("org.omni.service", service)
+            .WithLabel("org.omni.replica", replicaId?.ToString() ?? name)
+            .WithCreateParameterModifier(parameters =>
+            {
+                parameters.HostConfig ??= new Docker.DotNet.Models.HostConfig();
+                parameters.HostConfig.NetworkMode = "host";
+                parameters.HostConfig.ReadonlyRootfs = true;
+                parameters.HostConfig.Tmpfs = new Dictionary<string, string>
+                {
+                    ["/tmp"] = "rw,size=64m",
+                    ["/var/cache/omni"] = "rw,size=512m,uid=1654,gid=1654",
+                };
+            })
+            .WithWaitStrategy(Wait.ForUnixContainer().UntilContainerIsHealthy())
+            .Build();
+        return new ServiceContainer(name, service, replicaId?.ToString() ?? name, container, grpcPort, metricsPort);
+    }
+
+    private static async Task StartAsync(ServiceContainer service)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        await service.Container.StartAsync(timeout.Token);
+    }
+
+    /// <summary>The last lines of every container's log, for failure messages.</summary>
+    public async Task<string> LogsAsync()
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var service in _containers)
+        {
+            try
+            {
+                var (stdout, stderr) = await service.Container.GetLogsAsync();
+                var lines = (stdout + stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(15);
+                text.AppendLine($"--- {service.Name} ---").AppendLine(string.Join('\n', lines));
+            }
+            catch (Exception exception)
+            {
+                text.AppendLine($"--- {service.Name}: no logs ({exception.Message})");
+            }
+        }
+        return text.ToString();
+    }
+
+    public async Task DisposeAsync()
+    {
+        Client?.Dispose();
+        // Orchestrator first, as a real shutdown would.
+        foreach (var service in Enumerable.Reverse(_containers))
+        {
+            await service.Container.DisposeAsync();
+        }
+    }
+
+    private static int[] FreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ =>
+        {
+            var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            return listener;
+        }).ToList();
+        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        listeners.ForEach(l => l.Stop());
+        return ports;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ContainerPipelineCollection : ICollectionFixture<ContainerPipelineFixture>
+{
+    public const string Name = "container pipeline";
+}

@@ -1,0 +1,226 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Omni.Contracts.V1;
+using Omni.Testing;
+using Xunit.Abstractions;
+
+namespace Omni.DeploymentTests;
+
+/// <summary>The images, built from the Dockerfiles and run as the compose file runs them, serving end to end.</summary>
+[Collection(ContainerPipelineCollection.Name)]
+public sealed partial class ContainerPipelineTests(ContainerPipelineFixture fixture, ITestOutputHelper output)
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    private static GenerateRequest TextAndImage(ulong seed = 5)
+    {
+        var request = new GenerateRequest
+        {
+            Prompt = "A small house by the sea",
+            Text = new TextParams { MaxTokens = 6, Seed = seed },
+            Image = new ImageParams { Width = 64, Height = 64, NumInferenceSteps = 3, Seed = seed },
+        };
+        request.Outputs.Add(Modality.Text);
+        request.Outputs.Add(Modality.Image);
+        return request;
+    }
+
+    [SkippableFact]
+    public async Task Images_RunAsNonRootWithHealthCheckAndPorts_OnReadOnlyRoot()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        output.WriteLine($"image builds took {fixture.ImageBuildTime.TotalSeconds:F0} s");
+        var expectedPorts = new Dictionary<string, string[]>
+        {
+            ["orchestrator"] = ["50051/tcp", "9100/tcp"],
+            ["ar-stage"] = ["50061/tcp", "9101/tcp"],
+            ["diffusion-stage"] = ["50062/tcp", "9102/tcp"],
+        };
+        foreach (var (service, ports) in expectedPorts)
+        {
+            var config = (await DockerEngine.GetJsonAsync($"/images/{ContainerPipelineFixture.ImageName(service)}/json")).GetProperty("Config");
+            Assert.Equal("1654", config.GetProperty("User").GetString());
+            Assert.Contains("omni-healthcheck", config.GetProperty("Healthcheck").GetProperty("Test").ToString());
+            var exposed = config.GetProperty("ExposedPorts").EnumerateObject().Select(p => p.Name).ToList();
+            Assert.All(ports, port => Assert.Contains(port, exposed));
+        }
+
+        foreach (var service in fixture.Containers)
+        {
+            var state = await DockerEngine.GetJsonAsync($"/containers/{service.Container.Id}/json");
+            Assert.Equal("healthy", state.GetProperty("State").GetProperty("Health").GetProperty("Status").GetString());
+            Assert.True(state.GetProperty("HostConfig").GetProperty("ReadonlyRootfs").GetBoolean(), service.Name);
+            Assert.Equal("host", state.GetProperty("HostConfig").GetProperty("NetworkMode").GetString());
+            // The process itself runs as uid 1654: /proc/1/status inside the container.
+            var (exitCode, status) = await ExecAsync(service, "cat", "/proc/1/status");
+            Assert.Equal(0, exitCode);
+            Assert.Matches(new Regex(@"^Uid:\s+1654\s", RegexOptions.Multiline), status);
+        }
+    }
+
+    [SkippableFact]
+    public async Task Pipeline_TextAndImageRequests_ThroughTheOrchestratorContainer_UseBothArReplicas()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+
+        var arReplicas = new HashSet<uint>();
+        for (var i = 0; i < 4; i++)
+        {
+            var result = await fixture.Client.GenerateAsync(TextAndImage(seed: (ulong)(5 + i)), deadline: DateTime.UtcNow.AddMinutes(3));
+
+            output.WriteLine($"text: {result.Text} | stages: {string.Join(", ", result.Final.Stages.Select(s => $"{s.Stage}[{s.ReplicaId}]"))}");
+            Assert.NotEmpty(result.TokenIds);
+            Assert.False(string.IsNullOrEmpty(result.Text));
+            Assert.NotNull(result.Image);
+            Assert.Equal(64u, result.Image!.Width);
+            Assert.Equal(64u, result.Image.Height);
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], result.Image.Data.Span[..4].ToArray());
+            Assert.Contains(result.Final.Stages, stage => stage.StageId == 1 && stage.ReplicaId == 0);
+            arReplicas.Add(result.Final.Stages.Single(stage => stage.StageId == 0).ReplicaId);
+            Assert.True(result.Final.E2ETimeMs > 0);
+        }
+        // One request after another: equal load, round robin between the two AR containers.
+        Assert.Equal([0u, 1u], arReplicas.Order());
+    }
+
+    [SkippableFact]
+    public async Task Metrics_EveryContainer_ExposesItsReplicaLabels()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        for (var i = 0; i < 2; i++)
+        {
+            await fixture.Client.GenerateAsync(TextAndImage(seed: (ulong)(9 + i)), deadline: DateTime.UtcNow.AddMinutes(3));
+        }
+
+        var generated = 0.0;
+        foreach (var service in fixture.Containers)
+        {
+            var exposition = await Http.GetStringAsync(service.MetricsUrl);
+            Assert.Contains("process_resident_memory_bytes", exposition);
+            var (exitCode, promtool) = await Promtool.CheckMetricsAsync(exposition);
+            Assert.True(exitCode is 0 or 3, $"{service.Name}: promtool check metrics exited {exitCode}: {promtool}");
+            Assert.Empty(Promtool.UnexpectedLintFindings(promtool));
+            switch (service.Name)
+            {
+                case "ar-0":
+                case "ar-1":
+                    var replica = service.Replica;
+                    Assert.Matches($"\\{{model_name=\"omni-ar-default\",engine=\"{replica}\",stage_id=\"0\",replica_id=\"{replica}\"", exposition);
+                    Assert.DoesNotContain($"replica_id=\"{(replica == "0" ? 1 : 0)}\"", exposition);
+                    generated += Sum(exposition, "vllm:generation_tokens_total");
+                    break;
+                case "diffusion-0":
+                    Assert.Matches("vllm:omni_diffusion_exec_time_ms_count\\{model_name=\"omni-dit-default\",engine=\"10000\",stage_id=\"1\",replica_id=\"0\"\\}", exposition);
+                    break;
+                case "orchestrator":
+                    Assert.Matches("vllm:omni_stage_gen_time_seconds_count\\{model_name=\"omni-default\",stage_id=\"0\",replica_id=\"[01]\"\\}", exposition);
+                    Assert.Matches("vllm:omni_stage_gen_time_seconds_count\\{model_name=\"omni-default\",stage_id=\"1\",replica_id=\"0\"\\}", exposition);
+                    Assert.Matches("from_stage=\"0\",from_replica=\"[01]\",to_stage=\"1\",to_replica=\"0\"", exposition);
+                    break;
+            }
+        }
+        Assert.True(generated >= 2 * 6, $"the AR replicas generated {generated} tokens");
+    }
+
+    [SkippableFact]
+    public async Task Prometheus_WithTheComposeConfig_ScrapesEveryReplica_RulesAndDashboardQueriesEvaluate()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        var composeTargets = new Dictionary<string, string>
+        {
+            ["orchestrator:9100"] = $"127.0.0.1:{fixture.Orchestrator.MetricsPort}",
+            ["ar-0:9101"] = $"127.0.0.1:{fixture.Containers.Single(c => c.Name == "ar-0").MetricsPort}",
+            ["ar-1:9101"] = $"127.0.0.1:{fixture.Containers.Single(c => c.Name == "ar-1").MetricsPort}",
+            ["diffusion-0:9102"] = $"127.0.0.1:{fixture.Containers.Single(c => c.Name == "diffusion-0").MetricsPort}",
+        };
+        await using var prometheus = await ComposePrometheus.StartAsync(composeTargets);
+
+        // Every service's targets are up, each with its service and replica labels.
+        var up = await prometheus.WaitForAsync("up{service=~\"omni-.*\"} == 1", series => series.Count == 4, TimeSpan.FromSeconds(30));
+        var identities = up.Select(s => $"{s.Labels["service"]}/{s.Labels["replica"]}").OrderBy(x => x).ToList();
+        Assert.Equal(["omni-ar-stage/0", "omni-ar-stage/1", "omni-diffusion-stage/0", "omni-orchestrator/orchestrator"], identities);
+
+        // Traffic, spread over a few seconds so that rate() sees it between scrapes.
+        for (var i = 0; i < 3; i++)
+        {
+            await fixture.Client.GenerateAsync(TextAndImage(seed: (ulong)(20 + i)), deadline: DateTime.UtcNow.AddMinutes(3));
+            await Task.Delay(1200);
+        }
+        await prometheus.WaitForAsync("sum(vllm:omni_requests_success_total)", series => series.Count == 1 && series[0].Value >= 3, TimeSpan.FromSeconds(15));
+        await Task.Delay(2500);
+
+        // The engine families carry stage_id/replica_id from the container, the target labels from the config.
+        var ttft = await prometheus.QueryAsync("vllm:time_to_first_token_seconds_count");
+        Assert.All(ttft.Series, s => Assert.Equal(s.Labels["replica"], s.Labels["replica_id"]));
+        Assert.Contains(ttft.Series, s => s.Labels["replica_id"] == "0" && s.Labels["service"] == "omni-ar-stage" && s.Value >= 1);
+        Assert.Contains(ttft.Series, s => s.Labels["replica_id"] == "1" && s.Labels["service"] == "omni-ar-stage" && s.Value >= 1);
+
+        // Every dashboard query parses and evaluates; the ones for what this traffic exercises return data.
+        var dashboard = JsonDocument.Parse(RepositoryPaths.Read("deploy", "grafana", "dashboards", "omni-pipeline.json"));
+        var empty = new List<string>();
+        var count = 0;
+        foreach (var panel in dashboard.RootElement.GetProperty("panels").EnumerateArray())
+        {
+            if (!panel.TryGetProperty("targets", out var targets))
+            {
+                continue;
+            }
+            foreach (var target in targets.EnumerateArray())
+            {
+                var expr = target.GetProperty("expr").GetString()!.Replace("$__rate_interval", "1m");
+                var (status, error, series) = await prometheus.QueryAsync(expr);
+                Assert.True(status == "success", $"panel \"{panel.GetProperty("title").GetString()}\": {expr}: {error}");
+                count++;
+                if (series.Count == 0 || series.All(s => double.IsNaN(s.Value)))
+                {
+                    empty.Add($"{panel.GetProperty("title").GetString()}: {expr}");
+                }
+            }
+        }
+        output.WriteLine($"{count} dashboard queries evaluated; without data now:\n  {string.Join("\n  ", empty)}");
+        var mustHaveData = new[] { "Request rate", "End-to-end latency", "Per-stage time p95", "Time to first token", "Inter-token latency",
+            "Phase split", "Transfer bytes per second", "Targets up", "Tokens per second" };
+        foreach (var title in mustHaveData)
+        {
+            Assert.DoesNotContain(empty, e => e.StartsWith(title, StringComparison.Ordinal) && !e.Contains("refused", StringComparison.Ordinal)
+                && !e.Contains("stage_error", StringComparison.Ordinal));
+        }
+
+        // The rules load and evaluate without errors on these real series; no alert fires for a healthy pipeline.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        List<(string Name, string Health, string? Error)> rules;
+        do
+        {
+            await Task.Delay(1000);
+            var groups = (await prometheus.GetJsonAsync("/api/v1/rules")).GetProperty("data").GetProperty("groups");
+            rules = groups.EnumerateArray().SelectMany(g => g.GetProperty("rules").EnumerateArray())
+                .Select(r => (r.GetProperty("name").GetString()!, r.GetProperty("health").GetString()!,
+                    r.TryGetProperty("lastError", out var e) ? e.GetString() : null)).ToList();
+        }
+        while (rules.Any(r => r.Health == "unknown") && DateTime.UtcNow < deadline);
+        Assert.Equal(20, rules.Count);
+        Assert.All(rules, r => Assert.True(r.Health == "ok", $"{r.Name}: {r.Health} {r.Error}"));
+        var e2e = await prometheus.QueryAsync("omni:e2e_latency_seconds:p95_5m");
+        Assert.Contains(e2e.Series, s => s.Labels["model_name"] == "omni-default" && s.Value > 0);
+        var replicasUp = await prometheus.QueryAsync("omni:stage_replicas_up:count");
+        Assert.Contains(replicasUp.Series, s => s.Labels["service"] == "omni-ar-stage" && s.Value == 2);
+        var alerts = (await prometheus.GetJsonAsync("/api/v1/alerts")).GetProperty("data").GetProperty("alerts");
+        Assert.True(alerts.GetArrayLength() == 0, $"alerts on a healthy pipeline: {alerts}");
+    }
+
+    private static async Task<(long ExitCode, string Output)> ExecAsync(ServiceContainer service, params string[] command)
+    {
+        var result = await service.Container.ExecAsync(command);
+        return (result.ExitCode ?? -1, result.Stdout + result.Stderr);
+    }
+
+    private static double Sum(string exposition, string name) =>
+        exposition.Split('\n')
+            .Select(line => SampleLine().Match(line))
+            .Where(match => match.Success && match.Groups["name"].Value == name)
+            .Sum(match => double.Parse(match.Groups["value"].Value, CultureInfo.InvariantCulture));
+
+    [GeneratedRegex("^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*\\})? (?<value>[-+0-9.eE]+|NaN)")]
+    private static partial Regex SampleLine();
+}
