@@ -3,4 +3,5 @@ using System.CommandLine;
 // Benchmarks: run with -c Release on a quiet machine; each command prints a markdown table for BENCHMARKS.md.
 var root = new RootCommand("Omni benchmarks (results go to BENCHMARKS.md).");
 root.Subcommands.Add(Omni.Bench.Diffusion.DiffusionBenchmark.Create());
+root.Subcommands.Add(Omni.Bench.Pipeline.PipelineBenchmark.Create());
 return await root.Parse(args).InvokeAsync();
