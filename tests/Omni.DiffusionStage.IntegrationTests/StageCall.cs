@@ -30,15 +30,23 @@ internal static class StageCall
         IEnumerable<(string Name, float[] Values, int Tokens)> tensors, int width = Width, CancellationToken cancellationToken = default)
     {
         using var call = client.Process(cancellationToken: cancellationToken);
-        await call.RequestStream.WriteAsync(new StageInput { Header = header }, cancellationToken);
-        foreach (var (name, values, tokens) in tensors)
+        try
         {
-            foreach (var chunk in TensorChunker.ChunkFloat32(name, values, [tokens, width]))
+            await call.RequestStream.WriteAsync(new StageInput { Header = header }, cancellationToken);
+            foreach (var (name, values, tokens) in tensors)
             {
-                await call.RequestStream.WriteAsync(new StageInput { Chunk = chunk }, cancellationToken);
+                foreach (var chunk in TensorChunker.ChunkFloat32(name, values, [tokens, width]))
+                {
+                    await call.RequestStream.WriteAsync(new StageInput { Chunk = chunk }, cancellationToken);
+                }
             }
+            await call.RequestStream.CompleteAsync();
         }
-        await call.RequestStream.CompleteAsync();
+        catch (RpcException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The stage may end the call (e.g. rejecting the header) before it has read all the input: the
+            // status it ended with comes with the responses.
+        }
 
         var images = new List<Image>();
         StageFinal? final = null;
