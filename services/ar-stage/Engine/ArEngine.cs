@@ -273,6 +273,7 @@ public sealed class ArEngine : IDisposable
 
         var now = Stopwatch.GetTimestamp();
         int promptTokens = 0, generated = 0, scheduledTokens = 0;
+        var finished = new List<(Sequence Sequence, FinishReason Reason)>();
         for (var i = 0; i < plan.Batch.Count; i++)
         {
             var (sequence, count) = plan.Batch[i];
@@ -298,25 +299,36 @@ public sealed class ArEngine : IDisposable
 
             if (sequence.PendingFinish is { } pending)
             {
-                Complete(sequence, pending, now);
+                finished.Add((sequence, pending));
             }
             else if (output.SampledTokens[i] >= 0)
             {
                 generated++;
-                Accept(sequence, output.SampledTokens[i], output.Logprobs[i], now);
+                if (Accept(sequence, output.SampledTokens[i], output.Logprobs[i], now) is { } reason)
+                {
+                    finished.Add((sequence, reason));
+                }
             }
             else if (sequence.MaxNewTokens == 0)
             {
-                Complete(sequence, sequence.Request.GenerateText ? FinishReason.Length : FinishReason.Stop, now);
+                finished.Add((sequence, sequence.Request.GenerateText ? FinishReason.Length : FinishReason.Stop));
             }
         }
 
+        // The step's counts are reported before its requests finish, so whoever sees a request finished sees its tokens counted.
         _observer.OnStep(new EngineStepStats(scheduledTokens, plan.Batch.Count, promptTokens, generated, plan.Preemptions,
             plan.PrefixCacheQueries, plan.PrefixCacheHits));
+        foreach (var (sequence, reason) in finished)
+        {
+            Complete(sequence, reason, now);
+        }
+
         EngineThreadLiveTensors = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
     }
 
-    private void Accept(Sequence sequence, int tokenId, TokenLogprob? logprob, long now)
+    // Appends a sampled token and streams it; returns why the sequence ends now (null: it goes on, or it needs one
+    // more step for the last token's hidden state, or the callback failed and the request was failed with it).
+    private FinishReason? Accept(Sequence sequence, int tokenId, TokenLogprob? logprob, long now)
     {
         sequence.Tokens.Add(tokenId);
         if (sequence.FirstToken is null)
@@ -341,21 +353,17 @@ public sealed class ArEngine : IDisposable
             Report(sequence, FinishReason.Abort, now);
             sequence.Registration.Dispose();
             sequence.Completion.TrySetException(exception);
-            return;
+            return null;
         }
 
-        if (finish is { } reason)
+        if (finish is { } reason && sequence.WantsHiddenStates)
         {
-            if (sequence.WantsHiddenStates)
-            {
-                // One more step gives the last sampled token its hidden state.
-                sequence.PendingFinish = reason;
-            }
-            else
-            {
-                Complete(sequence, reason, now);
-            }
+            // One more step gives the last sampled token its hidden state.
+            sequence.PendingFinish = reason;
+            return null;
         }
+
+        return finish;
     }
 
     private void Complete(Sequence sequence, FinishReason reason, long now)

@@ -1,0 +1,138 @@
+using Grpc.Core;
+using Omni.Contracts.V1;
+
+namespace Omni.ArStage.IntegrationTests;
+
+/// <summary>The real AR stage process over gRPC: streaming, batching, sampling outputs, hidden states, validation.</summary>
+[Collection(ArStageCollection.Name)]
+public sealed class StageProcessTests(ArStageProcesses stages)
+{
+    private static readonly string[] Prompts =
+        ["Hello, world!", "The quick brown fox", "Once upon a time, in a land far away", "A", "1 2 3 4 5 6", "To be or not to be"];
+
+    [Fact]
+    public async Task Process_TextRequest_StreamsEveryTokenAndFinishesWithLength()
+    {
+        var result = await stages.Main.CallAsync(StageEndpoint.TextRequest("Hello, world!", 24));
+
+        Assert.Equal(24, result.TokenIds.Count);
+        Assert.Equal(24, result.Text.Count);
+        Assert.Equal(FinishReason.Length, result.Final!.FinishReason);
+        Assert.Equal((4u, 24u), (result.Final.Usage.PromptTokens, result.Final.Usage.CompletionTokens));
+        Assert.StartsWith(" JACK multiplierSupp SDK", result.FullText, StringComparison.Ordinal);
+        Assert.Empty(result.TensorNames);
+    }
+
+    [Fact]
+    public async Task Process_ConcurrentRequests_SameTokensAsOneAtATime()
+    {
+        var requests = Prompts.Select((p, i) => StageEndpoint.TextRequest(p, 12, text =>
+        {
+            text.Temperature = i % 2 == 0 ? 0 : 0.9f;
+            text.Seed = (ulong)i;
+        })).ToArray();
+
+        var alone = new List<List<int>>();
+        foreach (var request in requests)
+        {
+            alone.Add((await stages.Main.CallAsync(request)).TokenIds);
+        }
+        var together = await Task.WhenAll(requests.Select(request => stages.Main.CallAsync(request)));
+
+        Assert.Equal(alone, together.Select(r => r.TokenIds));
+    }
+
+    [Fact]
+    public async Task Process_NegativePromptWithHiddenStates_EmitsBothTensors()
+    {
+        var header = new StageRequest
+        {
+            Prompt = "A red house by the sea",
+            EmitHiddenStates = true,
+            Image = new ImageParams { NegativePrompt = "blurry, low quality" },
+        };
+
+        var result = await stages.Main.CallAsync(header);
+
+        var (shape, values) = result.Tensor("hidden_states");
+        var (negativeShape, negativeValues) = result.Tensor("negative_hidden_states");
+        Assert.Equal([result.Final!.Usage.PromptTokens, 64L], shape);
+        Assert.Equal(2, negativeShape.Length);
+        Assert.Equal(64, negativeShape[1]);
+        Assert.InRange(negativeShape[0], 2, 10);
+        Assert.Equal(negativeShape[0] * 64, negativeValues.Length);
+        Assert.All(values.Concat(negativeValues), v => Assert.True(float.IsFinite(v)));
+        Assert.Empty(result.Text);
+    }
+
+    [Fact]
+    public async Task Process_HiddenStatesWithoutNegativePrompt_EmitsOnlyHiddenStates()
+    {
+        var header = StageEndpoint.TextRequest("A red house", 5);
+        header.EmitHiddenStates = true;
+
+        var result = await stages.Main.CallAsync(header);
+
+        Assert.Equal(["hidden_states"], result.TensorNames);
+        Assert.Equal(result.Final!.Usage.PromptTokens + 5, result.Tensor("hidden_states").Shape[0]);
+    }
+
+    [Fact]
+    public async Task Process_Logprobs_OnePerTokenWithTopAlternatives()
+    {
+        var result = await stages.Main.CallAsync(StageEndpoint.TextRequest("Hello, world!", 6, text => text.Logprobs = 4));
+
+        Assert.All(result.Text, delta =>
+        {
+            var logprob = Assert.Single(delta.Logprobs);
+            Assert.Equal(delta.TokenIds[0], logprob.TokenId);
+            Assert.Equal(4, logprob.Top.Count);
+            Assert.Equal(logprob.TokenId, logprob.Top[0].TokenId);
+            Assert.True(logprob.Logprob < 0);
+        });
+        // The first greedy step of qwen2-tiny after "Hello, world!" has logprob -0.6787 (reference, float64).
+        Assert.InRange(result.Text[0].Logprobs[0].Logprob, -0.6797, -0.6777);
+    }
+
+    [Fact]
+    public async Task Process_StopTokenAndIgnoreEos_FinishAsAsked()
+    {
+        var greedy = (await stages.Main.CallAsync(StageEndpoint.TextRequest("Hello, world!", 8))).TokenIds;
+
+        var stopped = await stages.Main.CallAsync(StageEndpoint.TextRequest("Hello, world!", 8, text => text.StopTokenIds.Add(greedy[3])));
+        var ignoring = await stages.Main.CallAsync(StageEndpoint.TextRequest("Hello, world!", 8, text => text.IgnoreEos = true));
+
+        Assert.Equal(FinishReason.Stop, stopped.Final!.FinishReason);
+        Assert.Equal(greedy.Take(4), stopped.TokenIds);
+        Assert.Equal(greedy, ignoring.TokenIds);
+    }
+
+    [Theory]
+    [InlineData("min_p", "text.min_p must be in [0, 1), got 2.")]
+    [InlineData("repetition_penalty", "text.repetition_penalty must be in (0, 2], got 3.")]
+    [InlineData("presence_penalty", "text.presence_penalty must be in [-2, 2], got -2.5.")]
+    [InlineData("frequency_penalty", "text.frequency_penalty must be in [-2, 2], got 2.5.")]
+    [InlineData("logprobs", "text.logprobs must be in [0, 20], got 21.")]
+    [InlineData("stop_token_ids", "text.stop_token_ids[1] must be in [0, 50257) (the vocabulary), got 50257.")]
+    public async Task Process_ParameterOutOfRange_InvalidArgumentNamingTheField(string field, string message)
+    {
+        var header = StageEndpoint.TextRequest("Hello", 4, text =>
+        {
+            switch (field)
+            {
+                case "min_p": text.MinP = 2; break;
+                case "repetition_penalty": text.RepetitionPenalty = 3; break;
+                case "presence_penalty": text.PresencePenalty = -2.5f; break;
+                case "frequency_penalty": text.FrequencyPenalty = 2.5f; break;
+                case "logprobs": text.Logprobs = 21; break;
+                default: text.StopTokenIds.Add([7, 50257]); break;
+            }
+        });
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => stages.Main.CallAsync(header));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Equal(message, error.Status.Detail);
+        Assert.Equal(24, (await stages.Main.CallAsync(StageEndpoint.TextRequest("Hello, world!", 24))).TokenIds.Count);
+    }
+}
