@@ -3,8 +3,8 @@ using Omni.Cli.Launching;
 
 namespace Omni.IntegrationTests;
 
-/// <summary>The three real services, started once for the collection on 127.0.0.1, on the CPU.</summary>
-public sealed class PipelineFixture : IAsyncLifetime
+/// <summary>Real service processes on 127.0.0.1, on the CPU, started once for a test collection.</summary>
+public abstract class LocalPipelineFixture(LocalPipelineOptions options) : IAsyncLifetime
 {
     private LocalPipeline? _pipeline;
 
@@ -14,7 +14,7 @@ public sealed class PipelineFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _pipeline = await LocalPipeline.StartAsync(new LocalPipelineOptions { Device = "cpu" }, CancellationToken.None);
+        _pipeline = await LocalPipeline.StartAsync(options, CancellationToken.None);
         Client = new OmniClient(_pipeline.Orchestrator.GrpcAddress);
     }
 
@@ -27,6 +27,9 @@ public sealed class PipelineFixture : IAsyncLifetime
         }
     }
 }
+
+/// <summary>One replica of each stage.</summary>
+public sealed class PipelineFixture() : LocalPipelineFixture(new LocalPipelineOptions { Device = "cpu" });
 
 [CollectionDefinition(Name)]
 public sealed class PipelineCollection : ICollectionFixture<PipelineFixture>

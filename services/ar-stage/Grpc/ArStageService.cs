@@ -5,6 +5,7 @@ using Omni.ArStage.Engine;
 using Omni.Common.Engine;
 using Omni.Common.Hosting;
 using Omni.Common.Payloads;
+using Omni.Common.Transfers;
 using Omni.Common.Validation;
 using Omni.Contracts.V1;
 using EngineFinishReason = Omni.ArStage.Engine.FinishReason;
@@ -27,25 +28,13 @@ public sealed partial class ArStageService(ArEngine engine, IOptions<StageIdenti
     public const string NegativeHiddenStatesTensor = "negative_hidden_states";
 
     public override Task<StageInfo> GetInfo(GetInfoRequest request, ServerCallContext context) =>
-        Task.FromResult(new StageInfo
-        {
-            Kind = "ar",
-            StageId = (uint)identity.Value.StageId,
-            ReplicaId = (uint)identity.Value.ReplicaId,
-            ModelName = engine.ModelName,
-            HiddenSize = (uint)engine.HiddenSize,
-            Device = engine.DeviceName,
-        });
+        Task.FromResult(StageHeader.Info(identity.Value, "ar", engine.ModelName, engine.HiddenSize, engine.DeviceName));
 
     public override async Task Process(IAsyncStreamReader<StageInput> requestStream, IServerStreamWriter<StageOutput> responseStream,
         ServerCallContext context)
     {
         var cancellationToken = context.CancellationToken;
-        if (!await requestStream.MoveNext(cancellationToken).ConfigureAwait(false) || requestStream.Current.KindCase != StageInput.KindOneofCase.Header)
-        {
-            throw RequestValidator.Invalid("header", "must be the first message of the stream");
-        }
-        var header = requestStream.Current.Header;
+        var header = await StageHeader.ReadAsync(requestStream, cancellationToken).ConfigureAwait(false);
         var (generation, negative) = Validate(header);
 
         var outputs = Channel.CreateUnbounded<StageOutput>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });

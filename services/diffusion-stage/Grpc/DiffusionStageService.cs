@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Omni.Common.Engine;
 using Omni.Common.Hosting;
 using Omni.Common.Payloads;
+using Omni.Common.Transfers;
 using Omni.Common.Validation;
 using Omni.Contracts.V1;
 using Omni.DiffusionStage.Configuration;
@@ -26,25 +27,13 @@ public sealed partial class DiffusionStageService(DiffusionEngine engine, Diffus
     public const string NegativeConditioningTensor = "negative_hidden_states";
 
     public override Task<StageInfo> GetInfo(GetInfoRequest request, ServerCallContext context) =>
-        Task.FromResult(new StageInfo
-        {
-            Kind = "diffusion",
-            StageId = (uint)identity.Value.StageId,
-            ReplicaId = (uint)identity.Value.ReplicaId,
-            ModelName = engine.ModelName,
-            HiddenSize = (uint)engine.ConditioningWidth,
-            Device = engine.DeviceName,
-        });
+        Task.FromResult(StageHeader.Info(identity.Value, "diffusion", engine.ModelName, engine.ConditioningWidth, engine.DeviceName));
 
     public override async Task Process(IAsyncStreamReader<StageInput> requestStream, IServerStreamWriter<StageOutput> responseStream,
         ServerCallContext context)
     {
         var cancellationToken = context.CancellationToken;
-        if (!await requestStream.MoveNext(cancellationToken).ConfigureAwait(false) || requestStream.Current.KindCase != StageInput.KindOneofCase.Header)
-        {
-            throw RequestValidator.Invalid("header", "must be the first message of the stream");
-        }
-        var header = requestStream.Current.Header;
+        var header = await StageHeader.ReadAsync(requestStream, cancellationToken).ConfigureAwait(false);
         var image = RequestValidator.ValidateImage(header.Image);
         if (string.IsNullOrEmpty(header.ConditioningTensor))
         {
