@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
+using Omni.Cli.Launching;
 
 namespace Omni.DeploymentTests;
 
@@ -30,7 +30,7 @@ public sealed class ComposePrometheus : IAsyncDisposable
     {
         var directory = Path.Combine(Path.GetTempPath(), $"omni-compose-prometheus-{Guid.NewGuid():N}");
         Directory.CreateDirectory(Path.Combine(directory, "rules"));
-        var port = FreePort();
+        var port = FreePorts.Take(1)[0];
         var config = RepositoryPaths.Read("deploy", "prometheus", "prometheus.yml")
             .Replace("scrape_interval: 5s", "scrape_interval: 1s")
             .Replace("scrape_timeout: 4s", "scrape_timeout: 1s")
@@ -164,13 +164,4 @@ public sealed class ComposePrometheus : IAsyncDisposable
         "-Inf" => double.NegativeInfinity,
         _ => double.Parse(value, CultureInfo.InvariantCulture),
     };
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 }

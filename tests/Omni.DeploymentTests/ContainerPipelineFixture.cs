@@ -1,9 +1,8 @@
-using System.Net;
-using System.Net.Sockets;
 using DotNet.Testcontainers.Builders;
 using DotNet.Testcontainers.Containers;
 using DotNet.Testcontainers.Images;
 using Omni.Cli.Client;
+using Omni.Cli.Launching;
 
 namespace Omni.DeploymentTests;
 
@@ -57,7 +56,7 @@ public sealed class ContainerPipelineFixture : IAsyncLifetime
         }
         ImageBuildTime = DateTime.UtcNow - started;
 
-        var ports = FreePorts(8);
+        var ports = FreePorts.Take(8);
         try
         {
             var stages = new[]
@@ -178,19 +177,6 @@ public sealed class ContainerPipelineFixture : IAsyncLifetime
         {
             await service.Container.DisposeAsync();
         }
-    }
-
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ =>
-        {
-            var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return listener;
-        }).ToList();
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        listeners.ForEach(l => l.Stop());
-        return ports;
     }
 }
 
