@@ -1,0 +1,142 @@
+using System.CommandLine;
+using System.Globalization;
+using Omni.ArStage.Engine;
+using Omni.ArStage.Model;
+using Omni.Bench.Diffusion;
+
+namespace Omni.Bench.Ar;
+
+/// <summary>
+/// `omni-bench ar`: decode throughput of the AR engine (in process, the serving path without gRPC) at several
+/// numbers of concurrent requests, for the default model and a ~100M-parameter one; the ratio to one request at a
+/// time; the same as a fraction of this machine's matmul throughput; resident memory over many requests and against
+/// the KV pool size.
+/// </summary>
+public static class ArBenchmark
+{
+    public static Command Create()
+    {
+        var models = new Option<string>("--models") { Description = "Comma-separated: default, 100m.", DefaultValueFactory = _ => "default,100m" };
+        var concurrency = new Option<string>("--concurrency") { Description = "Comma-separated concurrent requests; the first is the baseline.", DefaultValueFactory = _ => "1,8,32,64" };
+        var tokens = new Option<int>("--tokens") { Description = "Tokens each request generates.", DefaultValueFactory = _ => 64 };
+        var rounds = new Option<int>("--rounds") { Description = "Measured rounds per point; the table shows the median.", DefaultValueFactory = _ => 3 };
+        var torchThreads = new Option<int>("--torch-threads") { Description = "libtorch threads (0: one per core).", DefaultValueFactory = _ => 0 };
+        var cacheDirectory = new Option<string?>("--cache-dir") { Description = "Where the models are written (default: the stages' cache)." };
+        var maxLoad = new Option<double>("--max-load") { Description = "Wait before each model until the 1-minute load average is below this.", DefaultValueFactory = _ => 1.5 };
+        var quietTimeout = new Option<int>("--quiet-timeout") { Description = "Seconds to wait for a quiet machine before measuring anyway (noted).", DefaultValueFactory = _ => 1800 };
+        var soakRequests = new Option<int>("--soak-requests") { Description = "Requests in the memory soak on the default model (0 skips it).", DefaultValueFactory = _ => 10_000 };
+        var command = new Command("ar", "AR stage engine: decode tokens/s per concurrency, batched/sequential ratio, share of matmul peak, memory.")
+        {
+            models, concurrency, tokens, rounds, torchThreads, cacheDirectory, maxLoad, quietTimeout, soakRequests,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            Console.WriteLine($"Command: omni-bench {string.Join(' ', Environment.GetCommandLineArgs().Skip(1))}");
+            var threads = parse.GetValue(torchThreads);
+            var levels = parse.GetValue(concurrency)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(value => int.Parse(value, CultureInfo.InvariantCulture)).ToArray();
+            var quiet = await LoadAverage.WaitBelowAsync(parse.GetValue(maxLoad), TimeSpan.FromSeconds(parse.GetValue(quietTimeout)), cancellationToken);
+            if (threads > 0)
+            {
+                TorchSharp.torch.set_num_threads(threads);
+            }
+
+            var peak = MatmulRoofline.MeasureGflops();
+            Console.WriteLine($"Machine: {Environment.ProcessorCount} CPUs, libtorch threads {TorchSharp.torch.get_num_threads()}, " +
+                $"float32 matmul (1024^3) {peak:F1} GFLOP/s; {LoadAverage.Uptime()}{(quiet ? "" : " (never quiet)")}");
+            Console.WriteLine();
+            Console.WriteLine("| model | parameters | concurrent requests | tokens/s (median) | vs 1 at a time | GFLOP/s | share of matmul peak |");
+            Console.WriteLine("|---|---|---|---|---|---|---|");
+            foreach (var name in parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                await MeasureModelAsync(name, levels, parse.GetValue(tokens), parse.GetValue(rounds), parse.GetValue(cacheDirectory), peak,
+                    parse.GetValue(maxLoad), TimeSpan.FromSeconds(parse.GetValue(quietTimeout)), cancellationToken);
+            }
+
+            if (parse.GetValue(soakRequests) > 0)
+            {
+                Memory(parse.GetValue(cacheDirectory), parse.GetValue(soakRequests));
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static async Task MeasureModelAsync(string name, int[] levels, int tokens, int rounds, string? cacheDirectory, double peak, double maxLoad,
+        TimeSpan quietTimeout, CancellationToken cancellationToken)
+    {
+        var directory = BenchModels.Directory(name, cacheDirectory);
+        var quiet = await LoadAverage.WaitBelowAsync(maxLoad, quietTimeout, cancellationToken);
+        Console.Error.WriteLine($"{name}: {LoadAverage.Uptime()}{(quiet ? "" : " (never quiet)")}");
+        using var engine = ArEngine.Load(new ArEngineOptions
+        {
+            ModelDirectory = directory,
+            ModelName = name,
+            Device = "cpu",
+            NumKvBlocks = levels.Max() * ((tokens + 64) / 16 + 2),
+            MaxNumSeqs = levels.Max(),
+        });
+        var (parameters, flopsPerToken) = BenchModels.Size(TransformerConfig.Load(Path.Combine(directory, CheckpointLoader.ConfigFileName)));
+        double? baseline = null;
+        foreach (var level in levels)
+        {
+            DecodeThroughput.Round(engine, level, Math.Min(tokens, 8), round: -1);
+            var rates = Enumerable.Range(0, rounds).Select(round => DecodeThroughput.Round(engine, level, tokens, round)).ToList();
+            var median = MatmulRoofline.Median(rates);
+            baseline ??= median;
+            var gflops = median * flopsPerToken / 1e9;
+            Console.Error.WriteLine($"  {level} concurrent: {string.Join(", ", rates.Select(r => r.ToString("F1", CultureInfo.InvariantCulture)))} tokens/s");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {name} | {parameters / 1e6:F1}M | {level} | {median:F1} | {median / baseline.Value:F1}x | {gflops:F2} | {gflops / peak:P1} |"));
+        }
+    }
+
+    // Resident memory: flat over many requests (no per-step leaks), and the KV pool as the only allocation that grows with --num-kv-blocks.
+    private static void Memory(string? cacheDirectory, int requests)
+    {
+        var directory = BenchModels.Directory(BenchModels.Default, cacheDirectory);
+        var pid = Environment.ProcessId;
+        Console.WriteLine();
+        Console.WriteLine("| default model | resident memory |");
+        Console.WriteLine("|---|---|");
+        var samples = new List<(int Requests, long Bytes)>();
+        using (var engine = ArEngine.Load(new ArEngineOptions { ModelDirectory = directory, Device = "cpu", NumKvBlocks = 1024, MaxNumSeqs = 64 }))
+        {
+            const int wave = 64;
+            for (var done = 0; done < requests; done += wave)
+            {
+                var batch = Enumerable.Range(done, wave).Select(i => engine.GenerateAsync(
+                    new GenerationRequest($"soak {i % 97}: {i}") { MaxTokens = 4, Temperature = 0.8f, Seed = (ulong)i, Logprobs = i % 5 == 0 ? 2 : null },
+                    null, CancellationToken.None));
+                Task.WhenAll(batch).GetAwaiter().GetResult();
+                if ((done + wave) % Math.Max(wave, requests / 10 / wave * wave) == 0)
+                {
+                    samples.Add((done + wave, ResidentMemory.Bytes(pid)));
+                }
+            }
+        }
+
+        foreach (var (count, bytes) in samples)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| after {count} requests | {bytes / 1048576.0:F1} MiB |"));
+        }
+
+        var settled = samples.Skip(1).ToList();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| growth from request {settled[0].Requests} to {settled[^1].Requests} | {(settled[^1].Bytes - settled[0].Bytes) / 1048576.0:F1} MiB |"));
+
+        Console.WriteLine();
+        Console.WriteLine("| --num-kv-blocks | engine resident memory (after load) | KV pool size |");
+        Console.WriteLine("|---|---|---|");
+        foreach (var blocks in new[] { 1024, 8192 })
+        {
+            GC.Collect();
+            var before = ResidentMemory.Bytes(pid);
+            using var engine = ArEngine.Load(new ArEngineOptions { ModelDirectory = directory, Device = "cpu", NumKvBlocks = blocks });
+            var grown = ResidentMemory.Bytes(pid) - before;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {blocks} | +{grown / 1048576.0:F1} MiB | {blocks * engine.CacheConfig.BytesPerBlock / 1048576.0:F1} MiB |"));
+        }
+    }
+}
