@@ -4,8 +4,10 @@ using Omni.ArStage.Engine;
 namespace Omni.Bench.Ar;
 
 /// <summary>
-/// Generated tokens per second of one engine with <c>concurrency</c> requests submitted together, each generating
-/// exactly <c>tokens</c> tokens (greedy, end-of-sequence ignored) after a short distinct prompt.
+/// Decode tokens per second of one engine with <c>concurrency</c> requests submitted together, each generating
+/// exactly <c>tokens</c> tokens (greedy, end-of-sequence ignored) after a short distinct prompt. The clock starts
+/// when the last request has its first token (every prompt is prefilled by then) and stops when the last one ends;
+/// only the tokens generated in between count.
 /// </summary>
 internal static class DecodeThroughput
 {
@@ -19,9 +21,12 @@ internal static class DecodeThroughput
                 IgnoreEos = true,
             })
             .ToArray();
-        var started = Stopwatch.GetTimestamp();
-        var results = Task.WhenAll(requests.Select(request => engine.GenerateAsync(request, null, CancellationToken.None))).GetAwaiter().GetResult();
-        var elapsed = Stopwatch.GetElapsedTime(started);
-        return results.Sum(r => r.CompletionTokens) / elapsed.TotalSeconds;
+        var stamps = requests.Select(_ => new List<long>(tokens)).ToArray();
+        var tasks = requests.Select((request, i) => engine.GenerateAsync(request, _ => stamps[i].Add(Stopwatch.GetTimestamp()), CancellationToken.None));
+        Task.WhenAll(tasks).GetAwaiter().GetResult();
+        var decodeStart = stamps.Max(s => s[0]);
+        var end = stamps.Max(s => s[^1]);
+        var decoded = stamps.Sum(s => s.Count(stamp => stamp > decodeStart));
+        return decoded / Stopwatch.GetElapsedTime(decodeStart, end).TotalSeconds;
     }
 }
