@@ -29,6 +29,11 @@ public sealed partial class CancellationTests(PipelineFixture fixture)
             await Task.Delay(50);
         }
         Assert.Equal(0, await GaugeAsync(ar.MetricsAddress, "vllm:num_requests_running"));
+        while (await GaugeAsync(ar.MetricsAddress, "vllm:kv_cache_usage_perc") != 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+        Assert.Equal(0, await GaugeAsync(ar.MetricsAddress, "vllm:kv_cache_usage_perc"));
         var next = await fixture.Client.GenerateAsync(Requests.Text(maxTokens: 3));
         Assert.Equal(3u, next.Final.Usage.CompletionTokens);
     }

@@ -116,5 +116,21 @@ public sealed class RoutingTests(ReplicatedPipelineFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task Generate_ArStageFromDnsName_ResolvedAndServed()
+    {
+        var port = new Uri(fixture.Pipeline.ArStages[1].GrpcAddress).Port;
+        // "localhost" resolves to the loopback address(es); the one the stage listens on becomes a ready replica.
+        await using var orchestrator = await fixture.Pipeline.StartOrchestratorAsync(
+            ["--ar-address", "", "--ar-dns", $"localhost:{port}", "--diffusion-address", fixture.Pipeline.DiffusionStages[0].GrpcAddress],
+            CancellationToken.None);
+        using var client = new OmniClient(orchestrator.GrpcAddress);
+
+        var result = await client.GenerateAsync(Requests.Both(maxTokens: 2));
+
+        Assert.Equal(1u, result.Final.Stages[0].ReplicaId);
+        Assert.Equal(0u, result.Final.Stages[1].ReplicaId);
+    }
+
     private static string HostPort(string metricsUrl) => new Uri(metricsUrl).Authority;
 }
