@@ -88,8 +88,19 @@ public sealed class ArEngine : IDisposable
     /// <summary>Tensors alive on the engine thread after its last step (a leak shows as growth).</summary>
     internal long EngineThreadLiveTensors { get; private set; }
 
-    public static ArEngine Load(ArEngineOptions options, IArEngineObserver? observer = null) =>
-        Load(options, Gpt2TextTokenizer.Instance, observer);
+    /// <summary>
+    /// Loads the checkpoint (or the built-in model) with its <c>tokenizer.json</c> when it has one, else GPT-2's
+    /// vocabulary, and starts the engine loop.
+    /// </summary>
+    public static ArEngine Load(ArEngineOptions options, IArEngineObserver? observer = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var tokenizerPath = options.ModelDirectory is null ? null : Path.Combine(options.ModelDirectory, HuggingFaceTokenizer.FileName);
+        ITextTokenizer tokenizer = tokenizerPath is not null && File.Exists(tokenizerPath)
+            ? HuggingFaceTokenizer.Load(tokenizerPath)
+            : Gpt2TextTokenizer.Instance;
+        return Load(options, tokenizer, observer);
+    }
 
     internal static ArEngine Load(ArEngineOptions options, ITextTokenizer tokenizer, IArEngineObserver? observer = null)
     {
@@ -426,7 +437,9 @@ public sealed class ArEngine : IDisposable
         }
 
         // An empty prompt still needs one position to run from; like GPT-2's unconditional generation, start from BOS.
-        var bos = _model.Config.BosTokenIds.Count > 0 ? _model.Config.BosTokenIds[0] : Tokenizer.EosTokenIds[0];
+        var bos = _model.Config.BosTokenIds.Count > 0 ? _model.Config.BosTokenIds[0]
+            : _eosTokenIds.Count > 0 ? _eosTokenIds.Min()
+            : throw new ArgumentException("The prompt is empty and the model has no BOS or EOS token to start from.", nameof(prompt));
         return [bos];
     }
 
