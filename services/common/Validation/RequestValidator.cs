@@ -132,7 +132,8 @@ public static class RequestValidator
             RepetitionPenalty = repetitionPenalty,
             PresencePenalty = presencePenalty,
             FrequencyPenalty = frequencyPenalty,
-            StopTokenIds = [.. text.StopTokenIds],
+            // None: the shared empty list, so unset parameters compare equal to the defaults.
+            StopTokenIds = text.StopTokenIds.Count == 0 ? [] : [.. text.StopTokenIds],
             IgnoreEos = text.IgnoreEos,
             Logprobs = text.HasLogprobs ? (int)text.Logprobs : null,
         };
