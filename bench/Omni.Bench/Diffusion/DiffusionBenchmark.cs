@@ -54,50 +54,87 @@ public static class DiffusionBenchmark
         return command;
     }
 
+    /// <remarks>
+    /// One stage process per batch size, all started first; then the rounds are interleaved (every batch size once
+    /// per round, in turn), so that a load spike from elsewhere on the machine hits all configurations alike.
+    /// </remarks>
     private static async Task ThroughputAsync(Settings settings, IReadOnlyList<int> batchSizes, int images, int rounds, CancellationToken cancellationToken)
     {
-        var results = new List<ThroughputResult>();
-        foreach (var batchSize in batchSizes)
+        var quiet = await LoadAverage.WaitBelowAsync(settings.MaxLoad, settings.QuietTimeout, cancellationToken);
+        var loadAtStart = LoadAverage.Uptime() + (quiet ? "" : " (never quiet)");
+        Console.Error.WriteLine($"starting {batchSizes.Count} stages ({loadAtStart})");
+        var stages = new List<StageUnderTest>();
+        try
         {
-            var quiet = await LoadAverage.WaitBelowAsync(settings.MaxLoad, settings.QuietTimeout, cancellationToken);
-            var load = LoadAverage.Uptime() + (quiet ? "" : " (never quiet)");
-            Console.Error.WriteLine($"batch size {batchSize}: starting the stage ({load})");
-            await using var stage = await StageUnderTest.StartAsync(batchSize, settings.Device, settings.LogDirectory, cancellationToken);
+            foreach (var batchSize in batchSizes)
+            {
+                stages.Add(await StageUnderTest.StartAsync(batchSize, settings.Device, settings.LogDirectory, cancellationToken));
+            }
             var image = new ImageParams { Width = (uint)settings.Width, Height = (uint)settings.Height, NumInferenceSteps = (uint)settings.Steps };
-            var conditioning = Conditioning(8, settings.Tokens, stage.ConditioningWidth);
+            var conditioning = Conditioning(8, settings.Tokens, stages[0].ConditioningWidth);
             // Concurrency 2 x batch size: a full batch runs while the next waits, so the engine never idles.
-            var concurrency = 2 * batchSize;
-
-            await RoundAsync(stage, image, conditioning, batchSize, concurrency, cancellationToken); // warm-up
-            var before = await stage.ScrapeAsync(cancellationToken);
-            var throughputs = new List<double>();
-            var latencies = new List<double>();
+            for (var i = 0; i < stages.Count; i++)
+            {
+                await RoundAsync(stages[i], image, conditioning, batchSizes[i], 2 * batchSizes[i], cancellationToken); // warm-up
+            }
+            var before = new List<PhaseTimes>();
+            foreach (var stage in stages)
+            {
+                before.Add(await stage.ScrapeAsync(cancellationToken));
+            }
+            var throughputs = batchSizes.Select(_ => new List<double>()).ToList();
+            var latencies = batchSizes.Select(_ => new List<double>()).ToList();
+            var loads = new List<double>();
             for (var round = 0; round < rounds; round++)
             {
-                var (wall, roundLatencies) = await RoundAsync(stage, image, conditioning, images, concurrency, cancellationToken);
-                throughputs.Add(images / wall.TotalSeconds);
-                latencies.AddRange(roundLatencies.Select(latency => latency.TotalMilliseconds));
-                Console.Error.WriteLine($"  round {round + 1}: {images / wall.TotalSeconds:F3} images/s");
+                await LoadAverage.WaitBelowAsync(settings.MaxLoad, settings.QuietTimeout, cancellationToken);
+                loads.Add(LoadAverage.OneMinute());
+                for (var i = 0; i < stages.Count; i++)
+                {
+                    var (wall, roundLatencies) = await RoundAsync(stages[i], image, conditioning, images, 2 * batchSizes[i], cancellationToken);
+                    throughputs[i].Add(images / wall.TotalSeconds);
+                    latencies[i].AddRange(roundLatencies.Select(latency => latency.TotalMilliseconds));
+                    Console.Error.WriteLine($"  round {round + 1}, batch size {batchSizes[i]}: {images / wall.TotalSeconds:F3} images/s");
+                }
             }
-            var after = await stage.ScrapeAsync(cancellationToken);
-            results.Add(new ThroughputResult(batchSize, Median(throughputs), throughputs.Min(), throughputs.Max(), Median(latencies),
-                after.MeanSince(before, "preprocess"), after.MeanSince(before, "exec"), after.MeanSince(before, "postprocess"),
-                after.MeanSince(before, "step"), load));
-        }
+            loads.Add(LoadAverage.OneMinute());
 
+            var results = new List<ThroughputResult>();
+            for (var i = 0; i < stages.Count; i++)
+            {
+                var after = await stages[i].ScrapeAsync(cancellationToken);
+                results.Add(new ThroughputResult(batchSizes[i], Median(throughputs[i]), throughputs[i].Min(), throughputs[i].Max(),
+                    Median(latencies[i]), after.MeanSince(before[i], "preprocess"), after.MeanSince(before[i], "exec"),
+                    after.MeanSince(before[i], "postprocess"), after.MeanSince(before[i], "step")));
+            }
+            Print(settings, images, rounds, results, loadAtStart, loads);
+        }
+        finally
+        {
+            foreach (var stage in stages)
+            {
+                await stage.DisposeAsync();
+            }
+        }
+    }
+
+    private static void Print(Settings settings, int images, int rounds, List<ThroughputResult> results, string loadAtStart, List<double> loads)
+    {
         var baseline = results[0].ImagesPerSecond;
         Console.WriteLine();
         Console.WriteLine($"Throughput: {settings.Width}x{settings.Height}, {settings.Steps} steps, {settings.Tokens} conditioning tokens, " +
-            $"{images} one-image requests per round, {rounds} rounds (median), 2 x batch size requests in flight, device {settings.Device}.");
+            $"{images} one-image requests per round, {rounds} interleaved rounds (median), 2 x batch size requests in flight, device {settings.Device}.");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Load: {loadAtStart} at start; 1-minute load before each round and at the end: {string.Join(", ", loads.Select(load => load.ToString("F2", CultureInfo.InvariantCulture)))}."));
         Console.WriteLine("Phase means per request (ms) from the stage's histograms (sum/count over the measured rounds); step: per request-step.");
         Console.WriteLine();
-        Console.WriteLine("| --max-batch-size | images/s (median) | min..max | vs batch 1 | latency p50 ms | preprocess ms | exec ms | postprocess ms | step ms | load at start |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        Console.WriteLine("| --max-batch-size | images/s (median) | min..max | vs batch 1 | latency p50 ms | preprocess ms | exec ms | postprocess ms | step ms |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var result in results)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {result.BatchSize} | {result.ImagesPerSecond:F3} | {result.Min:F3}..{result.Max:F3} | {result.ImagesPerSecond / baseline:F2}x | " +
-                $"{result.LatencyMs:F0} | {result.PreprocessMs:F1} | {result.ExecMs:F0} | {result.PostprocessMs:F1} | {result.StepMs:F1} | {result.Load} |"));
+                $"{result.LatencyMs:F0} | {result.PreprocessMs:F1} | {result.ExecMs:F0} | {result.PostprocessMs:F1} | {result.StepMs:F1} |"));
         }
     }
 
@@ -218,5 +255,5 @@ public static class DiffusionBenchmark
         string LogDirectory);
 
     private sealed record ThroughputResult(int BatchSize, double ImagesPerSecond, double Min, double Max, double LatencyMs,
-        double PreprocessMs, double ExecMs, double PostprocessMs, double StepMs, string Load);
+        double PreprocessMs, double ExecMs, double PostprocessMs, double StepMs);
 }
