@@ -27,10 +27,11 @@ public static class DiffusionBenchmark
         var soakBatchSize = new Option<int>("--soak-batch-size") { DefaultValueFactory = _ => 4 };
         var soakSamples = new Option<int>("--soak-samples") { Description = "RSS samples over the soak.", DefaultValueFactory = _ => 10 };
         var skipThroughput = new Option<bool>("--skip-throughput");
+        var kernels = new Option<bool>("--kernels") { Description = "First profile the denoiser's kernels at batch 1 and 4 in this process." };
         var command = new Command("diffusion", "Diffusion stage: images/s per batch size, phase split, memory over a soak.")
         {
             batchSizes, width, height, steps, images, rounds, tokens, device, maxLoad, quietTimeout, soakRequests, soakBatchSize, soakSamples,
-            skipThroughput,
+            skipThroughput, kernels,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -39,6 +40,10 @@ public static class DiffusionBenchmark
             Console.WriteLine($"Machine: {Environment.ProcessorCount} CPUs; stage logs in {logDirectory}");
             var settings = new Settings(parse.GetValue(width), parse.GetValue(height), parse.GetValue(steps), parse.GetValue(tokens),
                 parse.GetValue(device)!, parse.GetValue(maxLoad), TimeSpan.FromSeconds(parse.GetValue(quietTimeout)), logDirectory);
+            if (parse.GetValue(kernels))
+            {
+                KernelProfile.Run(settings.Width, settings.Height, settings.Tokens);
+            }
             if (!parse.GetValue(skipThroughput))
             {
                 var sizes = parse.GetValue(batchSizes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
