@@ -29,12 +29,14 @@ RUN for project in orchestrator/Omni.Orchestrator ar-stage/Omni.ArStage diffusio
 COPY protos/ protos/
 COPY services/ services/
 # build/TorchNativeFix.targets runs after publish: it marks libLibTorchSharp.so's GLIBCXX_3.4.32 requirement weak
-# only when this stage's libstdc++ lacks that version (Debian 12 stand-ins), never on Ubuntu 24.04.
+# only when this stage's libstdc++ lacks that version (Debian 12 stand-ins), never on Ubuntu 24.04. The build
+# outputs (2 GB, libtorch copied twice) are deleted in the same step so that they never land in a layer.
 RUN for service in orchestrator:Omni.Orchestrator ar-stage:Omni.ArStage diffusion-stage:Omni.DiffusionStage; do \
       dir=${service%%:*}; name=${service##*:}; \
       dotnet publish "services/$dir/$name.csproj" --no-restore -c ${CONFIGURATION} -r linux-x64 --self-contained false \
         -p:UseAppHost=false -p:TorchBackend=${TORCH_BACKEND} -p:DebugType=none -o "/out/$dir" -v q -nologo || exit 1; \
     done \
+ && rm -rf services/*/bin services/*/obj \
  && mkdir -p /out/cache
 
 # ---------------------------------------------------------------------------------------------------------------
