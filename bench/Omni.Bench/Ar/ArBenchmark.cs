@@ -129,14 +129,20 @@ public static class ArBenchmark
         Console.WriteLine();
         Console.WriteLine("| --num-kv-blocks | engine resident memory (after load) | KV pool size |");
         Console.WriteLine("|---|---|---|");
+        var loads = new List<(long Grown, long Pool)>();
         foreach (var blocks in new[] { 1024, 8192 })
         {
             GC.Collect();
             var before = ResidentMemory.Bytes(pid);
             using var engine = ArEngine.Load(new ArEngineOptions { ModelDirectory = directory, Device = "cpu", NumKvBlocks = blocks });
             var grown = ResidentMemory.Bytes(pid) - before;
+            var pool = blocks * engine.CacheConfig.BytesPerBlock;
+            loads.Add((grown, pool));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {blocks} | +{grown / 1048576.0:F1} MiB | {blocks * engine.CacheConfig.BytesPerBlock / 1048576.0:F1} MiB |"));
+                $"| {blocks} | +{grown / 1048576.0:F1} MiB | {pool / 1048576.0:F1} MiB |"));
         }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| difference | +{(loads[1].Grown - loads[0].Grown) / 1048576.0:F1} MiB | +{(loads[1].Pool - loads[0].Pool) / 1048576.0:F1} MiB |"));
     }
 }
