@@ -97,7 +97,28 @@ public sealed class ContainerPipelineFixture : IAsyncLifetime
             .WithCreateParameterModifier(parameters => parameters.NetworkMode = "host")
             .Build();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(15));
-        await image.CreateAsync(timeout.Token);
+        try
+        {
+            await image.CreateAsync(timeout.Token);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            var missing = new List<string>();
+            foreach (var baseImage in new[] { "mcr.microsoft.com/dotnet/sdk:10.0", "mcr.microsoft.com/dotnet/aspnet:10.0" })
+            {
+                try
+                {
+                    await DockerEngine.GetJsonAsync($"/images/{baseImage}/json");
+                }
+                catch (HttpRequestException)
+                {
+                    missing.Add(baseImage);
+                }
+            }
+            var hint = missing.Count == 0 ? ""
+                : $" The base images {string.Join(", ", missing)} are not here and could not be pulled: without a registry, run deploy/docker/build-base-images.sh first (.ci/run does).";
+            throw new InvalidOperationException($"Building {ImageName(service)} from deploy/docker/{service}.Dockerfile failed: {exception.Message}{hint}", exception);
+        }
     }
 
     private ServiceContainer Create(string name, string service, string image, int? stageId, int? replicaId, int grpcPort, int metricsPort,
