@@ -34,9 +34,10 @@ public static class ArEngineLoader
         var engine = ArEngine.Load(ToEngineOptions(settings), observer);
         var cache = engine.CacheConfig;
         logger.LogInformation(
-            "Loaded {Model} (hidden size {Hidden}, vocabulary {Vocab}, {DType}) on {Device} in {Elapsed:F0} ms; KV cache {Blocks} blocks of {BlockSize} tokens ({Megabytes:F0} MiB), max {Seqs} sequences, {Tokens} tokens per step",
+            "Loaded {Model} (hidden size {Hidden}, vocabulary {Vocab}, {DType}) on {Device} in {Elapsed:F0} ms; KV cache {Blocks} blocks of {BlockSize} tokens ({Megabytes:F0} MiB, prefix caching {PrefixCaching}), max {Seqs} sequences, {Tokens} tokens per step",
             engine.ModelName, engine.HiddenSize, engine.VocabSize, cache.DType, engine.DeviceName, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-            cache.NumBlocks, cache.BlockSize, cache.NumBlocks * (double)cache.BytesPerBlock / (1 << 20), cache.MaxNumSeqs, cache.MaxNumBatchedTokens);
+            cache.NumBlocks, cache.BlockSize, cache.NumBlocks * (double)cache.BytesPerBlock / (1 << 20), cache.PrefixCaching ? "on" : "off",
+            cache.MaxNumSeqs, cache.MaxNumBatchedTokens);
         return engine;
     }
 }
