@@ -42,7 +42,8 @@ public static class DiffusionBenchmark
                 parse.GetValue(device)!, parse.GetValue(maxLoad), TimeSpan.FromSeconds(parse.GetValue(quietTimeout)), logDirectory);
             if (parse.GetValue(kernels))
             {
-                KernelProfile.Run(settings.Width, settings.Height, settings.Tokens);
+                var quiet = await LoadAverage.WaitBelowAsync(settings.MaxLoad, settings.QuietTimeout, cancellationToken);
+                KernelProfile.Run(settings.Width, settings.Height, settings.Tokens, quiet);
             }
             if (!parse.GetValue(skipThroughput))
             {

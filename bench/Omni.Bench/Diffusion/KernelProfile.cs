@@ -16,7 +16,7 @@ internal static class KernelProfile
 {
     private const int Repeats = 12;
 
-    public static void Run(int width, int height, int tokens)
+    public static void Run(int width, int height, int tokens, bool quiet)
     {
         var threads = get_num_threads();
         var directory = DefaultDiffusionModel.EnsureCached(null);
@@ -55,7 +55,7 @@ internal static class KernelProfile
 
         Console.WriteLine();
         Console.WriteLine($"Kernel profile: built-in model, {width}x{height} ({imageTokens} image tokens), {tokens} conditioning tokens; " +
-            $"best of {Repeats} runs, milliseconds per image; load {LoadAverage.Uptime()}.");
+            $"best of {Repeats} runs, milliseconds per image; {LoadAverage.Uptime()}{(quiet ? "" : " (never quiet)")} at start.");
         Console.WriteLine();
         Console.WriteLine("| what | threads | batch 1 | batch 4 (per image) | batch 4 gain |");
         Console.WriteLine("|---|---:|---:|---:|---:|");
