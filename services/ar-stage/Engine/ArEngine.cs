@@ -223,27 +223,51 @@ public sealed class ArEngine : IDisposable
     {
         while (!_shutdown.IsCancellationRequested)
         {
-            Drain();
-            foreach (var sequence in _scheduler.RemoveCancelled())
+            try
             {
-                Abort(sequence);
+                RunOnce();
             }
-
-            if (_scheduler.IsIdle)
+            catch (Exception exception)
             {
-                Publish(idle: true);
-                _wake.Wait();
-                continue;
+                // A defect outside the forward pass (which fails only its batch) must not strand every caller on a
+                // dead thread: fail what is in the engine and keep serving.
+                foreach (var sequence in _scheduler.RemoveAll())
+                {
+                    Report(sequence, FinishReason.Abort, Stopwatch.GetTimestamp());
+                    sequence.Registration.Dispose();
+                    sequence.Completion.TrySetException(exception);
+                }
             }
-
-            var plan = _scheduler.Schedule();
-            if (plan.Batch.Count > 0)
-            {
-                Step(plan);
-            }
-
-            Publish(idle: false);
         }
+    }
+
+    private void RunOnce()
+    {
+        Drain();
+        foreach (var sequence in _scheduler.RemoveCancelled())
+        {
+            Abort(sequence);
+        }
+
+        if (_scheduler.IsIdle)
+        {
+            Publish(idle: true);
+            _wake.Wait();
+            return;
+        }
+
+        var plan = _scheduler.Schedule();
+        if (plan.Batch.Count > 0)
+        {
+            Step(plan);
+        }
+        else
+        {
+            // Nothing fits this step (every block held, nothing to preempt): do not spin while it drains.
+            _wake.Wait(TimeSpan.FromMilliseconds(10));
+        }
+
+        Publish(idle: false);
     }
 
     private void Drain()
