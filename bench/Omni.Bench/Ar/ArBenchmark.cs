@@ -44,6 +44,12 @@ public static class ArBenchmark
             var peak = MatmulRoofline.MeasureGflops();
             Console.WriteLine($"Machine: {Environment.ProcessorCount} CPUs, libtorch threads {TorchSharp.torch.get_num_threads()}, " +
                 $"float32 matmul (1024^3) {peak:F1} GFLOP/s; {LoadAverage.Uptime()}{(quiet ? "" : " (never quiet)")}");
+            // Memory first, in a process that has not yet held other models, so resident memory shows this engine's own.
+            if (parse.GetValue(soakRequests) > 0)
+            {
+                Memory(parse.GetValue(cacheDirectory), parse.GetValue(soakRequests));
+            }
+
             Console.WriteLine();
             Console.WriteLine("| model | parameters | concurrent requests | tokens/s (median) | vs 1 at a time | GFLOP/s | share of matmul peak |");
             Console.WriteLine("|---|---|---|---|---|---|---|");
@@ -51,11 +57,6 @@ public static class ArBenchmark
             {
                 await MeasureModelAsync(name, levels, parse.GetValue(tokens), parse.GetValue(rounds), parse.GetValue(cacheDirectory), peak,
                     parse.GetValue(maxLoad), TimeSpan.FromSeconds(parse.GetValue(quietTimeout)), cancellationToken);
-            }
-
-            if (parse.GetValue(soakRequests) > 0)
-            {
-                Memory(parse.GetValue(cacheDirectory), parse.GetValue(soakRequests));
             }
 
             return 0;
@@ -98,6 +99,24 @@ public static class ArBenchmark
         var directory = BenchModels.Directory(BenchModels.Default, cacheDirectory);
         var pid = Environment.ProcessId;
         Console.WriteLine();
+        Console.WriteLine("| --num-kv-blocks | engine resident memory (after load) | KV pool size |");
+        Console.WriteLine("|---|---|---|");
+        var loads = new List<(long Grown, long Pool)>();
+        foreach (var blocks in new[] { 1024, 8192 })
+        {
+            GC.Collect();
+            var before = ResidentMemory.Bytes(pid);
+            using var engine = ArEngine.Load(new ArEngineOptions { ModelDirectory = directory, Device = "cpu", NumKvBlocks = blocks });
+            var grown = ResidentMemory.Bytes(pid) - before;
+            var pool = blocks * engine.CacheConfig.BytesPerBlock;
+            loads.Add((grown, pool));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {blocks} | +{grown / 1048576.0:F1} MiB | {pool / 1048576.0:F1} MiB |"));
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| difference | +{(loads[1].Grown - loads[0].Grown) / 1048576.0:F1} MiB | +{(loads[1].Pool - loads[0].Pool) / 1048576.0:F1} MiB |"));
+        Console.WriteLine();
         Console.WriteLine("| default model | resident memory |");
         Console.WriteLine("|---|---|");
         var samples = new List<(int Requests, long Bytes)>();
@@ -126,23 +145,5 @@ public static class ArBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"| growth from request {settled[0].Requests} to {settled[^1].Requests} | {(settled[^1].Bytes - settled[0].Bytes) / 1048576.0:F1} MiB |"));
 
-        Console.WriteLine();
-        Console.WriteLine("| --num-kv-blocks | engine resident memory (after load) | KV pool size |");
-        Console.WriteLine("|---|---|---|");
-        var loads = new List<(long Grown, long Pool)>();
-        foreach (var blocks in new[] { 1024, 8192 })
-        {
-            GC.Collect();
-            var before = ResidentMemory.Bytes(pid);
-            using var engine = ArEngine.Load(new ArEngineOptions { ModelDirectory = directory, Device = "cpu", NumKvBlocks = blocks });
-            var grown = ResidentMemory.Bytes(pid) - before;
-            var pool = blocks * engine.CacheConfig.BytesPerBlock;
-            loads.Add((grown, pool));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {blocks} | +{grown / 1048576.0:F1} MiB | {pool / 1048576.0:F1} MiB |"));
-        }
-
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| difference | +{(loads[1].Grown - loads[0].Grown) / 1048576.0:F1} MiB | +{(loads[1].Pool - loads[0].Pool) / 1048576.0:F1} MiB |"));
     }
 }
