@@ -20,19 +20,19 @@ internal static class LoadAverage
 
     /// <summary>
     /// Polls until the machine is quiet: the 1-minute load below <paramref name="maximum"/> on two readings 15 s apart
-    /// and no other omni-bench process running (two benchmarks waiting for the same quiet moment would otherwise
-    /// start together). False when <paramref name="timeout"/> passes first.
+    /// (a benchmark that another session started in the meantime shows in the second). False when
+    /// <paramref name="timeout"/> passes first.
     /// </summary>
     public static async Task<bool> WaitBelowAsync(double maximum, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;
         var quietReadings = 0;
-        while (quietReadings < 2)
+        while (true)
         {
-            quietReadings = OneMinute() < maximum && !OtherBenchmarkRunning() ? quietReadings + 1 : 0;
+            quietReadings = OneMinute() < maximum ? quietReadings + 1 : 0;
             if (quietReadings == 2)
             {
-                break;
+                return true;
             }
             if (DateTime.UtcNow >= deadline)
             {
@@ -40,38 +40,9 @@ internal static class LoadAverage
             }
             if (quietReadings == 0)
             {
-                Console.Error.WriteLine($"  waiting for a quiet machine ({Uptime()}, want < {maximum.ToString(CultureInfo.InvariantCulture)}" +
-                    $"{(OtherBenchmarkRunning() ? ", another omni-bench is running" : "")})");
+                Console.Error.WriteLine($"  waiting for a quiet machine ({Uptime()}, want < {maximum.ToString(CultureInfo.InvariantCulture)})");
             }
             await Task.Delay(TimeSpan.FromSeconds(15), cancellationToken);
         }
-        return true;
-    }
-
-    private static bool OtherBenchmarkRunning()
-    {
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid == Environment.ProcessId)
-            {
-                continue;
-            }
-            try
-            {
-                if (File.ReadAllText(Path.Combine(directory, "cmdline")).Contains("omni-bench", StringComparison.Ordinal))
-                {
-                    return true;
-                }
-            }
-            catch (IOException)
-            {
-                // The process ended.
-            }
-            catch (UnauthorizedAccessException)
-            {
-                // Not ours to read.
-            }
-        }
-        return false;
     }
 }
