@@ -109,8 +109,9 @@ public static class DiffusionBenchmark
             for (var i = 0; i < stages.Count; i++)
             {
                 var after = await stages[i].ScrapeAsync(cancellationToken);
+                var roundRatios = throughputs[i].Zip(throughputs[0], (value, baseline) => value / baseline).ToList();
                 results.Add(new ThroughputResult(batchSizes[i], Median(throughputs[i]), throughputs[i].Min(), throughputs[i].Max(),
-                    Median(latencies[i]), after.MeanSince(before[i], "preprocess"), after.MeanSince(before[i], "exec"),
+                    Median(roundRatios), Median(latencies[i]), after.MeanSince(before[i], "preprocess"), after.MeanSince(before[i], "exec"),
                     after.MeanSince(before[i], "postprocess"), after.MeanSince(before[i], "step")));
             }
             Print(settings, images, rounds, results, loadAtStart, loads);
@@ -134,12 +135,14 @@ public static class DiffusionBenchmark
             $"Load: {loadAtStart} at start; 1-minute load before each round and at the end: {string.Join(", ", loads.Select(load => load.ToString("F2", CultureInfo.InvariantCulture)))}."));
         Console.WriteLine("Phase means per request (ms) from the stage's histograms (sum/count over the measured rounds); step: per request-step.");
         Console.WriteLine();
-        Console.WriteLine("| --max-batch-size | images/s (median) | min..max | vs batch 1 | latency p50 ms | preprocess ms | exec ms | postprocess ms | step ms |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("vs first: ratio of the medians; per round: median of each round's ratio (the configurations of a round ran back to back).");
+        Console.WriteLine();
+        Console.WriteLine("| --max-batch-size | images/s (median) | min..max | vs first | per round | latency p50 ms | preprocess ms | exec ms | postprocess ms | step ms |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var result in results)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {result.BatchSize} | {result.ImagesPerSecond:F3} | {result.Min:F3}..{result.Max:F3} | {result.ImagesPerSecond / baseline:F2}x | " +
+                $"| {result.BatchSize} | {result.ImagesPerSecond:F3} | {result.Min:F3}..{result.Max:F3} | {result.ImagesPerSecond / baseline:F2}x | {result.RoundRatio:F2}x | " +
                 $"{result.LatencyMs:F0} | {result.PreprocessMs:F1} | {result.ExecMs:F0} | {result.PostprocessMs:F1} | {result.StepMs:F1} |"));
         }
     }
@@ -260,6 +263,6 @@ public static class DiffusionBenchmark
     private sealed record Settings(int Width, int Height, int Steps, int Tokens, string Device, double MaxLoad, TimeSpan QuietTimeout,
         string LogDirectory);
 
-    private sealed record ThroughputResult(int BatchSize, double ImagesPerSecond, double Min, double Max, double LatencyMs,
+    private sealed record ThroughputResult(int BatchSize, double ImagesPerSecond, double Min, double Max, double RoundRatio, double LatencyMs,
         double PreprocessMs, double ExecMs, double PostprocessMs, double StepMs);
 }
