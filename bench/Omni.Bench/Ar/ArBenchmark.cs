@@ -36,13 +36,8 @@ public static class ArBenchmark
             var levels = parse.GetValue(concurrency)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(value => int.Parse(value, CultureInfo.InvariantCulture)).ToArray();
             var quiet = await LoadAverage.WaitBelowAsync(parse.GetValue(maxLoad), TimeSpan.FromSeconds(parse.GetValue(quietTimeout)), cancellationToken);
-            if (threads > 0)
-            {
-                TorchSharp.torch.set_num_threads(threads);
-            }
-
             var peak = MatmulRoofline.MeasureGflops();
-            Console.WriteLine($"Machine: {Environment.ProcessorCount} CPUs, libtorch threads {TorchSharp.torch.get_num_threads()}, " +
+            Console.WriteLine($"Machine: {Environment.ProcessorCount} CPUs, libtorch threads {(threads > 0 ? threads.ToString(CultureInfo.InvariantCulture) : "default")}, " +
                 $"float32 matmul (1024^3) {peak:F1} GFLOP/s; {LoadAverage.Uptime()}{(quiet ? "" : " (never quiet)")}");
             // Memory first, in a process that has not yet held other models, so resident memory shows this engine's own.
             if (parse.GetValue(soakRequests) > 0)
@@ -55,7 +50,7 @@ public static class ArBenchmark
             Console.WriteLine("|---|---|---|---|---|---|---|");
             foreach (var name in parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
-                await MeasureModelAsync(name, levels, parse.GetValue(tokens), parse.GetValue(rounds), parse.GetValue(cacheDirectory), peak,
+                await MeasureModelAsync(name, levels, parse.GetValue(tokens), parse.GetValue(rounds), parse.GetValue(cacheDirectory), peak, threads,
                     parse.GetValue(maxLoad), TimeSpan.FromSeconds(parse.GetValue(quietTimeout)), cancellationToken);
             }
 
@@ -64,8 +59,8 @@ public static class ArBenchmark
         return command;
     }
 
-    private static async Task MeasureModelAsync(string name, int[] levels, int tokens, int rounds, string? cacheDirectory, double peak, double maxLoad,
-        TimeSpan quietTimeout, CancellationToken cancellationToken)
+    private static async Task MeasureModelAsync(string name, int[] levels, int tokens, int rounds, string? cacheDirectory, double peak, int threads,
+        double maxLoad, TimeSpan quietTimeout, CancellationToken cancellationToken)
     {
         var directory = BenchModels.Directory(name, cacheDirectory);
         var quiet = await LoadAverage.WaitBelowAsync(maxLoad, quietTimeout, cancellationToken);
@@ -77,6 +72,7 @@ public static class ArBenchmark
             Device = "cpu",
             NumKvBlocks = levels.Max() * ((tokens + 64) / 16 + 2),
             MaxNumSeqs = levels.Max(),
+            TorchThreads = threads,
         });
         var (parameters, flopsPerToken) = BenchModels.Size(TransformerConfig.Load(Path.Combine(directory, CheckpointLoader.ConfigFileName)));
         double? baseline = null;

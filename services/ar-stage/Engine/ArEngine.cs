@@ -221,6 +221,12 @@ public sealed class ArEngine : IDisposable
 
     private void Loop()
     {
+        // libtorch's intra-op thread count is kept per thread under OpenMP: set it where the model runs too.
+        if (_options.TorchThreads > 0)
+        {
+            set_num_threads(_options.TorchThreads);
+        }
+
         while (!_shutdown.IsCancellationRequested)
         {
             try
