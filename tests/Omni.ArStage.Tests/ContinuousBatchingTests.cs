@@ -144,7 +144,9 @@ public sealed class ContinuousBatchingTests
         using var engine = TestEngines.Qwen2Tiny(o => o with { MaxNumSeqs = 1, MaxWaiting = 1 });
         var started = new ManualResetEventSlim();
         using var cancellation = new CancellationTokenSource();
-        var running = engine.GenerateAsync(new GenerationRequest(Prompts[0]) { MaxTokens = 500 }, _ => started.Set(), cancellation.Token);
+        // IgnoreEos: the running request must not end early on EOS and let the waiting one in before the third call.
+        var running = engine.GenerateAsync(new GenerationRequest(Prompts[0]) { MaxTokens = 2000, IgnoreEos = true }, _ => started.Set(),
+            cancellation.Token);
         started.Wait(TimeSpan.FromSeconds(30));
         var waiting = engine.GenerateAsync(new GenerationRequest(Prompts[1]) { MaxTokens = 5 }, null, cancellation.Token);
 
