@@ -11,6 +11,7 @@ namespace Omni.Bench.Diffusion;
 internal sealed class StageUnderTest : IAsyncDisposable
 {
     private static readonly HttpClient Http = new();
+    private static readonly HashSet<ServiceProcess> Live = [];
     private readonly ServiceProcess _process;
     private readonly GrpcChannel _channel;
     private readonly Stage.StageClient _client;
@@ -33,6 +34,7 @@ internal sealed class StageUnderTest : IAsyncDisposable
         var process = ServiceProcess.Start(ServiceKind.DiffusionStage, ports[0], ports[1], stageId: 1, replicaId: 0,
             ["--stage-id", "1", "--replica-id", "0", "--device", device, "--max-batch-size", $"{maxBatchSize}", "--max-waiting", "4096"],
             logDirectory);
+        Track(process);
         try
         {
             await process.WaitHealthyAsync(TimeSpan.FromSeconds(180), cancellationToken);
@@ -43,6 +45,7 @@ internal sealed class StageUnderTest : IAsyncDisposable
         catch
         {
             await process.DisposeAsync();
+            Untrack(process);
             throw;
         }
     }
@@ -95,5 +98,38 @@ internal sealed class StageUnderTest : IAsyncDisposable
     {
         _channel.Dispose();
         await _process.DisposeAsync();
+        Untrack(_process);
+    }
+
+    private static void Track(ServiceProcess process)
+    {
+        lock (Live)
+        {
+            if (Live.Count == 0)
+            {
+                AppDomain.CurrentDomain.ProcessExit += KillLive;
+            }
+            Live.Add(process);
+        }
+    }
+
+    private static void Untrack(ServiceProcess process)
+    {
+        lock (Live)
+        {
+            Live.Remove(process);
+        }
+    }
+
+    /// <summary>A benchmark stopped by a signal does not get to dispose of its stages: kill them as the process exits.</summary>
+    private static void KillLive(object? sender, EventArgs e)
+    {
+        lock (Live)
+        {
+            foreach (var process in Live)
+            {
+                process.Kill();
+            }
+        }
     }
 }
