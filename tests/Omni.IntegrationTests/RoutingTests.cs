@@ -43,6 +43,7 @@ public sealed class RoutingTests(ReplicatedPipelineFixture fixture)
         Assert.True(transfer.Chunks >= 1);
         Assert.Equal(transfer.Bytes, (ulong)(result.Final.Usage.PromptTokens * 256 * 4));
         Assert.True(transfer.TxMs > 0 && transfer.RxDecodeMs > 0 && transfer.InFlightMs > 0);
+        Assert.InRange(transfer.DurationMs, transfer.InFlightMs, result.Final.E2ETimeMs);
     }
 
     [Fact]
@@ -59,6 +60,7 @@ public sealed class RoutingTests(ReplicatedPipelineFixture fixture)
         Assert.Equal("direct", transfer.Connector);
         Assert.Equal(viaRelay.Final.Transfers[0].Bytes, transfer.Bytes);
         Assert.True(transfer.TxMs > 0 && transfer.RxDecodeMs > 0 && transfer.InFlightMs >= 0);
+        Assert.InRange(transfer.DurationMs, transfer.TxMs, viaDirect.Final.E2ETimeMs);
     }
 
     [Fact]

@@ -13,7 +13,7 @@ public sealed partial class ArStageService
         StageOutputSender.WatchLoadAsync(Service<LoadReporter>(context), responseStream, context.CancellationToken);
 
     /// <summary>Sends the hidden states (and the negative prompt's) on the response stream, or straight to the bound downstream replica.</summary>
-    private static async Task<IReadOnlyList<ChunkTiming>> SendHiddenStatesAsync(StageRequest header, ServerCallContext context,
+    private static async Task<SentPayload> SendHiddenStatesAsync(StageRequest header, ServerCallContext context,
         IServerStreamWriter<StageOutput> responseStream, IEnumerable<(string Name, HiddenStates? States)> tensors, CancellationToken cancellationToken)
     {
         var chunks = tensors

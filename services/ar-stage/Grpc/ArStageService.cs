@@ -95,7 +95,7 @@ public sealed partial class ArStageService(ArEngine engine, IOptions<StageIdenti
             ? await SendHiddenStatesAsync(header, context, responseStream,
                 [(HiddenStatesTensor, result.HiddenStates), (NegativeHiddenStatesTensor, negativeResult?.HiddenStates)], cancellationToken)
                 .ConfigureAwait(false)
-            : [];
+            : SentPayload.None;
 
         var final = new StageFinal
         {
@@ -109,7 +109,7 @@ public sealed partial class ArStageService(ArEngine engine, IOptions<StageIdenti
         };
         final.Timings.Add(new Timing { Name = "prefill", Milliseconds = result.PrefillTime.TotalMilliseconds });
         final.Timings.Add(new Timing { Name = "decode", Milliseconds = result.DecodeTime.TotalMilliseconds });
-        final.SentChunks.AddRange(sent);
+        sent.WriteTo(final);
         await responseStream.WriteAsync(new StageOutput { Final = final }, cancellationToken).ConfigureAwait(false);
     }
 

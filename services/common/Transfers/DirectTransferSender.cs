@@ -20,7 +20,7 @@ public sealed class DirectTransferSender(IOptions<EndpointOptions> endpoints) : 
 
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
 
-    public async Task<IReadOnlyList<ChunkTiming>> SendAsync(DirectTarget target, IEnumerable<TensorChunk> chunks, DateTime? deadline,
+    public async Task<SentPayload> SendAsync(DirectTarget target, IEnumerable<TensorChunk> chunks, DateTime? deadline,
         CancellationToken cancellationToken)
     {
         var client = new Stage.StageClient(Channel(target.Address));
@@ -31,6 +31,7 @@ public sealed class DirectTransferSender(IOptions<EndpointOptions> endpoints) : 
         var timings = new List<ChunkTiming>();
         var submitted = new List<long>();
         var acked = new ConcurrentDictionary<int, (long At, double DecodeMs)>();
+        long? first = null;
         var acknowledgements = Task.Run(async () =>
         {
             await foreach (var ack in call.ResponseStream.ReadAllAsync(linked.Token).ConfigureAwait(false))
@@ -42,17 +43,16 @@ public sealed class DirectTransferSender(IOptions<EndpointOptions> endpoints) : 
 
         try
         {
-            var first = true;
             foreach (var chunk in chunks)
             {
                 await window.WaitAsync(linked.Token).ConfigureAwait(false);
                 var message = new TransferMessage { Chunk = chunk };
-                if (first)
+                if (first is null)
                 {
                     message.TransferId = target.TransferId;
-                    first = false;
                 }
                 var start = Stopwatch.GetTimestamp();
+                first ??= start;
                 await call.RequestStream.WriteAsync(message, linked.Token).ConfigureAwait(false);
                 var done = Stopwatch.GetTimestamp();
                 timings.Add(new ChunkTiming { Bytes = (ulong)chunk.Data.Length, TxMs = DirectTransferEndpoint.Milliseconds(start, done) });
@@ -73,13 +73,15 @@ public sealed class DirectTransferSender(IOptions<EndpointOptions> endpoints) : 
             throw new RpcException(new Status(StatusCode.DataLoss,
                 $"Transfer {target.TransferId}: {acked.Count} of {timings.Count} chunks acknowledged."));
         }
+        long lastAck = 0;
         for (var i = 0; i < timings.Count; i++)
         {
             var (at, decodeMs) = acked[i];
             timings[i].RxDecodeMs = decodeMs;
             timings[i].InFlightMs = Math.Max(0, DirectTransferEndpoint.Milliseconds(submitted[i], at) - decodeMs);
+            lastAck = Math.Max(lastAck, at);
         }
-        return timings;
+        return new SentPayload(timings, first is { } began ? DirectTransferEndpoint.Milliseconds(began, lastAck) : 0);
     }
 
     public void Dispose()

@@ -10,7 +10,7 @@ namespace Omni.Common.Transfers;
 /// </summary>
 public static class StageOutputSender
 {
-    public static async Task<IReadOnlyList<ChunkTiming>> SendAsync(StageRequest header, IEnumerable<TensorChunk> chunks,
+    public static async Task<SentPayload> SendAsync(StageRequest header, IEnumerable<TensorChunk> chunks,
         IServerStreamWriter<StageOutput> responseStream, DirectTransferSender sender, DateTime? deadline, CancellationToken cancellationToken)
     {
         if (header.ForwardTo is { Address.Length: > 0 } target)
@@ -18,13 +18,15 @@ public static class StageOutputSender
             return await sender.SendAsync(target, chunks, deadline, cancellationToken).ConfigureAwait(false);
         }
         var timings = new List<ChunkTiming>();
+        long? first = null;
         foreach (var chunk in chunks)
         {
             var start = Stopwatch.GetTimestamp();
+            first ??= start;
             await responseStream.WriteAsync(new StageOutput { Chunk = chunk }, cancellationToken).ConfigureAwait(false);
             timings.Add(new ChunkTiming { Bytes = (ulong)chunk.Data.Length, TxMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds });
         }
-        return timings;
+        return new SentPayload(timings, first is { } began ? Stopwatch.GetElapsedTime(began).TotalMilliseconds : 0);
     }
 
     /// <summary>Serves Stage.WatchLoad from the replica's load reporter until the watcher goes away.</summary>

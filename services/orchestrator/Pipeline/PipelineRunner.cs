@@ -103,7 +103,7 @@ public sealed class PipelineRunner(PipelineStages stages, IPipelineObserver obse
                     final.FinishReason = diffusionFinal.FinishReason;
                 }
                 var ledger = arOutcome.Ledger!;
-                ledger.MergeSent(arOutcome.Final.SentChunks);
+                ledger.MergeSent(arOutcome.Final);
                 ledger.MergeReceived(diffusionFinal.ReceivedChunks);
                 ledger.Observe(observer);
                 final.Transfers.Add(ledger.Report());
@@ -181,7 +181,7 @@ public sealed class PipelineRunner(PipelineStages stages, IPipelineObserver obse
                     case StageOutput.KindOneofCase.Chunk when diffusionCall is not null && ledger is not null && directTransferId is null:
                         var received = Stopwatch.GetTimestamp();
                         await diffusionCall.RequestStream.WriteAsync(new StageInput { Chunk = output.Chunk }, token).ConfigureAwait(false);
-                        ledger.AddRelayed((ulong)output.Chunk.Data.Length, Stopwatch.GetElapsedTime(received).TotalMilliseconds);
+                        ledger.AddRelayed((ulong)output.Chunk.Data.Length, received, Stopwatch.GetTimestamp());
                         break;
                     case StageOutput.KindOneofCase.Final:
                         arFinal = output.Final;

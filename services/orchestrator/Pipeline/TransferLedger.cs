@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Omni.Contracts.V1;
 using Omni.Orchestrator.Configuration;
 
@@ -10,12 +11,35 @@ namespace Omni.Orchestrator.Pipeline;
 public sealed class TransferLedger(int fromStage, uint fromReplica, int toStage, uint toReplica, Connector connector)
 {
     private readonly List<ChunkTiming> _chunks = [];
+    private long _firstArrival;
+    private long _lastForwarded;
+    private double? _sendDurationMs;
 
-    /// <summary>Relay: one chunk passed through the orchestrator, held for <paramref name="inFlightMs"/>.</summary>
-    public void AddRelayed(ulong bytes, double inFlightMs) => _chunks.Add(new ChunkTiming { Bytes = bytes, InFlightMs = inFlightMs });
+    /// <summary>
+    /// Relay: one chunk passed through the orchestrator, arriving from the sender at <paramref name="arrived"/> and
+    /// handed to the receiver's stream at <paramref name="forwarded"/> (Stopwatch timestamps).
+    /// </summary>
+    public void AddRelayed(ulong bytes, long arrived, long forwarded)
+    {
+        if (_chunks.Count == 0)
+        {
+            _firstArrival = arrived;
+        }
+        _lastForwarded = forwarded;
+        _chunks.Add(new ChunkTiming { Bytes = bytes, InFlightMs = Stopwatch.GetElapsedTime(arrived, forwarded).TotalMilliseconds });
+    }
 
-    /// <summary>Merges the sender's per-chunk report (tx; for direct transfers also rx and in-flight).</summary>
-    public void MergeSent(IReadOnlyList<ChunkTiming> sent) => Merge(sent, (target, source) =>
+    /// <summary>Merges the sender's final report: per chunk tx (for direct transfers also rx and in-flight) and the payload's duration.</summary>
+    public void MergeSent(StageFinal sender)
+    {
+        if (sender.HasSendDurationMs)
+        {
+            _sendDurationMs = sender.SendDurationMs;
+        }
+        MergeSent(sender.SentChunks);
+    }
+
+    private void MergeSent(IReadOnlyList<ChunkTiming> sent) => Merge(sent, (target, source) =>
     {
         if (source.HasTxMs)
         {
@@ -60,7 +84,26 @@ public sealed class TransferLedger(int fromStage, uint fromReplica, int toStage,
         TxMs = _chunks.Sum(chunk => chunk.TxMs),
         RxDecodeMs = _chunks.Sum(chunk => chunk.RxDecodeMs),
         InFlightMs = _chunks.Sum(chunk => chunk.InFlightMs),
+        DurationMs = DurationMs(),
     };
+
+    /// <summary>
+    /// Direct: the sender's own measure, first write to last acknowledgement. Relay, on this clock: the first chunk's
+    /// arrival to the last chunk's forward, widened by the sender's write of the first chunk and the receiver's
+    /// decode of the last, which happen on the stages' clocks.
+    /// </summary>
+    private double DurationMs()
+    {
+        if (_chunks.Count == 0)
+        {
+            return 0;
+        }
+        if (connector == Connector.Direct)
+        {
+            return _sendDurationMs ?? 0;
+        }
+        return _chunks[0].TxMs + Stopwatch.GetElapsedTime(_firstArrival, _lastForwarded).TotalMilliseconds + _chunks[^1].RxDecodeMs;
+    }
 
     private void Merge(IReadOnlyList<ChunkTiming> reported, Action<ChunkTiming, ChunkTiming> apply)
     {

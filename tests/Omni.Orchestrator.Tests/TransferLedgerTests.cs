@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using Omni.Contracts.V1;
+using Omni.Orchestrator.Configuration;
+using Omni.Orchestrator.Pipeline;
+
+namespace Omni.Orchestrator.Tests;
+
+public sealed class TransferLedgerTests
+{
+    private static readonly long TicksPerMs = Stopwatch.Frequency / 1000;
+
+    [Fact]
+    public void Report_RelayedChunks_DurationSpansFirstArrivalToLastForwardPlusStageEnds()
+    {
+        var ledger = new TransferLedger(0, 1, 1, 0, Connector.Relay);
+        ledger.AddRelayed(100, arrived: 1000 * TicksPerMs, forwarded: 1002 * TicksPerMs);
+        ledger.AddRelayed(50, arrived: 1010 * TicksPerMs, forwarded: 1013 * TicksPerMs);
+        var sender = new StageFinal();
+        sender.SentChunks.Add(new ChunkTiming { Bytes = 100, TxMs = 0.5 });
+        sender.SentChunks.Add(new ChunkTiming { Bytes = 50, TxMs = 0.25 });
+        ledger.MergeSent(sender);
+        ledger.MergeReceived([new ChunkTiming { Bytes = 100, RxDecodeMs = 1 }, new ChunkTiming { Bytes = 50, RxDecodeMs = 0.75 }]);
+
+        var report = ledger.Report();
+
+        Assert.Equal(0.5 + 13 + 0.75, report.DurationMs, 9);
+    }
+
+    [Fact]
+    public void Report_RelayedChunks_InFlightIsTheOrchestratorsHoldTime()
+    {
+        var ledger = new TransferLedger(0, 1, 1, 0, Connector.Relay);
+        ledger.AddRelayed(100, arrived: 1000 * TicksPerMs, forwarded: 1002 * TicksPerMs);
+        ledger.AddRelayed(50, arrived: 1010 * TicksPerMs, forwarded: 1013 * TicksPerMs);
+
+        var report = ledger.Report();
+
+        Assert.Equal((2u, 150ul, 5.0), (report.Chunks, report.Bytes, Math.Round(report.InFlightMs, 9)));
+    }
+
+    [Fact]
+    public void Report_DirectTransfer_DurationIsTheSendersMeasure()
+    {
+        var ledger = new TransferLedger(0, 0, 1, 1, Connector.Direct);
+        var sender = new StageFinal { SendDurationMs = 42.5 };
+        sender.SentChunks.Add(new ChunkTiming { Bytes = 100, TxMs = 1, RxDecodeMs = 2, InFlightMs = 3 });
+        ledger.MergeSent(sender);
+
+        var report = ledger.Report();
+
+        Assert.Equal((42.5, 1.0, 2.0, 3.0), (report.DurationMs, report.TxMs, report.RxDecodeMs, report.InFlightMs));
+    }
+
+    [Fact]
+    public void Report_NoChunks_ZeroDuration()
+    {
+        var ledger = new TransferLedger(0, 0, 1, 0, Connector.Relay);
+
+        Assert.Equal(0, ledger.Report().DurationMs);
+    }
+}
