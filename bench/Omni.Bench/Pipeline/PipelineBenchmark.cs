@@ -21,21 +21,36 @@ public static class PipelineBenchmark
     {
         var hopSamples = new Option<int>("--hop-samples") { DefaultValueFactory = _ => 300 };
         var transferSamples = new Option<int>("--transfer-samples") { DefaultValueFactory = _ => 15 };
-        var promptWords = new Option<int>("--prompt-words") { Description = "Words in the long prompt of the connector runs.", DefaultValueFactory = _ => 1500 };
         var rounds = new Option<int>("--rounds") { Description = "Alternating rounds of the metrics on/off comparison.", DefaultValueFactory = _ => 6 };
         var requests = new Option<int>("--requests") { Description = "Requests per round (4 concurrent).", DefaultValueFactory = _ => 24 };
+        var parts = new Option<string[]>("--parts")
+        {
+            Description = "Which measurements to run: hop, connectors, metrics.",
+            DefaultValueFactory = _ => ["hop", "connectors", "metrics"],
+            AllowMultipleArgumentsPerToken = true,
+        };
         var command = new Command("pipeline", "Orchestrator hop latency, relay vs direct connector, metrics on vs off.")
         {
-            hopSamples, transferSamples, promptWords, rounds, requests,
+            hopSamples, transferSamples, rounds, requests, parts,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             Console.WriteLine($"Command: omni-bench {string.Join(' ', Environment.GetCommandLineArgs().Skip(1))}");
             Console.WriteLine($"Machine: {Environment.ProcessorCount} CPUs, load {LoadAverage()} at start");
+            var selected = parse.GetValue(parts)!.SelectMany(part => part.Split(',')).ToHashSet(StringComparer.Ordinal);
             await using var pipeline = await LocalPipeline.StartAsync(new LocalPipelineOptions { Device = "cpu" }, cancellationToken);
-            await HopAsync(pipeline, parse.GetValue(hopSamples), cancellationToken);
-            await ConnectorsAsync(pipeline, parse.GetValue(transferSamples), parse.GetValue(promptWords), cancellationToken);
-            await MetricsOverheadAsync(pipeline, parse.GetValue(rounds), parse.GetValue(requests), cancellationToken);
+            if (selected.Contains("hop"))
+            {
+                await HopAsync(pipeline, parse.GetValue(hopSamples), cancellationToken);
+            }
+            if (selected.Contains("connectors"))
+            {
+                await ConnectorsAsync(parse.GetValue(transferSamples), cancellationToken);
+            }
+            if (selected.Contains("metrics"))
+            {
+                await MetricsOverheadAsync(pipeline, parse.GetValue(rounds), parse.GetValue(requests), cancellationToken);
+            }
             Console.WriteLine($"Load at end: {LoadAverage()}");
             return 0;
         });
@@ -86,47 +101,77 @@ public static class PipelineBenchmark
         }
     }
 
-    private static async Task ConnectorsAsync(LocalPipeline pipeline, int samples, int promptWords, CancellationToken cancellationToken)
+    private static async Task ConnectorsAsync(int samples, CancellationToken cancellationToken)
     {
-        await using var direct = await pipeline.StartOrchestratorAsync(["--connector", "direct"], cancellationToken);
-        using var relayClient = new OmniClient(pipeline.Orchestrator.GrpcAddress);
+        var (arModel, diffusionModel) = WideModels.EnsureWritten(cacheDirectory: null);
+        await using var wide = await LocalPipeline.StartAsync(new LocalPipelineOptions
+        {
+            Device = "cpu",
+            ArModelDirectory = arModel,
+            DiffusionModelDirectory = diffusionModel,
+        }, cancellationToken);
+        await using var direct = await wide.StartOrchestratorAsync(["--connector", "direct"], cancellationToken);
+        await using var bare = await BareBaselines.StartAsync(cancellationToken);
+        using var relayClient = new OmniClient(wide.Orchestrator.GrpcAddress);
         using var directClient = new OmniClient(direct.GrpcAddress);
-        var prompt = string.Join(' ', Enumerable.Repeat("word", promptWords));
         var request = new GenerateRequest
         {
-            Prompt = prompt,
+            Prompt = WideModels.Prompt,
             Image = new ImageParams { Width = 64, Height = 64, NumInferenceSteps = 1, Seed = 1 },
         };
         request.Outputs.Add(Modality.Image);
-        var results = new Dictionary<string, List<TransferReport>> { ["relay"] = [], ["direct"] = [] };
-        var e2e = new Dictionary<string, List<double>> { ["relay"] = [], ["direct"] = [] };
+
+        var durations = new Dictionary<string, List<double>> { ["relay"] = [], ["direct"] = [], ["bare stream"] = [], ["bare relay"] = [] };
+        TransferReport? shape = null;
+        byte[] payload = [];
         for (var i = 0; i < samples + 2; i++)
         {
-            foreach (var (name, client) in new[] { ("relay", relayClient), ("direct", directClient) })
+            var viaRelay = Assert("relay", (await relayClient.GenerateAsync(request, cancellationToken: cancellationToken)).Final.Transfers.Single());
+            var viaDirect = Assert("direct", (await directClient.GenerateAsync(request, cancellationToken: cancellationToken)).Final.Transfers.Single());
+            if (shape is null)
             {
-                var result = await client.GenerateAsync(request, cancellationToken: cancellationToken);
-                if (i >= 2)
-                {
-                    results[name].Add(result.Final.Transfers.Single());
-                    e2e[name].Add(result.Final.E2ETimeMs);
-                }
+                shape = viaRelay;
+                payload = new byte[shape.Bytes];
+                new Random(7).NextBytes(payload);
+            }
+            var stream = await bare.StreamAsync(payload, cancellationToken);
+            var relayed = await bare.RelayAsync(payload, cancellationToken);
+            if (i >= 2)
+            {
+                durations["relay"].Add(viaRelay.DurationMs);
+                durations["direct"].Add(viaDirect.DurationMs);
+                durations["bare stream"].Add(stream);
+                durations["bare relay"].Add(relayed);
             }
         }
-        var bytes = results["relay"][0].Bytes;
+
+        var megabytes = shape!.Bytes / 1e6;
         Console.WriteLine();
-        Console.WriteLine($"### Connectors ({samples} image requests each, {bytes / 1048576.0:F2} MiB of hidden states in {results["relay"][0].Chunks} chunks)");
-        Console.WriteLine("| connector | tx ms (sum, p50) | rx decode ms (sum, p50) | in-flight ms (sum, p50) | MB/s over tx+in-flight | e2e ms p50 |");
-        Console.WriteLine("|---|---|---|---|---|---|");
-        foreach (var (name, reports) in results)
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"### Connectors: {shape.Bytes / 1048576.0:F2} MiB of hidden states per request in {shape.Chunks} chunks ({samples} interleaved rounds)"));
+        Console.WriteLine("| path | processes | transfer ms p50 | min..max | MB/s at p50 | vs its baseline (ratio of medians) | median of per-round ratios |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|");
+        foreach (var (name, processes, baseline) in new[]
         {
-            var tx = Median(reports.Select(r => r.TxMs).ToList());
-            var rx = Median(reports.Select(r => r.RxDecodeMs).ToList());
-            var flight = Median(reports.Select(r => r.InFlightMs).ToList());
-            var rate = bytes / 1e6 / ((tx + flight) / 1000);
+            ("bare stream", "2 (bench -> receiver)", (string?)null),
+            ("direct", "AR -> diffusion", "bare stream"),
+            ("bare relay", "3 (bench -> relay -> receiver)", null),
+            ("relay", "AR -> orchestrator -> diffusion", "bare relay"),
+        })
+        {
+            var values = durations[name];
+            var p50 = Median(values);
+            var ratio = baseline is null ? "" : $"{Median(durations[baseline]) / p50:F3}";
+            var perRound = baseline is null ? "" : $"{Median(durations[baseline].Zip(values, (b, v) => b / v).ToList()):F3}";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {name} | {tx:F2} | {rx:F2} | {flight:F2} | {rate:F0} | {Median(e2e[name]):F1} |"));
+                $"| {name} | {processes} | {p50:F1} | {values.Min():F1}..{values.Max():F1} | {megabytes / (p50 / 1000):F0} | {ratio} | {perRound} |"));
         }
     }
+
+    private static TransferReport Assert(string connector, TransferReport report) =>
+        report.Connector == connector && report.DurationMs > 0
+            ? report
+            : throw new InvalidOperationException($"Expected a {connector} transfer with a duration, got {report}.");
 
     private static async Task MetricsOverheadAsync(LocalPipeline withMetrics, int rounds, int requests, CancellationToken cancellationToken)
     {

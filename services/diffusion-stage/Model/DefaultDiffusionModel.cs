@@ -104,9 +104,12 @@ public static class DefaultDiffusionModel
     }
 
     /// <summary>Builds the default model with its deterministic weights (CPU).</summary>
-    public static OmniDiffusionModel Create()
+    public static OmniDiffusionModel Create() => Create(Config);
+
+    /// <summary>Builds a model of another architecture with the default model's deterministic initialization (CPU).</summary>
+    public static OmniDiffusionModel Create(DiffusionModelConfig config)
     {
-        var model = new OmniDiffusionModel(Config);
+        var model = new OmniDiffusionModel(config);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         using var generator = new Generator(WeightSeed, CPU);

@@ -1,0 +1,84 @@
+using System.CommandLine;
+using System.Net;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Omni.Contracts.V1;
+
+namespace Omni.Bench.Pipeline;
+
+/// <summary>
+/// `omni-bench bare-peer`: the baselines' other processes, plain gRPC with Kestrel's and grpc-dotnet's defaults and
+/// nothing of Omni's. A receiver reads a client stream of chunks and answers once at its end; a relay (with
+/// --forward-to) writes each chunk it reads on to the receiver, awaiting that write before the next read, and passes
+/// the receiver's answer back. It exits with the benchmark (--parent-pid).
+/// </summary>
+public static class BarePeer
+{
+    public const int MaxMessageBytes = 64 << 20;
+
+    public static Command Create()
+    {
+        var port = new Option<int>("--port") { Required = true };
+        var forwardTo = new Option<string?>("--forward-to") { Description = "Relay to this receiver instead of receiving." };
+        var parentPid = new Option<int>("--parent-pid") { Required = true };
+        var command = new Command("bare-peer", "A bare gRPC receiver or relay for the pipeline benchmark's baselines.") { port, forwardTo, parentPid };
+        command.Hidden = true;
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.ConfigureKestrel(kestrel =>
+                kestrel.Listen(IPAddress.Loopback, parse.GetValue(port), listen => listen.Protocols = HttpProtocols.Http2));
+            builder.Services.AddGrpc(grpc =>
+            {
+                grpc.MaxReceiveMessageSize = MaxMessageBytes;
+                grpc.MaxSendMessageSize = MaxMessageBytes;
+            });
+            var target = parse.GetValue(forwardTo);
+            builder.Services.AddSingleton(new BarePeerService(target is null ? null : new Stage.StageClient(GrpcChannel.ForAddress(target,
+                new GrpcChannelOptions { MaxReceiveMessageSize = MaxMessageBytes, MaxSendMessageSize = MaxMessageBytes }))));
+            await using var app = builder.Build();
+            app.MapGrpcService<BarePeerService>();
+            await app.StartAsync(cancellationToken);
+            Console.WriteLine("ready");
+            using var parent = System.Diagnostics.Process.GetProcessById(parse.GetValue(parentPid));
+            await parent.WaitForExitAsync(cancellationToken);
+            return 0;
+        });
+        return command;
+    }
+
+    private sealed class BarePeerService(Stage.StageClient? next) : Stage.StageBase
+    {
+        public override async Task PushTransfer(IAsyncStreamReader<TransferMessage> requestStream, IServerStreamWriter<TransferAck> responseStream,
+            ServerCallContext context)
+        {
+            if (next is null)
+            {
+                uint chunks = 0;
+                while (await requestStream.MoveNext(context.CancellationToken))
+                {
+                    chunks++;
+                }
+                await responseStream.WriteAsync(new TransferAck { ChunkIndex = chunks - 1 });
+                return;
+            }
+
+            using var call = next.PushTransfer(cancellationToken: context.CancellationToken);
+            while (await requestStream.MoveNext(context.CancellationToken))
+            {
+                await call.RequestStream.WriteAsync(requestStream.Current, context.CancellationToken);
+            }
+            await call.RequestStream.CompleteAsync();
+            await foreach (var ack in call.ResponseStream.ReadAllAsync(context.CancellationToken))
+            {
+                await responseStream.WriteAsync(ack);
+            }
+        }
+    }
+}
