@@ -287,18 +287,27 @@ function crossReferenceErrors(objects, { overlay = "" } = {}) {
       for (const p of rule.ports ?? []) for (const w of selected) if (!portExists(containerPortsOf(w), p.port)) err(np, `ingress[${i}] port ${p.port} is not a port of ${id(w)}`);
     }
   }
-  // Only the orchestrator reaches the stages' gRPC port.
+  // Only the orchestrator reaches the stages' gRPC port, and with the direct connector the AR pods reach the
+  // diffusion pods' (and must be let through, or every image request fails in the cluster).
+  const orchestratorEnv = (workloads.find((x) => x.metadata.name === "omni-orchestrator")?.spec.template.spec.containers ?? []).flatMap((c) => c.env ?? []);
+  const direct = orchestratorEnv.some((e) => e.name === "Pipeline__Stages__0__Connector" && String(e.value).toLowerCase() === "direct");
+  const peerName = (peer) => (!peer.namespaceSelector ? peer.podSelector?.matchLabels?.["app.kubernetes.io/name"] : undefined);
+  const isGrpc = (rule) => (rule.ports ?? []).length === 0 || rule.ports.some((p) => p.port === "grpc" || p.port === 50061 || p.port === 50062);
   for (const stage of STAGES) {
     const w = workloads.find((x) => x.metadata.name === stage);
     if (!w) continue;
     const policies = objects.filter((o) => o.kind === "NetworkPolicy" && selectorMatches(o.spec.podSelector, w.spec.template.metadata.labels));
     if (policies.length === 0) err(w, "no NetworkPolicy isolates it");
+    const allowed = stage === "omni-diffusion-stage" && direct ? ["omni-orchestrator", "omni-ar-stage"] : ["omni-orchestrator"];
     for (const np of policies) {
       for (const rule of np.spec.ingress ?? []) {
-        const grpc = (rule.ports ?? []).length === 0 || rule.ports.some((p) => p.port === "grpc" || p.port === 50061 || p.port === 50062);
-        const onlyOrchestrator = (rule.from ?? []).length > 0 && rule.from.every((peer) => peer.podSelector?.matchLabels?.["app.kubernetes.io/name"] === "omni-orchestrator" && !peer.namespaceSelector);
-        if (grpc && !onlyOrchestrator) err(np, `lets more than the orchestrator reach the gRPC port of ${stage}`);
+        const onlyAllowed = (rule.from ?? []).length > 0 && rule.from.every((peer) => allowed.includes(peerName(peer)));
+        if (isGrpc(rule) && !onlyAllowed) err(np, `lets more than ${allowed.join(" and ")} reach the gRPC port of ${stage}`);
       }
+    }
+    if (stage === "omni-diffusion-stage" && direct) {
+      const admitsAr = policies.some((np) => (np.spec.ingress ?? []).some((rule) => isGrpc(rule) && (rule.from ?? []).some((peer) => peerName(peer) === "omni-ar-stage")));
+      if (!admitsAr) err(w, "the orchestrator uses the direct connector, but no NetworkPolicy lets omni-ar-stage pods reach its gRPC port");
     }
   }
 
@@ -356,7 +365,9 @@ function mutations(objects) {
   add("probe on a wrong port", (o, f) => { f("Deployment", "omni-orchestrator").spec.template.spec.containers[0].readinessProbe.grpc.port = 1234; }, /readinessProbe port 1234/);
   add("replica relabeling dropped", (o, f) => { f("ServiceMonitor", "omni-ar-stage").spec.endpoints[0].relabelings = []; }, /no relabeling keeps the replica label/);
   add("writable root file system", (o, f) => { f("StatefulSet", "omni-diffusion-stage").spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem = false; }, /readOnlyRootFilesystem must be true/);
-  add("NetworkPolicy opens the stages", (o, f) => { f("NetworkPolicy", "omni-stages").spec.ingress[0].from = [{ namespaceSelector: {} }]; }, /lets more than the orchestrator/);
+  add("NetworkPolicy opens the stages", (o, f) => { f("NetworkPolicy", "omni-stages").spec.ingress[0].from = [{ namespaceSelector: {} }]; }, /lets more than omni-orchestrator reach/);
+  add("direct connector without its NetworkPolicy", (o, f) => { o.splice(o.indexOf(f("NetworkPolicy", "omni-direct-transfers")), 1); }, /no NetworkPolicy lets omni-ar-stage pods reach/);
+  add("AR pods let into the AR stage", (o, f) => { f("NetworkPolicy", "omni-direct-transfers").spec.podSelector.matchLabels["app.kubernetes.io/name"] = "omni-ar-stage"; }, /lets more than omni-orchestrator reach the gRPC port of omni-ar-stage/);
   add("rule drifted from the rules file", (o, f) => { f("PrometheusRule", "omni").spec.groups[1].rules[0].for = "1m"; }, /spec\.groups differ/);
   return cases;
 }
