@@ -27,6 +27,13 @@ internal sealed class BareBaselines : IAsyncDisposable
         _relay = GrpcChannel.ForAddress(relay, options);
     }
 
+    /// <summary>A bare relay process in front of <paramref name="stage"/>, passing its Process calls through.</summary>
+    public static async Task<(Process Peer, string Address)> StartStageRelayAsync(string stage, CancellationToken cancellationToken)
+    {
+        var port = FreePorts.Take(1)[0];
+        return (await StartPeerAsync(["--port", $"{port}", "--forward-to", stage], cancellationToken), $"http://127.0.0.1:{port}");
+    }
+
     public static async Task<BareBaselines> StartAsync(CancellationToken cancellationToken)
     {
         var ports = FreePorts.Take(2);

@@ -15,7 +15,7 @@ namespace Omni.Bench.Pipeline;
 /// `omni-bench bare-peer`: the baselines' other processes, plain gRPC with Kestrel's and grpc-dotnet's defaults and
 /// nothing of Omni's. A receiver reads a client stream of chunks and answers once at its end; a relay (with
 /// --forward-to) writes each chunk it reads on to the receiver, awaiting that write before the next read, and passes
-/// the receiver's answer back. It exits with the benchmark (--parent-pid).
+/// the receiver's answer back; it also passes a stage's Process call through, for the hop's baseline. It exits with the benchmark (--parent-pid).
 /// </summary>
 public static class BarePeer
 {
@@ -24,7 +24,7 @@ public static class BarePeer
     public static Command Create()
     {
         var port = new Option<int>("--port") { Required = true };
-        var forwardTo = new Option<string?>("--forward-to") { Description = "Relay to this receiver instead of receiving." };
+        var forwardTo = new Option<string?>("--forward-to") { Description = "Relay to this process instead of receiving." };
         var parentPid = new Option<int>("--parent-pid") { Required = true };
         var command = new Command("bare-peer", "A bare gRPC receiver or relay for the pipeline benchmark's baselines.") { port, forwardTo, parentPid };
         command.Hidden = true;
@@ -55,6 +55,36 @@ public static class BarePeer
 
     private sealed class BarePeerService(Stage.StageClient? next) : Stage.StageBase
     {
+        /// <summary>Relay only: passes the unary GetInfo through, for the machine's bare relay cost of a tiny unary call.</summary>
+        public override Task<StageInfo> GetInfo(GetInfoRequest request, ServerCallContext context) =>
+            next is null
+                ? throw new RpcException(new Status(StatusCode.Unimplemented, "A bare receiver does not serve GetInfo."))
+                : next.GetInfoAsync(request, cancellationToken: context.CancellationToken).ResponseAsync;
+
+        /// <summary>Relay only: passes a stage call through to the next process, each message as it comes, both ways.</summary>
+        public override async Task Process(IAsyncStreamReader<StageInput> requestStream, IServerStreamWriter<StageOutput> responseStream,
+            ServerCallContext context)
+        {
+            if (next is null)
+            {
+                throw new RpcException(new Status(StatusCode.Unimplemented, "A bare receiver does not serve Process."));
+            }
+            using var call = next.Process(cancellationToken: context.CancellationToken);
+            var forward = Task.Run(async () =>
+            {
+                while (await requestStream.MoveNext(context.CancellationToken))
+                {
+                    await call.RequestStream.WriteAsync(requestStream.Current, context.CancellationToken);
+                }
+                await call.RequestStream.CompleteAsync();
+            });
+            await foreach (var output in call.ResponseStream.ReadAllAsync(context.CancellationToken))
+            {
+                await responseStream.WriteAsync(output, context.CancellationToken);
+            }
+            await forward;
+        }
+
         public override async Task PushTransfer(IAsyncStreamReader<TransferMessage> requestStream, IServerStreamWriter<TransferAck> responseStream,
             ServerCallContext context)
         {

@@ -17,11 +17,12 @@ namespace Omni.Bench.Pipeline;
 /// </summary>
 public static class PipelineBenchmark
 {
+
     public static Command Create()
     {
         var hopSamples = new Option<int>("--hop-samples") { DefaultValueFactory = _ => 300 };
         var transferSamples = new Option<int>("--transfer-samples") { DefaultValueFactory = _ => 15 };
-        var rounds = new Option<int>("--rounds") { Description = "Alternating rounds of the metrics on/off comparison.", DefaultValueFactory = _ => 6 };
+        var rounds = new Option<int>("--rounds") { Description = "Alternating rounds of the metrics on/off comparison.", DefaultValueFactory = _ => 30 };
         var requests = new Option<int>("--requests") { Description = "Requests per round (4 concurrent).", DefaultValueFactory = _ => 24 };
         var parts = new Option<string[]>("--parts")
         {
@@ -59,36 +60,65 @@ public static class PipelineBenchmark
 
     private static async Task HopAsync(LocalPipeline pipeline, int samples, CancellationToken cancellationToken)
     {
-        using var orchestrator = new OmniClient(pipeline.Orchestrator.GrpcAddress);
-        using var channel = GrpcChannel.ForAddress(pipeline.ArStages[0].GrpcAddress);
-        var stage = new Stage.StageClient(channel);
-        var request = new GenerateRequest { Prompt = "hi", Text = new TextParams { MaxTokens = 1, Temperature = 0 } };
-        var header = new StageRequest { Prompt = "hi", Text = request.Text, EmitText = true };
-        for (var i = 0; i < 20; i++)
+        var (relayPeer, relayAddress) = await BareBaselines.StartStageRelayAsync(pipeline.ArStages[0].GrpcAddress, cancellationToken);
+        using var relayProcess = relayPeer;
+        try
         {
-            await orchestrator.GenerateAsync(request, cancellationToken: cancellationToken);
-            await DirectAsync(stage, header, cancellationToken);
+            using var orchestrator = new OmniClient(pipeline.Orchestrator.GrpcAddress);
+            using var channel = GrpcChannel.ForAddress(pipeline.ArStages[0].GrpcAddress);
+            using var relayChannel = GrpcChannel.ForAddress(relayAddress);
+            var stage = new Stage.StageClient(channel);
+            var relay = new Stage.StageClient(relayChannel);
+            var request = new GenerateRequest { Prompt = "hi", Text = new TextParams { MaxTokens = 1, Temperature = 0 } };
+            var header = new StageRequest { Prompt = "hi", Text = request.Text, EmitText = true };
+            for (var i = 0; i < 20; i++)
+            {
+                await orchestrator.GenerateAsync(request, cancellationToken: cancellationToken);
+                await DirectAsync(stage, header, cancellationToken);
+                await DirectAsync(relay, header, cancellationToken);
+            }
+            var viaOrchestrator = new List<double>();
+            var direct = new List<double>();
+            var viaRelay = new List<double>();
+            var inside = new List<double>();
+            var unaryDirect = new List<double>();
+            var unaryRelay = new List<double>();
+            for (var i = 0; i < samples; i++)
+            {
+                var unary = Stopwatch.GetTimestamp();
+                await stage.GetInfoAsync(new GetInfoRequest(), cancellationToken: cancellationToken);
+                unaryDirect.Add(Stopwatch.GetElapsedTime(unary).TotalMilliseconds);
+                unary = Stopwatch.GetTimestamp();
+                await relay.GetInfoAsync(new GetInfoRequest(), cancellationToken: cancellationToken);
+                unaryRelay.Add(Stopwatch.GetElapsedTime(unary).TotalMilliseconds);
+                var start = Stopwatch.GetTimestamp();
+                var result = await orchestrator.GenerateAsync(request, cancellationToken: cancellationToken);
+                viaOrchestrator.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                inside.Add(result.Final.E2ETimeMs - result.Final.Stages[0].GenTimeMs);
+                start = Stopwatch.GetTimestamp();
+                await DirectAsync(stage, header, cancellationToken);
+                direct.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                start = Stopwatch.GetTimestamp();
+                await DirectAsync(relay, header, cancellationToken);
+                viaRelay.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+            Console.WriteLine();
+            Console.WriteLine($"### Orchestrator hop ({samples} interleaved triples, text request of 1 token)");
+            Console.WriteLine("| path | p50 ms | p90 ms | p50 added over direct | median of per-triple differences |");
+            Console.WriteLine("|---|---:|---:|---:|---:|");
+            Console.WriteLine(Row("client -> AR stage (direct)", direct, direct));
+            Console.WriteLine(Row("client -> bare gRPC relay -> AR stage", viaRelay, direct));
+            Console.WriteLine(Row("client -> orchestrator -> AR stage", viaOrchestrator, direct));
+            Console.WriteLine(Row("unary GetInfo: client -> AR stage", unaryDirect, unaryDirect));
+            Console.WriteLine(Row("unary GetInfo: client -> bare gRPC relay -> AR stage", unaryRelay, unaryDirect));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Inside the orchestrator (its e2e less its AR call): p50 {Median(inside):F3} ms"));
         }
-        var viaOrchestrator = new List<double>();
-        var direct = new List<double>();
-        for (var i = 0; i < samples; i++)
+        finally
         {
-            var start = Stopwatch.GetTimestamp();
-            await orchestrator.GenerateAsync(request, cancellationToken: cancellationToken);
-            viaOrchestrator.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-            start = Stopwatch.GetTimestamp();
-            await DirectAsync(stage, header, cancellationToken);
-            direct.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            relayProcess.Kill();
+            await relayProcess.WaitForExitAsync(CancellationToken.None);
         }
-        Console.WriteLine();
-        Console.WriteLine($"### Orchestrator hop ({samples} interleaved pairs, text request of 1 token)");
-        Console.WriteLine("| path | p50 ms | p90 ms |");
-        Console.WriteLine("|---|---|---|");
-        Console.WriteLine(Row("client -> AR stage", direct));
-        Console.WriteLine(Row("client -> orchestrator -> AR stage", viaOrchestrator));
-        var paired = viaOrchestrator.Zip(direct, (a, b) => a - b).ToList();
-        Console.WriteLine($"Added by the orchestrator: p50 difference {Median(viaOrchestrator) - Median(direct):F3} ms, " +
-            $"median of paired differences {Median(paired):F3} ms");
     }
 
     private static async Task DirectAsync(Stage.StageClient stage, StageRequest header, CancellationToken cancellationToken)
@@ -214,17 +244,23 @@ public static class PipelineBenchmark
         }
         var on = Median(throughput["on"]);
         var off = Median(throughput["off"]);
+        var perRound = throughput["on"].Zip(throughput["off"], (a, b) => a / b).ToList();
         Console.WriteLine();
         Console.WriteLine($"### Metric collection on vs off ({rounds} alternating rounds of {requests} text+image requests, 4 concurrent)");
-        Console.WriteLine("| metrics | requests/s (median) |");
-        Console.WriteLine("|---|---|");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| on | {on:F2} |"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| off | {off:F2} |"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"On/off throughput ratio: {on / off:F3}"));
+        Console.WriteLine("| metrics | requests/s (median) | min..max |");
+        Console.WriteLine("|---|---:|---:|");
+        foreach (var name in new[] { "on", "off" })
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {name} | {Median(throughput[name]):F3} | {throughput[name].Min():F3}..{throughput[name].Max():F3} |"));
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"On/off throughput: ratio of medians {on / off:F4}, median of per-round ratios {Median(perRound):F4} (quartiles {Percentile(perRound, 0.25):F4}..{Percentile(perRound, 0.75):F4})"));
     }
 
-    private static string Row(string name, List<double> values) =>
-        string.Create(CultureInfo.InvariantCulture, $"| {name} | {Median(values):F3} | {Percentile(values, 0.9):F3} |");
+    private static string Row(string name, List<double> values, List<double> direct) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"| {name} | {Median(values):F3} | {Percentile(values, 0.9):F3} | {Median(values) - Median(direct):F3} | {Median(values.Zip(direct, (a, b) => a - b).ToList()):F3} |");
 
     private static double Median(List<double> values) => Percentile(values, 0.5);
 

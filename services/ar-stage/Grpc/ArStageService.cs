@@ -110,7 +110,7 @@ public sealed partial class ArStageService(ArEngine engine, IOptions<StageIdenti
         final.Timings.Add(new Timing { Name = "prefill", Milliseconds = result.PrefillTime.TotalMilliseconds });
         final.Timings.Add(new Timing { Name = "decode", Milliseconds = result.DecodeTime.TotalMilliseconds });
         sent.WriteTo(final);
-        await responseStream.WriteAsync(new StageOutput { Final = final }, cancellationToken).ConfigureAwait(false);
+        await responseStream.WriteLastAsync(new StageOutput { Final = final }, cancellationToken).ConfigureAwait(false);
     }
 
     private static TextDelta ToDelta(GeneratedToken generated)

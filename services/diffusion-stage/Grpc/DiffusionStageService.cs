@@ -102,7 +102,7 @@ public sealed partial class DiffusionStageService(DiffusionEngine engine, Diffus
         final.Timings.Add(new Timing { Name = "exec", Milliseconds = result.ExecTime.TotalMilliseconds });
         final.Timings.Add(new Timing { Name = "postprocess", Milliseconds = result.PostprocessTime.TotalMilliseconds });
         final.ReceivedChunks.AddRange(receivedChunks);
-        await responseStream.WriteAsync(new StageOutput { Final = final }, cancellationToken).ConfigureAwait(false);
+        await responseStream.WriteLastAsync(new StageOutput { Final = final }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A float32 [tokens, width] tensor of the model's conditioning width.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Grpc.Core;
+using Omni.Common.Hosting;
 using Omni.Contracts.V1;
 using Omni.Orchestrator.Admission;
 using Omni.Orchestrator.Pipeline;
@@ -51,7 +52,7 @@ public sealed class OmniService(AdmissionController admission, PipelineRunner ru
             try
             {
                 var final = await runner.RunAsync(validated, arrival, queueTime, responseStream, deadline, cancellationToken).ConfigureAwait(false);
-                await responseStream.WriteAsync(new GenerateResponse { RequestId = validated.RequestId, Final = final }, cancellationToken)
+                await responseStream.WriteLastAsync(new GenerateResponse { RequestId = validated.RequestId, Final = final }, cancellationToken)
                     .ConfigureAwait(false);
                 observer.OnFinished(Label(final.FinishReason), Stopwatch.GetElapsedTime(arrival));
             }
