@@ -12,6 +12,8 @@ public static class CommandLine
         ["--grpc-port"] = "Endpoints:GrpcPort",
         ["--metrics-port"] = "Endpoints:MetricsPort",
         ["--max-message-bytes"] = "Endpoints:MaxMessageBytes",
+        ["--http2-stream-window-bytes"] = "Endpoints:Http2StreamWindowBytes",
+        ["--http2-connection-window-bytes"] = "Endpoints:Http2ConnectionWindowBytes",
         ["--disable-log-stats"] = "Metrics:DisableLogStats",
     };
 

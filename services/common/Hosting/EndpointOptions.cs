@@ -19,4 +19,15 @@ public sealed class EndpointOptions
     /// <summary>Largest gRPC message accepted or sent, in bytes.</summary>
     [Range(1 << 20, 1 << 30)]
     public int MaxMessageBytes { get; set; } = 16 << 20;
+
+    /// <summary>
+    /// HTTP/2 receive window per gRPC stream, in bytes. Kestrel's default (768 KiB) is smaller than one 1 MiB tensor
+    /// chunk, so a sender would stall on a window update for every chunk it streams in.
+    /// </summary>
+    [Range(65_535, int.MaxValue)]
+    public int Http2StreamWindowBytes { get; set; } = 4 << 20;
+
+    /// <summary>HTTP/2 receive window per connection, shared by its streams, in bytes (Kestrel's default: 1 MiB).</summary>
+    [Range(65_535, int.MaxValue)]
+    public int Http2ConnectionWindowBytes { get; set; } = 16 << 20;
 }

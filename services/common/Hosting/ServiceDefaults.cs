@@ -36,6 +36,8 @@ public static class ServiceDefaults
         {
             var address = IPAddress.Parse(endpoints.Host);
             kestrel.Listen(address, endpoints.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Limits.Http2.InitialStreamWindowSize = endpoints.Http2StreamWindowBytes;
+            kestrel.Limits.Http2.InitialConnectionWindowSize = endpoints.Http2ConnectionWindowBytes;
             kestrel.Listen(address, endpoints.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1);
         });
 
