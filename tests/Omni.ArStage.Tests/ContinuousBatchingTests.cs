@@ -142,12 +142,22 @@ public sealed class ContinuousBatchingTests
     public async Task GenerateAsync_QueueFull_ThrowsQueueFullException()
     {
         using var engine = TestEngines.Qwen2Tiny(o => o with { MaxNumSeqs = 1, MaxWaiting = 1 });
-        var started = new ManualResetEventSlim();
+        using var started = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
         using var cancellation = new CancellationTokenSource();
-        // IgnoreEos: the running request must not end early on EOS and let the waiting one in before the third call.
-        var running = engine.GenerateAsync(new GenerationRequest(Prompts[0]) { MaxTokens = 2000, IgnoreEos = true }, _ => started.Set(),
-            cancellation.Token);
-        started.Wait(TimeSpan.FromSeconds(30));
+        // The running request holds the engine thread in its second token's callback (the first step's state is
+        // published by then), so nothing can finish or be admitted while the queue is checked: the waiting request
+        // stays queued, whatever the machine's speed.
+        var tokens = 0;
+        var running = engine.GenerateAsync(new GenerationRequest(Prompts[0]) { MaxTokens = 40, IgnoreEos = true }, _ =>
+        {
+            if (++tokens == 2)
+            {
+                started.Set();
+                release.Wait(TimeSpan.FromSeconds(30));
+            }
+        }, cancellation.Token);
+        Assert.True(started.Wait(TimeSpan.FromSeconds(30)));
         var waiting = engine.GenerateAsync(new GenerationRequest(Prompts[1]) { MaxTokens = 5 }, null, cancellation.Token);
 
         // The refusal is immediate (thrown by the call, not by the task).
@@ -155,9 +165,10 @@ public sealed class ContinuousBatchingTests
         {
             _ = engine.GenerateAsync(new GenerationRequest(Prompts[2]) { MaxTokens = 5 }, null, CancellationToken.None);
         });
-        Assert.IsType<QueueFullException>(refusal);
-
         await cancellation.CancelAsync();
+        release.Set();
+
+        Assert.IsType<QueueFullException>(refusal);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Task.WhenAll(running, waiting));
     }
 
