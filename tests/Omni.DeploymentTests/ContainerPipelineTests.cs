@@ -137,7 +137,7 @@ public sealed partial class ContainerPipelineTests(ContainerPipelineFixture fixt
         await using var prometheus = await ComposePrometheus.StartAsync(composeTargets);
 
         // Every service's targets are up, each with its service and replica labels.
-        var up = await prometheus.WaitForAsync("up{service=~\"omni-.*\"} == 1", series => series.Count == 4, TimeSpan.FromSeconds(30));
+        var up = await prometheus.WaitForSeriesAsync("up{service=~\"omni-.*\"} == 1", series => series.Count == 4, TimeSpan.FromSeconds(30));
         var identities = up.Select(s => $"{s.Labels["service"]}/{s.Labels["replica"]}").OrderBy(x => x).ToList();
         Assert.Equal(["omni-ar-stage/0", "omni-ar-stage/1", "omni-diffusion-stage/0", "omni-orchestrator/orchestrator"], identities);
 
@@ -147,11 +147,11 @@ public sealed partial class ContainerPipelineTests(ContainerPipelineFixture fixt
             await fixture.Client.GenerateAsync(TextAndImage(seed: (ulong)(20 + i)), deadline: DateTime.UtcNow.AddMinutes(3));
             await Task.Delay(1200);
         }
-        await prometheus.WaitForAsync("sum(vllm:omni_requests_success_total)", series => series.Count == 1 && series[0].Value >= 3, TimeSpan.FromSeconds(15));
+        await prometheus.WaitForSeriesAsync("sum(vllm:omni_requests_success_total)", series => series.Count == 1 && series[0].Value >= 3, TimeSpan.FromSeconds(15));
         await Task.Delay(2500);
 
         // The engine families carry stage_id/replica_id from the container, the target labels from the config.
-        var ttft = await prometheus.QueryAsync("vllm:time_to_first_token_seconds_count");
+        var ttft = await prometheus.EvaluateAsync("vllm:time_to_first_token_seconds_count");
         Assert.All(ttft.Series, s => Assert.Equal(s.Labels["replica"], s.Labels["replica_id"]));
         Assert.Contains(ttft.Series, s => s.Labels["replica_id"] == "0" && s.Labels["service"] == "omni-ar-stage" && s.Value >= 1);
         Assert.Contains(ttft.Series, s => s.Labels["replica_id"] == "1" && s.Labels["service"] == "omni-ar-stage" && s.Value >= 1);
@@ -171,7 +171,7 @@ public sealed partial class ContainerPipelineTests(ContainerPipelineFixture fixt
             foreach (var target in targets.EnumerateArray())
             {
                 var expr = target.GetProperty("expr").GetString()!.Replace("$__rate_interval", "1m");
-                var (status, error, series) = await prometheus.QueryAsync(expr);
+                var (status, error, series) = await prometheus.EvaluateAsync(expr);
                 Assert.True(status == "success", $"panel \"{title}\": {expr}: {error}");
                 count++;
                 if (series.Count == 0 || series.All(s => double.IsNaN(s.Value)))
@@ -208,9 +208,9 @@ public sealed partial class ContainerPipelineTests(ContainerPipelineFixture fixt
         while (rules.Any(r => r.Health == "unknown") && DateTime.UtcNow < deadline);
         Assert.Equal(20, rules.Count);
         Assert.All(rules, r => Assert.True(r.Health == "ok", $"{r.Name}: {r.Health} {r.Error}"));
-        var e2e = await prometheus.QueryAsync("omni:e2e_latency_seconds:p95_5m");
+        var e2e = await prometheus.EvaluateAsync("omni:e2e_latency_seconds:p95_5m");
         Assert.Contains(e2e.Series, s => s.Labels["model_name"] == "omni-default" && s.Value > 0);
-        var replicasUp = await prometheus.QueryAsync("omni:stage_replicas_up:count");
+        var replicasUp = await prometheus.EvaluateAsync("omni:stage_replicas_up:count");
         Assert.Contains(replicasUp.Series, s => s.Labels["service"] == "omni-ar-stage" && s.Value == 2);
         var alerts = (await prometheus.GetJsonAsync("/api/v1/alerts")).GetProperty("data").GetProperty("alerts");
         Assert.True(alerts.GetArrayLength() == 0, $"alerts on a healthy pipeline: {alerts}");

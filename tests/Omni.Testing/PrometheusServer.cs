@@ -26,18 +26,33 @@ public sealed class PrometheusServer : IAsyncDisposable
     public string Address { get; }
 
     /// <summary>Starts Prometheus with one job per entry: job name to "host:port" targets (metrics path /metrics).</summary>
-    public static async Task<PrometheusServer> StartAsync(IReadOnlyDictionary<string, IReadOnlyList<string>> jobs)
+    public static Task<PrometheusServer> StartAsync(IReadOnlyDictionary<string, IReadOnlyList<string>> jobs)
     {
-        var directory = Path.Combine(Path.GetTempPath(), $"omni-prometheus-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(directory);
         var config = "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nscrape_configs:\n";
         foreach (var (job, targets) in jobs)
         {
             config += $"  - job_name: {job}\n    static_configs:\n      - targets: [{string.Join(", ", targets.Select(t => $"'{t}'"))}]\n";
         }
-        var configPath = Path.Combine(directory, "prometheus.yml");
-        await File.WriteAllTextAsync(configPath, config);
+        return StartAsync(_ => config);
+    }
+
+    /// <summary>
+    /// Starts Prometheus with the configuration <paramref name="configForPort"/> gives for the port it will listen on,
+    /// next to <paramref name="files"/> (paths relative to the configuration's folder, e.g. rule files, and contents).
+    /// </summary>
+    public static async Task<PrometheusServer> StartAsync(Func<int, string> configForPort, IReadOnlyDictionary<string, string>? files = null)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), $"omni-prometheus-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(directory);
+        foreach (var (relativePath, content) in files ?? new Dictionary<string, string>())
+        {
+            var path = Path.Combine(directory, relativePath);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            await File.WriteAllTextAsync(path, content);
+        }
         var port = FreePort();
+        var configPath = Path.Combine(directory, "prometheus.yml");
+        await File.WriteAllTextAsync(configPath, configForPort(port));
         var start = new ProcessStartInfo("prometheus")
         {
             RedirectStandardOutput = true,
@@ -61,24 +76,60 @@ public sealed class PrometheusServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>Runs an instant PromQL query; returns each series' labels and value.</summary>
+    /// <summary>Runs an instant PromQL query; returns each series' labels and value (throws when it does not evaluate).</summary>
     public async Task<IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, double Value)>> QueryAsync(string promql)
     {
-        var json = await Http.GetStringAsync($"{Address}/api/v1/query?query={Uri.EscapeDataString(promql)}");
-        using var document = JsonDocument.Parse(json);
-        var data = document.RootElement.GetProperty("data");
+        var result = await EvaluateAsync(promql);
+        return result.Status == "success" ? result.Series : throw new InvalidOperationException($"{promql}: {result.Error}");
+    }
+
+    /// <summary>Runs an instant PromQL query and reports whether it evaluated, its error, and its series.</summary>
+    public async Task<PromQlResult> EvaluateAsync(string promql)
+    {
+        using var response = await Http.GetAsync($"{Address}/api/v1/query?query={Uri.EscapeDataString(promql)}");
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var root = document.RootElement;
+        var status = root.GetProperty("status").GetString()!;
         var results = new List<(IReadOnlyDictionary<string, string>, double)>();
+        if (status != "success")
+        {
+            return new PromQlResult(status, root.TryGetProperty("error", out var error) ? error.GetString() : null, results);
+        }
+        var data = root.GetProperty("data");
         if (data.GetProperty("resultType").GetString() == "scalar")
         {
             results.Add((new Dictionary<string, string>(), ParseValue(data.GetProperty("result")[1])));
-            return results;
+            return new PromQlResult(status, null, results);
         }
         foreach (var series in data.GetProperty("result").EnumerateArray())
         {
             var labels = series.GetProperty("metric").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "");
             results.Add((labels, ParseValue(series.GetProperty("value")[1])));
         }
-        return results;
+        return new PromQlResult(status, null, results);
+    }
+
+    /// <summary>GETs a path of the HTTP API (e.g. /api/v1/rules) as JSON.</summary>
+    public async Task<JsonElement> GetJsonAsync(string path)
+    {
+        using var document = JsonDocument.Parse(await Http.GetStringAsync($"{Address}{path}"));
+        return document.RootElement.Clone();
+    }
+
+    /// <summary>Polls <paramref name="promql"/> until <paramref name="condition"/> holds for its series, or the timeout passes.</summary>
+    public async Task<IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, double Value)>> WaitForSeriesAsync(string promql,
+        Func<IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, double Value)>, bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var series = (await EvaluateAsync(promql)).Series;
+            if (condition(series) || DateTime.UtcNow > deadline)
+            {
+                return series;
+            }
+            await Task.Delay(250);
+        }
     }
 
     /// <summary>Single-valued query; NaN when it returns nothing.</summary>
@@ -144,7 +195,7 @@ public sealed class PrometheusServer : IAsyncDisposable
             }
             try
             {
-                var response = await Http.GetAsync($"{Address}/-/ready");
+                using var response = await Http.GetAsync($"{Address}/-/ready");
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
                     return;
