@@ -145,13 +145,13 @@ public sealed class ContinuousBatchingTests
         using var started = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
         using var cancellation = new CancellationTokenSource();
-        // The running request holds the engine thread in its second token's callback (the first step's state is
-        // published by then), so nothing can finish or be admitted while the queue is checked: the waiting request
-        // stays queued, whatever the machine's speed.
+        // The running request holds the engine thread in its first token's callback, inside the step that admitted
+        // it, so nothing can finish or be admitted while the queue is checked: the waiting request stays queued,
+        // whatever the machine's speed, and the engine must already count the running one.
         var tokens = 0;
         var running = engine.GenerateAsync(new GenerationRequest(Prompts[0]) { MaxTokens = 40, IgnoreEos = true }, _ =>
         {
-            if (++tokens == 2)
+            if (++tokens == 1)
             {
                 started.Set();
                 release.Wait(TimeSpan.FromSeconds(30));

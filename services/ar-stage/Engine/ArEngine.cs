@@ -263,6 +263,9 @@ public sealed class ArEngine : IDisposable
         }
 
         var plan = _scheduler.Schedule();
+        // Admission reads this state: it must count the sequences this step admitted while the step runs, or a burst
+        // arriving during the first step after idle would pass the waiting-queue bound unchecked.
+        RecordState();
         if (plan.Batch.Count > 0)
         {
             Step(plan);
@@ -441,11 +444,7 @@ public sealed class ArEngine : IDisposable
     // once per interval; an idle engine reports zeros at once.
     private void Publish(bool idle)
     {
-        var state = new SchedulerState(_scheduler.Running, _scheduler.Waiting, _scheduler.KvCacheUsage);
-        lock (_stateGate)
-        {
-            _state = state;
-        }
+        var state = RecordState();
 
         var now = Stopwatch.GetTimestamp();
         var changed = state.Running != _published.Running || state.Waiting != _published.Waiting;
@@ -455,6 +454,17 @@ public sealed class ArEngine : IDisposable
             _publishedAt = now;
             _observer.OnSchedulerState(state with { Waiting = state.Waiting + Volatile.Read(ref _queued) });
         }
+    }
+
+    private SchedulerState RecordState()
+    {
+        var state = new SchedulerState(_scheduler.Running, _scheduler.Waiting, _scheduler.KvCacheUsage);
+        lock (_stateGate)
+        {
+            _state = state;
+        }
+
+        return state;
     }
 
     private int[] EncodePrompt(string prompt)
