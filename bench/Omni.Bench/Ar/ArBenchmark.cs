@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Omni.ArStage.Engine;
 using Omni.ArStage.Model;
-using Omni.Bench.Diffusion;
+using Omni.Bench.Measuring;
 
 namespace Omni.Bench.Ar;
 
@@ -80,7 +80,7 @@ public static class ArBenchmark
         {
             DecodeThroughput.Round(engine, level, Math.Min(tokens, 8), round: -1);
             var rates = Enumerable.Range(0, rounds).Select(round => DecodeThroughput.Round(engine, level, tokens, round)).ToList();
-            var median = MatmulRoofline.Median(rates);
+            var median = Statistics.Median(rates);
             baseline ??= median;
             var gflops = median * flopsPerToken / 1e9;
             Console.Error.WriteLine($"  {level} concurrent: {string.Join(", ", rates.Select(r => r.ToString("F1", CultureInfo.InvariantCulture)))} tokens/s");

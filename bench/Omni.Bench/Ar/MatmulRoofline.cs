@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using static Omni.Bench.Measuring.Statistics;
 using static TorchSharp.torch;
 
 namespace Omni.Bench.Ar;
@@ -26,11 +27,5 @@ internal static class MatmulRoofline
         }
 
         return Median(rates);
-    }
-
-    public static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Omni.Bench.Measuring;
 using Omni.Contracts.V1;
+using static Omni.Bench.Measuring.Statistics;
 
 namespace Omni.Bench.Diffusion;
 
@@ -251,13 +253,6 @@ public static class DiffusionBenchmark
         return Enumerable.Range(0, count)
             .Select(_ => Enumerable.Range(0, tokens * width).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray())
             .ToList();
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        var middle = sorted.Count / 2;
-        return sorted.Count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 
     private sealed record Settings(int Width, int Height, int Steps, int Tokens, string Device, double MaxLoad, TimeSpan QuietTimeout,

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Omni.Bench.Measuring;
 using Omni.DiffusionStage.Imaging;
 using Omni.DiffusionStage.Model;
 using TorchSharp;

@@ -4,8 +4,10 @@ using System.Globalization;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Omni.Cli.Client;
+using Omni.Bench.Measuring;
 using Omni.Cli.Launching;
 using Omni.Contracts.V1;
+using static Omni.Bench.Measuring.Statistics;
 
 namespace Omni.Bench.Pipeline;
 
@@ -39,7 +41,7 @@ public static class PipelineBenchmark
         command.SetAction(async (parse, cancellationToken) =>
         {
             Console.WriteLine($"Command: omni-bench {string.Join(' ', Environment.GetCommandLineArgs().Skip(1))}");
-            Console.WriteLine($"Machine: {Environment.ProcessorCount} CPUs, load {LoadAverage()} at start");
+            Console.WriteLine($"Machine: {Environment.ProcessorCount} CPUs, {LoadAverage.Uptime()} at start");
             var selected = parse.GetValue(parts)!.SelectMany(part => part.Split(',')).ToHashSet(StringComparer.Ordinal);
             if (selected.Contains("hop"))
             {
@@ -54,7 +56,7 @@ public static class PipelineBenchmark
             {
                 await MetricsOverheadAsync(parse.GetValue(rounds), parse.GetValue(requests), parse.GetValue(concurrency), parse.GetValue(sameSwitch), cancellationToken);
             }
-            Console.WriteLine($"Load at end: {LoadAverage()}");
+            Console.WriteLine($"At end: {LoadAverage.Uptime()}");
             return 0;
         });
         return command;
@@ -373,17 +375,4 @@ public static class PipelineBenchmark
         string.Create(CultureInfo.InvariantCulture,
             $"| {name} | {Median(values):F3} | {Percentile(values, 0.9):F3} | {Median(values) - Median(direct):F3} | {Median(values.Zip(direct, (a, b) => a - b).ToList()):F3} |");
 
-    private static double Median(List<double> values) => Percentile(values, 0.5);
-
-    private static double Percentile(List<double> values, double p)
-    {
-        var sorted = values.Order().ToList();
-        var position = (sorted.Count - 1) * p;
-        var low = (int)Math.Floor(position);
-        var high = (int)Math.Ceiling(position);
-        return sorted[low] + (sorted[high] - sorted[low]) * (position - low);
-    }
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 }

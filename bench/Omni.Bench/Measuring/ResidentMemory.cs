@@ -1,4 +1,4 @@
-namespace Omni.Bench.Diffusion;
+namespace Omni.Bench.Measuring;
 
 /// <summary>A process's resident set size, from /proc/PID/status (VmRSS).</summary>
 internal static class ResidentMemory

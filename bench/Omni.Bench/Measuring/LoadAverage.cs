@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Omni.Bench.Diffusion;
+namespace Omni.Bench.Measuring;
 
 /// <summary>The machine's 1-minute load average (/proc/loadavg), and waiting for a quiet machine.</summary>
 internal static class LoadAverage
