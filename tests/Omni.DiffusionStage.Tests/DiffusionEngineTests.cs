@@ -1,3 +1,4 @@
+using Omni.Common.Numerics;
 using Omni.DiffusionStage.Engine;
 using TorchSharp;
 using TorchSharp.PyBridge;
@@ -51,6 +52,27 @@ public sealed class DiffusionEngineTests(DefaultEngineFixture fixture)
         var second = Engine.Generate(DefaultEngineFixture.SmallRequest(), null, CancellationToken.None);
 
         Assert.Equal(first.Images[0].Data, second.Images[0].Data);
+    }
+
+    [Fact]
+    public void Generate_OddSizedTensorsHeldBetweenTwoRuns_ByteIdenticalPng()
+    {
+        var first = Engine.Generate(DefaultEngineFixture.SmallRequest(), null, CancellationToken.None);
+        using var scope = torch.NewDisposeScope();
+        // Shift where the allocator puts the next buffers: MKL without pinned reproducibility picks alignment-dependent paths.
+        var held = new[] { 3L, 17, 1001, 4099 }.Select(size => torch.ones(size, dtype: torch.ScalarType.Float32)).ToArray();
+        var second = Engine.Generate(DefaultEngineFixture.SmallRequest(), null, CancellationToken.None);
+
+        GC.KeepAlive(held);
+        Assert.Equal(first.Images[0].Data, second.Images[0].Data);
+    }
+
+    [Fact]
+    public void ModuleInitializer_BeforeTheFirstTorchCall_PinsMklReproducibility()
+    {
+        var users = Environment.GetEnvironmentVariable(NumericalReproducibility.Variable);
+
+        Assert.Equal(users is null ? (NumericalReproducibility.DefaultMode, false) : (users, true), NumericalReproducibility.Mode);
     }
 
     [Fact]

@@ -4,8 +4,8 @@ namespace Omni.ArStage.Model;
 
 /// <summary>
 /// The tensors of one batched forward pass over several sequences, flattened into rows: single-token chunks
-/// (decodes) first, so that their attention runs as one padded batch, then the multi-token chunks (prefills), each
-/// attending on its own. Its tensors belong to the dispose scope it was created in.
+/// (decodes) first, ordered by how many KV blocks their context spans so that each such group attends as one batch,
+/// then the multi-token chunks (prefills), each attending on its own. Its tensors belong to the dispose scope it was created in.
 /// </summary>
 public sealed class ForwardBatch
 {
@@ -25,11 +25,8 @@ public sealed class ForwardBatch
     /// <summary>Number of single-token chunks; they are rows 0 .. DecodeCount - 1.</summary>
     public int DecodeCount { get; private init; }
 
-    /// <summary>Block tables of the decode rows, padded to the longest and flattened: [DecodeCount * blocks].</summary>
-    public Tensor? DecodeBlockIds { get; private init; }
-
-    /// <summary>Which gathered positions each decode row may see: [DecodeCount, 1, 1, blocks * blockSize].</summary>
-    public Tensor? DecodeMask { get; private init; }
+    /// <summary>The decode rows by the number of KV blocks of their context, in row order.</summary>
+    public IReadOnlyList<DecodeGroup> DecodeGroups { get; private init; } = [];
 
     public IReadOnlyList<PrefillSegment> Prefills { get; private init; } = [];
 
@@ -47,7 +44,7 @@ public sealed class ForwardBatch
             throw new ArgumentException("A forward pass needs at least one chunk.", nameof(chunks));
         }
 
-        var order = Enumerable.Range(0, chunks.Count).Where(i => chunks[i].Count == 1)
+        var order = Enumerable.Range(0, chunks.Count).Where(i => chunks[i].Count == 1).OrderBy(i => UsedBlocks(chunks[i], blockSize))
             .Concat(Enumerable.Range(0, chunks.Count).Where(i => chunks[i].Count != 1))
             .ToArray();
         var rows = chunks.Sum(c => c.Count);
@@ -70,7 +67,14 @@ public sealed class ForwardBatch
         }
 
         var decodes = order.TakeWhile(i => chunks[i].Count == 1).Select(i => chunks[i]).ToArray();
-        var (decodeBlocks, decodeMask) = decodes.Length > 0 ? DecodeTables(decodes, blockSize, device) : (null, null);
+        var decodeGroups = new List<DecodeGroup>();
+        for (var start = 0; start < decodes.Length;)
+        {
+            var used = UsedBlocks(decodes[start], blockSize);
+            var count = decodes.Skip(start).TakeWhile(d => UsedBlocks(d, blockSize) == used).Count();
+            decodeGroups.Add(DecodeTables(start, decodes.AsSpan(start, count), used, blockSize, device));
+            start += count;
+        }
         var prefills = order.Skip(decodes.Length)
             .Select(i => Prefill(chunks[i], rowStarts[i], blockSize, kvGroups, device))
             .ToArray();
@@ -80,8 +84,7 @@ public sealed class ForwardBatch
             Positions = tensor(positions, device: device),
             SlotMapping = tensor(slots, device: device),
             DecodeCount = decodes.Length,
-            DecodeBlockIds = decodeBlocks,
-            DecodeMask = decodeMask,
+            DecodeGroups = decodeGroups,
             Prefills = prefills,
             RowStarts = rowStarts,
             Rows = rows,
@@ -102,26 +105,23 @@ public sealed class ForwardBatch
         }
     }
 
-    private static (Tensor Blocks, Tensor Mask) DecodeTables(ScheduledChunk[] decodes, int blockSize, Device device)
+    private static int UsedBlocks(ScheduledChunk decode, int blockSize) => decode.Start / blockSize + 1;
+
+    private static DecodeGroup DecodeTables(int rowStart, ReadOnlySpan<ScheduledChunk> decodes, int used, int blockSize, Device device)
     {
-        var maxBlocks = decodes.Max(d => d.Start / blockSize + 1);
-        var length = maxBlocks * blockSize;
-        var blocks = new long[decodes.Length * maxBlocks];
+        var length = used * blockSize;
+        var blocks = new long[decodes.Length * used];
         var mask = new bool[decodes.Length * length];
         for (var i = 0; i < decodes.Length; i++)
         {
-            var context = decodes[i].Start + 1;
-            var used = (context + blockSize - 1) / blockSize;
             for (var b = 0; b < used; b++)
             {
-                blocks[i * maxBlocks + b] = decodes[i].BlockTable[b];
+                blocks[i * used + b] = decodes[i].BlockTable[b];
             }
-
-            // Padding entries keep block 0: its values are finite and masked out.
-            Array.Fill(mask, true, i * length, context);
+            Array.Fill(mask, true, i * length, decodes[i].Start + 1);
         }
 
-        return (tensor(blocks, device: device), tensor(mask, [decodes.Length, 1, 1, length]).to(device));
+        return new DecodeGroup(rowStart, decodes.Length, tensor(blocks, device: device), tensor(mask, [decodes.Length, 1, 1, length]).to(device));
     }
 
     private static PrefillSegment Prefill(ScheduledChunk chunk, int rowStart, int blockSize, int kvGroups, Device device)

@@ -40,15 +40,15 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
         using var scope = NewDisposeScope();
         var rows = hidden.shape[0];
         var batch = inputs.Batch;
-        var q = RotaryEmbedding.Apply(q_proj.call(hidden).view(rows, _heads, _headDim), inputs.Cos, inputs.Sin);
-        var k = RotaryEmbedding.Apply(k_proj.call(hidden).view(rows, _kvHeads, _headDim), inputs.Cos, inputs.Sin);
-        var v = v_proj.call(hidden).view(rows, _kvHeads, _headDim);
+        var q = RotaryEmbedding.Apply(RowInvariantLinear.Apply(q_proj, hidden).view(rows, _heads, _headDim), inputs.Cos, inputs.Sin);
+        var k = RotaryEmbedding.Apply(RowInvariantLinear.Apply(k_proj, hidden).view(rows, _kvHeads, _headDim), inputs.Cos, inputs.Sin);
+        var v = RowInvariantLinear.Apply(v_proj, hidden).view(rows, _kvHeads, _headDim);
         inputs.Pool.Write(_layerIndex, batch.SlotMapping, k, v);
 
-        var parts = new List<Tensor>(batch.Prefills.Count + 1);
-        if (batch.DecodeCount > 0)
+        var parts = new List<Tensor>(batch.DecodeGroups.Count + batch.Prefills.Count);
+        foreach (var group in batch.DecodeGroups)
         {
-            parts.Add(Decode(q.narrow(0, 0, batch.DecodeCount), batch, inputs.Pool));
+            parts.Add(Decode(q.narrow(0, group.RowStart, group.Count), group, inputs.Pool));
         }
 
         foreach (var segment in batch.Prefills)
@@ -57,19 +57,19 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
         }
 
         var merged = parts.Count == 1 ? parts[0] : cat(parts, 0);
-        return o_proj.call(merged).MoveToOuterDisposeScope();
+        return RowInvariantLinear.Apply(o_proj, merged).MoveToOuterDisposeScope();
     }
 
-    // One new token per sequence: gather every sequence's blocks, padded to the longest, and attend in one call.
-    private Tensor Decode(Tensor q, ForwardBatch batch, KvBlockPool pool)
+    // One new token per sequence, for sequences whose contexts span the same number of blocks: one call.
+    private Tensor Decode(Tensor q, DecodeGroup group, KvBlockPool pool)
     {
         var count = q.shape[0];
         var groups = _heads / _kvHeads;
-        var (keys, values) = pool.Gather(_layerIndex, batch.DecodeBlockIds!);
+        var (keys, values) = pool.Gather(_layerIndex, group.BlockIds);
         var keysPerRow = keys.view(count, -1, _kvHeads, _headDim).transpose(1, 2);
         var valuesPerRow = values.view(count, -1, _kvHeads, _headDim).transpose(1, 2);
         var grouped = q.view(count, _kvHeads, groups, _headDim);
-        return nn.functional.scaled_dot_product_attention(grouped, keysPerRow, valuesPerRow, batch.DecodeMask)
+        return nn.functional.scaled_dot_product_attention(grouped, keysPerRow, valuesPerRow, group.Mask)
             .reshape(count, _heads * _headDim);
     }
 
@@ -95,6 +95,6 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
         var queries = q.narrow(0, segment.RowStart, count).transpose(0, 1).reshape(1, _kvHeads, groups * count, _headDim);
         var attended = nn.functional.scaled_dot_product_attention(
             queries, keys.transpose(0, 1).unsqueeze(0), values.transpose(0, 1).unsqueeze(0), segment.Mask);
-        return attended.view(_heads, count, _headDim).transpose(0, 1).reshape(count, _heads * _headDim);
+        return attended.reshape(_heads, count, _headDim).transpose(0, 1).reshape(count, _heads * _headDim);
     }
 }

@@ -22,7 +22,7 @@ public sealed class SwiGluMlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var gated = nn.functional.silu(gate_proj.call(input)) * up_proj.call(input);
-        return down_proj.call(gated).MoveToOuterDisposeScope();
+        var gated = nn.functional.silu(RowInvariantLinear.Apply(gate_proj, input)) * RowInvariantLinear.Apply(up_proj, input);
+        return RowInvariantLinear.Apply(down_proj, gated).MoveToOuterDisposeScope();
     }
 }

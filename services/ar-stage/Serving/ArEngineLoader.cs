@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Omni.ArStage.Engine;
 using Omni.Common.Hosting;
+using Omni.Common.Numerics;
 
 namespace Omni.ArStage.Serving;
 
@@ -38,6 +39,7 @@ public static class ArEngineLoader
             engine.ModelName, engine.HiddenSize, engine.VocabSize, cache.DType, engine.DeviceName, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
             cache.NumBlocks, cache.BlockSize, cache.NumBlocks * (double)cache.BytesPerBlock / (1 << 20), cache.PrefixCaching ? "on" : "off",
             cache.MaxNumSeqs, cache.MaxNumBatchedTokens);
+        logger.LogInformation("Numerics: {Mode}", NumericalReproducibility.Describe());
         return engine;
     }
 }

@@ -24,6 +24,34 @@ public sealed record ResolvedTextParameters(int MaxTokens, float Temperature, fl
 
     /// <summary>Null: no logprobs; N in 0..20: the chosen token's logprob and the N best alternatives.</summary>
     public int? Logprobs { get; init; }
+
+    /// <summary>These parameters as the proto message, every default made explicit, for the next hop.</summary>
+    public TextParams ToTextParams()
+    {
+        var text = new TextParams
+        {
+            MaxTokens = (uint)MaxTokens,
+            Temperature = Temperature,
+            TopP = TopP,
+            TopK = TopK,
+            MinP = MinP,
+            RepetitionPenalty = RepetitionPenalty,
+            PresencePenalty = PresencePenalty,
+            FrequencyPenalty = FrequencyPenalty,
+            IgnoreEos = IgnoreEos,
+        };
+        if (Seed is { } seed)
+        {
+            text.Seed = seed;
+        }
+        if (Logprobs is { } logprobs)
+        {
+            text.Logprobs = (uint)logprobs;
+        }
+        text.Stop.AddRange(Stop);
+        text.StopTokenIds.AddRange(StopTokenIds);
+        return text;
+    }
 }
 
 /// <summary>Image parameters after validation, with defaults applied.</summary>

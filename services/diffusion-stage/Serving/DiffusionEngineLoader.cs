@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Omni.Common.Hosting;
+using Omni.Common.Numerics;
 using Omni.DiffusionStage.Engine;
 
 namespace Omni.DiffusionStage.Serving;
@@ -19,6 +20,7 @@ public static class DiffusionEngineLoader
         });
         logger.LogInformation("Loaded {Model} (conditioning width {Width}) on {Device} in {Elapsed:F0} ms",
             engine.ModelName, engine.ConditioningWidth, engine.DeviceName, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        logger.LogInformation("Numerics: {Mode}", NumericalReproducibility.Describe());
         return engine;
     }
 }

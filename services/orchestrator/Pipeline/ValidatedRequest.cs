@@ -29,31 +29,7 @@ public sealed record ValidatedRequest(
         return new ValidatedRequest(requestId, prompt, wantsText, wantsImage, text, image);
     }
 
-    public TextParams ToTextParams()
-    {
-        var text = new TextParams
-        {
-            MaxTokens = (uint)Text.MaxTokens,
-            Temperature = Text.Temperature,
-            TopP = Text.TopP,
-            TopK = Text.TopK,
-        };
-        if (Text.Seed is { } seed)
-        {
-            text.Seed = seed;
-        }
-        text.Stop.AddRange(Text.Stop);
-        return text;
-    }
+    public TextParams ToTextParams() => Text.ToTextParams();
 
-    public ImageParams? ToImageParams() => Image is null
-        ? null
-        : new ImageParams
-        {
-            Width = (uint)Image.Width,
-            Height = (uint)Image.Height,
-            NumInferenceSteps = (uint)Image.Steps,
-            GuidanceScale = Image.GuidanceScale,
-            Seed = Image.Seed,
-        };
+    public ImageParams? ToImageParams() => Image?.ToImageParams();
 }

@@ -19,8 +19,9 @@ public sealed class OmniClient(string address) : IDisposable
         using var call = Raw.Generate(request, deadline: deadline, cancellationToken: cancellationToken);
         var text = new StringBuilder();
         var tokenIds = new List<int>();
+        var logprobs = new List<TokenLogprob>();
         var textMessages = 0;
-        Image? image = null;
+        var images = new List<Image>();
         GenerateFinal? final = null;
         var requestId = request.RequestId;
         await foreach (var response in call.ResponseStream.ReadAllAsync(cancellationToken))
@@ -32,17 +33,18 @@ public sealed class OmniClient(string address) : IDisposable
                     textMessages++;
                     text.Append(response.Text.Text);
                     tokenIds.AddRange(response.Text.TokenIds);
+                    logprobs.AddRange(response.Text.Logprobs);
                     onText?.Invoke(response.Text.Text);
                     break;
                 case GenerateResponse.PayloadOneofCase.Image:
-                    image = response.Image;
+                    images.Add(response.Image);
                     break;
                 case GenerateResponse.PayloadOneofCase.Final:
                     final = response.Final;
                     break;
             }
         }
-        return new GenerateResult(requestId, text.ToString(), tokenIds, textMessages, image,
+        return new GenerateResult(requestId, text.ToString(), tokenIds, logprobs, textMessages, images,
             final ?? throw new InvalidOperationException("The stream ended without a final message."));
     }
 

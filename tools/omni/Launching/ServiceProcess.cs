@@ -47,7 +47,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
 
     public static ServiceProcess Start(ServiceKind kind, int grpcPort, int metricsPort, int stageId, int replicaId, IEnumerable<string> extraArgs,
-        string logDirectory, Action<string>? echo = null)
+        string logDirectory, Action<string>? echo = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -61,6 +61,17 @@ public sealed partial class ServiceProcess : IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(name); // not inherited
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
+        }
         Directory.CreateDirectory(logDirectory);
         var logPath = Path.Combine(logDirectory, $"{kind.Name}-{replicaId}-{grpcPort}.log");
         var log = new StreamWriter(logPath, append: false) { AutoFlush = true };

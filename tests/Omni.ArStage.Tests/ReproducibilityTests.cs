@@ -1,0 +1,59 @@
+using Omni.ArStage.Engine;
+using Omni.ArStage.Tests.Support;
+using static TorchSharp.torch;
+
+namespace Omni.ArStage.Tests;
+
+/// <summary>
+/// Same inputs, same bits: a request's logprobs (every float's bits, not only the token ids) are the same alone, in a
+/// batch beside other requests, and with the allocator's buffers shifted by odd-sized tensors held in between.
+/// </summary>
+public sealed class ReproducibilityTests
+{
+    // "Hello, there!" has as many tokens as the request, so the two share every decode group.
+    private static readonly string[] Neighbours = ["Hello, there!", "The quick brown fox jumps over the lazy dog", "A", "1 2 3 4 5 6 7 8 9 10 11 12"];
+
+    private static GenerationRequest Request() => new("Hello, world!") { Temperature = 0, MaxTokens = 12, Logprobs = 5, IgnoreEos = true };
+
+    [Fact]
+    public async Task GenerateAsync_AloneAndInABatch_SameLogprobBits()
+    {
+        using var engine = TestEngines.Qwen2Tiny(o => o with { BlockSize = 4, TorchThreads = 1 });
+
+        var alone = Run(engine, Request());
+        var neighbours = Neighbours.Select((prompt, i) =>
+            engine.GenerateAsync(new GenerationRequest(prompt) { MaxTokens = 30, Temperature = i % 2, Seed = 9, IgnoreEos = true }, null, CancellationToken.None)).ToArray();
+        var batched = new List<GeneratedToken>();
+        var task = engine.GenerateAsync(Request(), batched.Add, CancellationToken.None);
+        await Task.WhenAll([task, .. neighbours]).WaitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.Equal(Bits(alone), Bits(batched));
+    }
+
+    [Fact]
+    public void Generate_OddSizedTensorsHeldBetweenTwoRuns_SameLogprobBits()
+    {
+        using var engine = TestEngines.Qwen2Tiny();
+
+        var first = Run(engine, Request());
+        using var scope = NewDisposeScope();
+        var held = new[] { 3L, 17, 1001, 4099 }.Select(size => ones(size, dtype: ScalarType.Float32)).ToArray();
+        var second = Run(engine, Request());
+
+        GC.KeepAlive(held);
+        Assert.Equal(Bits(first), Bits(second));
+    }
+
+    private static List<GeneratedToken> Run(ArEngine engine, GenerationRequest request)
+    {
+        var tokens = new List<GeneratedToken>();
+        engine.Generate(request, tokens.Add, CancellationToken.None);
+        return tokens;
+    }
+
+    /// <summary>Every token id and every logprob's bit pattern, in order.</summary>
+    private static long[] Bits(IEnumerable<GeneratedToken> tokens) => tokens.SelectMany(token => new long[]
+    {
+        token.TokenId, BitConverter.SingleToInt32Bits(token.Logprob!.Logprob),
+    }.Concat(token.Logprob.Top.SelectMany(top => new long[] { top.TokenId, BitConverter.SingleToInt32Bits(top.Logprob) }))).ToArray();
+}

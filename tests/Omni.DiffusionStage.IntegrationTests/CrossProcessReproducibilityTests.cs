@@ -1,0 +1,47 @@
+using Grpc.Net.Client;
+using Omni.Cli.Launching;
+using Omni.Contracts.V1;
+
+namespace Omni.DiffusionStage.IntegrationTests;
+
+/// <summary>
+/// Same seed and inputs give the same bytes in another process of the stage, which pins MKL's reproducibility
+/// itself: it is started without MKL_CBWR in its environment.
+/// </summary>
+[Collection(DiffusionStageCollection.Name)]
+public sealed class CrossProcessReproducibilityTests(DiffusionStageFixture fixture)
+{
+    [Theory]
+    [InlineData(Scheduler.FlowMatchEuler)]
+    [InlineData(Scheduler.Ddim)]
+    public async Task Process_SameRequestInAnotherProcess_SameBytes(Scheduler scheduler)
+    {
+        var logs = Path.Combine(Path.GetTempPath(), $"omni-diffusion-repro-{Guid.NewGuid():N}");
+        try
+        {
+            await CompareWithAnotherProcessAsync(scheduler, logs);
+        }
+        finally
+        {
+            Directory.Delete(logs, recursive: true);
+        }
+    }
+
+    private async Task CompareWithAnotherProcessAsync(Scheduler scheduler, string logs)
+    {
+        var ports = FreePorts.Take(2);
+        await using var other = ServiceProcess.Start(ServiceKind.DiffusionStage, ports[0], ports[1], stageId: 1, replicaId: 1,
+            ["--stage-id", "1", "--replica-id", "1", "--device", "cpu"], logs, environment: new Dictionary<string, string?> { ["MKL_CBWR"] = null });
+        await other.WaitHealthyAsync(TimeSpan.FromSeconds(120), CancellationToken.None);
+        using var channel = GrpcChannel.ForAddress(other.GrpcAddress);
+        var image = StageCall.Small(steps: 4, seed: 31);
+        (image.Scheduler, image.GuidanceScale, image.OutputFormat) = (scheduler, 3f, ImageFormat.Rgb8);
+        var conditioning = StageCall.Tensor(StageCall.HiddenStates, 7, seed: 5);
+
+        var here = await StageCall.RunAsync(fixture.Client, StageCall.Header(image), [conditioning]);
+        var there = await StageCall.RunAsync(new Stage.StageClient(channel), StageCall.Header(image), [conditioning]);
+
+        Assert.Equal(here.Images[0].Data, there.Images[0].Data);
+        Assert.Contains("MKL_CBWR=AUTO (pinned", await File.ReadAllTextAsync(other.LogPath));
+    }
+}

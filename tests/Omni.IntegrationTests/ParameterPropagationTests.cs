@@ -1,0 +1,333 @@
+using System.Text.Json.Nodes;
+using Google.Protobuf.Reflection;
+using Omni.Cli.Client;
+using Omni.Cli.Launching;
+using Omni.Contracts.V1;
+
+namespace Omni.IntegrationTests;
+
+/// <summary>
+/// Every field of the public request, enumerated from the protobuf descriptors, shows its effect end to end through
+/// the real orchestrator and stages. A new field fails <see cref="Generate_EachRequestField_TakesEffectEndToEnd"/>
+/// until a check for it is added here.
+/// </summary>
+[Collection(PipelineCollection.Name)]
+public sealed class ParameterPropagationTests(PipelineFixture fixture)
+{
+    private const string Prompt = "The quick brown fox";
+
+    private static readonly IReadOnlyDictionary<string, Func<OmniClient, Task>> Checks = new Dictionary<string, Func<OmniClient, Task>>
+    {
+        ["GenerateRequest.prompt"] = PromptChangesTheText,
+        ["GenerateRequest.outputs"] = OutputsChooseTheStages,
+        ["GenerateRequest.request_id"] = RequestIdIsEchoed,
+        ["TextParams.max_tokens"] = MaxTokensBoundsTheText,
+        ["TextParams.temperature"] = TemperatureZeroIsGreedy,
+        ["TextParams.top_p"] = TinyTopPIsGreedy,
+        ["TextParams.top_k"] = TopKOneIsGreedy,
+        ["TextParams.seed"] = SeedMakesSamplingReproducible,
+        ["TextParams.stop"] = StopStringEndsTheText,
+        ["TextParams.min_p"] = MinPNearOneIsGreedy,
+        ["TextParams.repetition_penalty"] = client => PenaltyChangesGreedyText(client, text => text.RepetitionPenalty = 2f),
+        ["TextParams.presence_penalty"] = client => PenaltyChangesGreedyText(client, text => text.PresencePenalty = 2f),
+        ["TextParams.frequency_penalty"] = client => PenaltyChangesGreedyText(client, text => text.FrequencyPenalty = 2f),
+        ["TextParams.stop_token_ids"] = StopTokenIdEndsTheText,
+        ["TextParams.ignore_eos"] = IgnoreEosRunsPastEos,
+        ["TextParams.logprobs"] = LogprobsComeBack,
+        ["ImageParams.width"] = client => SizeIsHonoured(client, 96, 64),
+        ["ImageParams.height"] = client => SizeIsHonoured(client, 64, 112),
+        ["ImageParams.num_inference_steps"] = client => ImageDiffers(client, _ => { }, image => image.NumInferenceSteps = 4),
+        ["ImageParams.guidance_scale"] = client => ImageDiffers(client, _ => { }, image => image.GuidanceScale = 4f),
+        ["ImageParams.seed"] = ImageSeedIsReproducibleAndEchoed,
+        ["ImageParams.negative_prompt"] = client =>
+            ImageDiffers(client, image => image.GuidanceScale = 4f, image => (image.GuidanceScale, image.NegativePrompt) = (4f, "blurry")),
+        ["ImageParams.scheduler"] = client => ImageDiffers(client, _ => { }, image => image.Scheduler = Scheduler.Ddim),
+        ["ImageParams.shift"] = client => ImageDiffers(client, _ => { }, image => image.Shift = 4f),
+        ["ImageParams.timestep_spacing"] = client => ImageDiffers(client, image => image.Scheduler = Scheduler.Ddim,
+            image => (image.Scheduler, image.TimestepSpacing) = (Scheduler.Ddim, TimestepSpacing.Trailing)),
+        ["ImageParams.num_images"] = NumImagesGivesSeveralImages,
+        ["ImageParams.output_format"] = Rgb8IsRawPixels,
+    };
+
+    public static TheoryData<string> RequestFields()
+    {
+        var fields = new TheoryData<string>();
+        void Add(MessageDescriptor message)
+        {
+            foreach (var field in message.Fields.InFieldNumberOrder())
+            {
+                if (field.FieldType == FieldType.Message)
+                {
+                    Add(field.MessageType);
+                }
+                else
+                {
+                    fields.Add($"{message.Name}.{field.Name}");
+                }
+            }
+        }
+        Add(GenerateRequest.Descriptor);
+        return fields;
+    }
+
+    [Theory]
+    [MemberData(nameof(RequestFields))]
+    public async Task Generate_EachRequestField_TakesEffectEndToEnd(string field)
+    {
+        Assert.True(Checks.TryGetValue(field, out var check), $"{field} has no end-to-end check: add one to {nameof(ParameterPropagationTests)}.");
+
+        await check(fixture.Client);
+    }
+
+    private static GenerateRequest Text(uint maxTokens, Action<TextParams> configure)
+    {
+        var request = new GenerateRequest { Prompt = Prompt, Text = new TextParams { MaxTokens = maxTokens } };
+        request.Outputs.Add(Modality.Text);
+        configure(request.Text);
+        return request;
+    }
+
+    private static GenerateRequest Image(Action<ImageParams> configure)
+    {
+        var request = Requests.Image(steps: 2, seed: 21);
+        configure(request.Image);
+        return request;
+    }
+
+    private static Task<GenerateResult> GreedyAsync(OmniClient client, uint maxTokens = 12, Action<TextParams>? configure = null) =>
+        client.GenerateAsync(Text(maxTokens, text =>
+        {
+            text.Temperature = 0;
+            configure?.Invoke(text);
+        }));
+
+    /// <summary>Seeded sampling at temperature 1 from the built-in model's flat distribution: almost never the argmax.</summary>
+    private static Task<GenerateResult> SampledAsync(OmniClient client, Action<TextParams> configure) =>
+        client.GenerateAsync(Text(12, text =>
+        {
+            text.Seed = 3;
+            text.Logprobs = 1;
+            configure(text);
+        }));
+
+    private static void AssertEveryTokenIsTheArgmax(GenerateResult result)
+    {
+        Assert.Equal(result.TokenIds.Count, result.Logprobs.Count);
+        Assert.All(result.Logprobs, logprob => Assert.Equal(logprob.Top[0].TokenId, logprob.TokenId));
+    }
+
+    private static async Task PromptChangesTheText(OmniClient client)
+    {
+        var first = await GreedyAsync(client);
+        var other = Text(12, text => text.Temperature = 0);
+        other.Prompt = "Once upon a time";
+        var second = await client.GenerateAsync(other);
+
+        Assert.NotEqual(first.TokenIds, second.TokenIds);
+    }
+
+    private static async Task OutputsChooseTheStages(OmniClient client)
+    {
+        var text = await client.GenerateAsync(Requests.Text(maxTokens: 2));
+        var image = await client.GenerateAsync(Requests.Image(steps: 2));
+
+        Assert.Equal(["ar"], text.Final.Stages.Select(stage => stage.Stage));
+        Assert.Equal((0, 2), (text.Images.Count, text.TokenIds.Count));
+        Assert.Equal(["ar", "diffusion"], image.Final.Stages.Select(stage => stage.Stage));
+        Assert.Equal((1, 0), (image.Images.Count, image.TokenIds.Count));
+    }
+
+    private static async Task RequestIdIsEchoed(OmniClient client)
+    {
+        var request = Requests.Text(maxTokens: 1);
+        request.RequestId = "propagation-7";
+
+        var result = await client.GenerateAsync(request);
+
+        Assert.Equal("propagation-7", result.RequestId);
+    }
+
+    private static async Task MaxTokensBoundsTheText(OmniClient client)
+    {
+        var result = await client.GenerateAsync(Text(5, text => text.IgnoreEos = true));
+
+        Assert.Equal((5, 5u, FinishReason.Length), (result.TokenIds.Count, result.Final.Usage.CompletionTokens, result.Final.FinishReason));
+    }
+
+    private static async Task TemperatureZeroIsGreedy(OmniClient client)
+    {
+        // No seed: were the temperature dropped, the default (1) would sample from a random seed.
+        var result = await client.GenerateAsync(Text(12, text => (text.Temperature, text.Logprobs) = (0f, 1u)));
+
+        AssertEveryTokenIsTheArgmax(result);
+    }
+
+    private static async Task TinyTopPIsGreedy(OmniClient client)
+    {
+        var unrestricted = await SampledAsync(client, _ => { });
+        var result = await SampledAsync(client, text => text.TopP = 0.000001f);
+
+        Assert.Contains(unrestricted.Logprobs, logprob => logprob.TokenId != logprob.Top[0].TokenId);
+        AssertEveryTokenIsTheArgmax(result);
+    }
+
+    private static async Task TopKOneIsGreedy(OmniClient client)
+    {
+        var result = await SampledAsync(client, text => text.TopK = 1);
+
+        AssertEveryTokenIsTheArgmax(result);
+    }
+
+    private static async Task MinPNearOneIsGreedy(OmniClient client)
+    {
+        var result = await SampledAsync(client, text => text.MinP = 0.9999f);
+
+        AssertEveryTokenIsTheArgmax(result);
+    }
+
+    private static async Task SeedMakesSamplingReproducible(OmniClient client)
+    {
+        var first = await SampledAsync(client, text => text.Seed = 11);
+        var again = await SampledAsync(client, text => text.Seed = 11);
+        var other = await SampledAsync(client, text => text.Seed = 12);
+
+        Assert.Equal(first.TokenIds, again.TokenIds);
+        Assert.NotEqual(first.TokenIds, other.TokenIds);
+    }
+
+    private static async Task StopStringEndsTheText(OmniClient client)
+    {
+        var full = await GreedyAsync(client, configure: text => text.IgnoreEos = true);
+        var stop = full.Text.Substring(full.Text.Length / 2, 3);
+
+        var stopped = await GreedyAsync(client, configure: text => text.Stop.Add(stop));
+
+        Assert.Equal(full.Text[..full.Text.IndexOf(stop, StringComparison.Ordinal)], stopped.Text);
+        Assert.Equal(FinishReason.Stop, stopped.Final.FinishReason);
+    }
+
+    private static async Task PenaltyChangesGreedyText(OmniClient client, Action<TextParams> penalty)
+    {
+        var plain = await GreedyAsync(client, 24, text => text.IgnoreEos = true);
+        var penalised = await GreedyAsync(client, 24, text =>
+        {
+            text.IgnoreEos = true;
+            penalty(text);
+        });
+
+        // The penalties act on tokens already generated: the built-in model's greedy text repeats itself.
+        Assert.True(plain.TokenIds.Distinct().Count() < plain.TokenIds.Count, "the unpenalised greedy text should repeat a token");
+        Assert.NotEqual(plain.TokenIds, penalised.TokenIds);
+    }
+
+    private static async Task StopTokenIdEndsTheText(OmniClient client)
+    {
+        var full = await GreedyAsync(client);
+        var stopToken = full.TokenIds[3];
+
+        var stopped = await GreedyAsync(client, configure: text => text.StopTokenIds.Add(stopToken));
+
+        Assert.Equal(FinishReason.Stop, stopped.Final.FinishReason);
+        Assert.Equal(full.TokenIds.Take(full.TokenIds.ToList().IndexOf(stopToken) + 1), stopped.TokenIds);
+    }
+
+    /// <summary>
+    /// The built-in model practically never samples its EOS, so a second pipeline serves a copy of it whose
+    /// config.json declares the fourth greedy token an EOS.
+    /// </summary>
+    private static async Task IgnoreEosRunsPastEos(OmniClient client)
+    {
+        var full = await GreedyAsync(client, 8);
+        var model = Path.Combine(Path.GetTempPath(), $"omni-eos-model-{Guid.NewGuid():N}");
+        try
+        {
+            CopyBuiltInArModel(model, eosTokenId: full.TokenIds[3]);
+            await using var pipeline = await LocalPipeline.StartAsync(new LocalPipelineOptions { Device = "cpu", ArModelDirectory = model }, CancellationToken.None);
+            using var eosClient = new OmniClient(pipeline.Orchestrator.GrpcAddress);
+
+            var stopped = await GreedyAsync(eosClient, 8);
+            var ignoring = await GreedyAsync(eosClient, 8, text => text.IgnoreEos = true);
+
+            Assert.Equal(FinishReason.Stop, stopped.Final.FinishReason);
+            Assert.True(stopped.TokenIds.Count <= 4);
+            Assert.Equal(full.TokenIds, ignoring.TokenIds);
+            Assert.Equal(FinishReason.Length, ignoring.Final.FinishReason);
+        }
+        finally
+        {
+            Directory.Delete(model, recursive: true);
+        }
+    }
+
+    private static void CopyBuiltInArModel(string target, int eosTokenId)
+    {
+        var cacheRoot = Environment.GetEnvironmentVariable("OMNI_CACHE_DIR") is { Length: > 0 } fromEnvironment
+            ? fromEnvironment
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "omni", "models");
+        var source = Path.Combine(cacheRoot, "ar-default-v1");
+        Directory.CreateDirectory(target);
+        foreach (var file in Directory.GetFiles(source))
+        {
+            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+        }
+        var configPath = Path.Combine(target, "config.json");
+        var config = JsonNode.Parse(File.ReadAllText(configPath))!;
+        config["eos_token_id"] = eosTokenId;
+        File.WriteAllText(configPath, config.ToJsonString());
+    }
+
+    private static async Task LogprobsComeBack(OmniClient client)
+    {
+        var result = await GreedyAsync(client, 6, text => text.Logprobs = 3);
+
+        Assert.Equal(result.TokenIds, result.Logprobs.Select(logprob => logprob.TokenId));
+        Assert.All(result.Logprobs, logprob =>
+        {
+            Assert.Equal(3, logprob.Top.Count);
+            Assert.InRange(logprob.Logprob, float.MinValue, 0f);
+        });
+    }
+
+    private static async Task SizeIsHonoured(OmniClient client, uint width, uint height)
+    {
+        var result = await client.GenerateAsync(Image(image => (image.Width, image.Height) = (width, height)));
+
+        Assert.Equal((width, height), (result.Image!.Width, result.Image.Height));
+    }
+
+    private static async Task ImageDiffers(OmniClient client, Action<ImageParams> baseline, Action<ImageParams> changed)
+    {
+        var first = await client.GenerateAsync(Image(baseline));
+        var again = await client.GenerateAsync(Image(baseline));
+        var second = await client.GenerateAsync(Image(changed));
+
+        Assert.Equal(first.Image!.Data, again.Image!.Data);
+        Assert.NotEqual(first.Image.Data, second.Image!.Data);
+    }
+
+    private static async Task ImageSeedIsReproducibleAndEchoed(OmniClient client)
+    {
+        var first = await client.GenerateAsync(Image(image => image.Seed = 77));
+        var again = await client.GenerateAsync(Image(image => image.Seed = 77));
+        var other = await client.GenerateAsync(Image(image => image.Seed = 78));
+
+        Assert.Equal((77ul, 77ul), (first.Image!.Seed, again.Image!.Seed));
+        Assert.Equal(first.Image.Data, again.Image.Data);
+        Assert.NotEqual(first.Image.Data, other.Image!.Data);
+    }
+
+    private static async Task NumImagesGivesSeveralImages(OmniClient client)
+    {
+        var result = await client.GenerateAsync(Image(image => image.NumImages = 2));
+
+        Assert.Equal([(0u, 21ul), (1u, 22ul)], result.Images.Select(image => (image.Index, image.Seed)));
+        Assert.NotEqual(result.Images[0].Data, result.Images[1].Data);
+    }
+
+    private static async Task Rgb8IsRawPixels(OmniClient client)
+    {
+        var result = await client.GenerateAsync(Image(image => image.OutputFormat = ImageFormat.Rgb8));
+
+        Assert.Equal(("application/x-rgb8", 64 * 64 * 3), (result.Image!.MimeType, result.Image.Data.Length));
+    }
+}
