@@ -5,5 +5,6 @@ var root = new RootCommand("Omni benchmarks (results go to BENCHMARKS.md).");
 root.Subcommands.Add(Omni.Bench.Diffusion.DiffusionBenchmark.Create());
 root.Subcommands.Add(Omni.Bench.Pipeline.PipelineBenchmark.Create());
 root.Subcommands.Add(Omni.Bench.Ar.ArBenchmark.Create());
+root.Subcommands.Add(Omni.Bench.Numerics.NumericsBenchmark.Create());
 root.Subcommands.Add(Omni.Bench.Pipeline.BarePeer.Create());
 return await root.Parse(args).InvokeAsync();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Omni.Bench.Measuring;
 using Omni.Cli.Launching;
 using Omni.Common.Payloads;
 using Omni.Contracts.V1;
@@ -11,7 +12,6 @@ namespace Omni.Bench.Diffusion;
 internal sealed class StageUnderTest : IAsyncDisposable
 {
     private static readonly HttpClient Http = new();
-    private static readonly HashSet<ServiceProcess> Live = [];
     private readonly ServiceProcess _process;
     private readonly GrpcChannel _channel;
     private readonly Stage.StageClient _client;
@@ -28,13 +28,14 @@ internal sealed class StageUnderTest : IAsyncDisposable
 
     public int ConditioningWidth { get; }
 
-    public static async Task<StageUnderTest> StartAsync(int maxBatchSize, string device, string logDirectory, CancellationToken cancellationToken)
+    public static async Task<StageUnderTest> StartAsync(int maxBatchSize, string device, string logDirectory, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string?>? environment = null)
     {
         var ports = FreePorts.Take(2);
         var process = ServiceProcess.Start(ServiceKind.DiffusionStage, ports[0], ports[1], stageId: 1, replicaId: 0,
             ["--stage-id", "1", "--replica-id", "0", "--device", device, "--max-batch-size", $"{maxBatchSize}", "--max-waiting", "4096"],
-            logDirectory);
-        Track(process);
+            logDirectory, environment: environment);
+        LiveProcesses.Track(process);
         try
         {
             await process.WaitHealthyAsync(TimeSpan.FromSeconds(180), cancellationToken);
@@ -45,7 +46,7 @@ internal sealed class StageUnderTest : IAsyncDisposable
         catch
         {
             await process.DisposeAsync();
-            Untrack(process);
+            LiveProcesses.Untrack(process);
             throw;
         }
     }
@@ -58,7 +59,7 @@ internal sealed class StageUnderTest : IAsyncDisposable
     /// has a negative prompt); returns its latency once every image and the final message arrived.
     /// </summary>
     public async Task<TimeSpan> GenerateAsync(ImageParams image, float[] conditioning, CancellationToken cancellationToken,
-        float[]? negativeConditioning = null)
+        float[]? negativeConditioning = null, List<Image>? collect = null)
     {
         var started = Stopwatch.GetTimestamp();
         var tokens = conditioning.Length / ConditioningWidth;
@@ -83,7 +84,11 @@ internal sealed class StageUnderTest : IAsyncDisposable
         var finished = false;
         await foreach (var output in call.ResponseStream.ReadAllAsync(cancellationToken))
         {
-            images += output.KindCase == StageOutput.KindOneofCase.Image ? 1 : 0;
+            if (output.KindCase == StageOutput.KindOneofCase.Image)
+            {
+                images++;
+                collect?.Add(output.Image);
+            }
             finished |= output.KindCase == StageOutput.KindOneofCase.Final;
         }
         var expected = Math.Max(1, (int)image.NumImages);
@@ -98,38 +103,6 @@ internal sealed class StageUnderTest : IAsyncDisposable
     {
         _channel.Dispose();
         await _process.DisposeAsync();
-        Untrack(_process);
-    }
-
-    private static void Track(ServiceProcess process)
-    {
-        lock (Live)
-        {
-            if (Live.Count == 0)
-            {
-                AppDomain.CurrentDomain.ProcessExit += KillLive;
-            }
-            Live.Add(process);
-        }
-    }
-
-    private static void Untrack(ServiceProcess process)
-    {
-        lock (Live)
-        {
-            Live.Remove(process);
-        }
-    }
-
-    /// <summary>A benchmark stopped by a signal does not get to dispose of its stages: kill them as the process exits.</summary>
-    private static void KillLive(object? sender, EventArgs e)
-    {
-        lock (Live)
-        {
-            foreach (var process in Live)
-            {
-                process.Kill();
-            }
-        }
+        LiveProcesses.Untrack(_process);
     }
 }
