@@ -53,10 +53,10 @@ public sealed class BatchedFidelityTests : IClassFixture<LlamaCheckpoint>
         using var pool = new KvBlockPool(model.Config, 16, 4, ScalarType.Float32, CPU);
         int[] other = [464, 2068, 7586, 21831, 18045, 625, 262];
 
-        model.call(ForwardBatch.Create([new ScheduledChunk(other, 0, 6, [5, 9])], 4, model.Config.KeyValueGroups, CPU), pool);
+        model.call(ForwardBatch.Create([new ScheduledChunk(other, 0, 6, [5, 9])], 4, CPU), pool);
         var batch = ForwardBatch.Create(
             [new ScheduledChunk(other, 6, 1, [5, 9]), new ScheduledChunk(expected.PromptIds, 0, expected.PromptIds.Length, [12])],
-            4, model.Config.KeyValueGroups, CPU);
+            4, CPU);
         var logits = model.Logits(model.call(batch, pool))[batch.RowStarts[1] + expected.PromptIds.Length - 1].data<float>().ToArray();
 
         Assert.True(reference.Zip(logits).Max(pair => Math.Abs(pair.First - pair.Second)) < Tolerance);

@@ -46,13 +46,13 @@ public sealed class PagedAttentionTests
         // First pass: prefixes of a and b (b's prefix 4 long, so its decode below starts a fresh block).
         var warmup = ForwardBatch.Create(
             [new ScheduledChunk(a, 0, 6, tableA), new ScheduledChunk(b, 0, 4, tableB), new ScheduledChunk(c, 0, 5, tableC)],
-            blockSize, model.Config.KeyValueGroups, CPU);
+            blockSize, CPU);
         model.call(warmup, pool);
 
         // Second pass: a decodes position 6, b decodes position 4, c continues with a chunk of 8, d is a new 1-token prompt.
         var batch = ForwardBatch.Create(
             [new ScheduledChunk(a, 6, 1, tableA), new ScheduledChunk(c, 5, 8, tableC), new ScheduledChunk(b, 4, 1, tableB), new ScheduledChunk(d, 0, 1, tableD)],
-            blockSize, model.Config.KeyValueGroups, CPU);
+            blockSize, CPU);
         var logits = model.Logits(model.call(batch, pool));
 
         AssertRowMatches(model, a, 6, logits[batch.RowStarts[0]]);

@@ -31,6 +31,24 @@ public sealed class ReproducibilityTests
     }
 
     [Fact]
+    public async Task GenerateAsync_LongPromptChunkedDifferentlyAloneAndInABatch_SameLogprobBits()
+    {
+        // 24 tokens a step: alone the prompt is prefilled in chunks of 24; beside decoding neighbours in smaller ones.
+        using var engine = TestEngines.Qwen2Tiny(o => o with { BlockSize = 4, MaxNumBatchedTokens = 24 });
+        var request = Request() with { Prompt = string.Join(' ', Enumerable.Range(1, 40).Select(i => $"w{i}")) };
+
+        var alone = Run(engine, request);
+        var decoding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var neighbours = Neighbours.Select(prompt => engine.GenerateAsync(new GenerationRequest(prompt) { MaxTokens = 40, Temperature = 0, IgnoreEos = true },
+            _ => decoding.TrySetResult(), CancellationToken.None)).ToArray();
+        await decoding.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        var batched = new List<GeneratedToken>();
+        await Task.WhenAll([engine.GenerateAsync(request, batched.Add, CancellationToken.None), .. neighbours]).WaitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.Equal(Bits(alone), Bits(batched));
+    }
+
+    [Fact]
     public void Generate_OddSizedTensorsHeldBetweenTwoRuns_SameLogprobBits()
     {
         using var engine = TestEngines.Qwen2Tiny();

@@ -16,7 +16,7 @@ internal sealed class ModelRunner(CausalLanguageModel model, KvBlockPool pool, D
         using var inference = inference_mode();
         using var scope = NewDisposeScope();
         var chunks = batch.Select(s => new ScheduledChunk(s.Sequence.Tokens, s.Sequence.Computed, s.Count, s.Sequence.BlockTable)).ToArray();
-        var forward = ForwardBatch.Create(chunks, pool.BlockSize, model.Config.KeyValueGroups, device);
+        var forward = ForwardBatch.Create(chunks, pool.BlockSize, device);
         var hidden = model.call(forward, pool);
 
         var (hiddenRows, firstPositions) = CopyHiddenRows(hidden, batch, forward.RowStarts);

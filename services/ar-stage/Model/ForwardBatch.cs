@@ -3,12 +3,15 @@ using static TorchSharp.torch;
 namespace Omni.ArStage.Model;
 
 /// <summary>
-/// The tensors of one batched forward pass over several sequences, flattened into rows: single-token chunks
-/// (decodes) first, ordered by how many KV blocks their context spans so that each such group attends as one batch,
-/// then the multi-token chunks (prefills), each attending on its own. Its tensors belong to the dispose scope it was created in.
+/// The tensors of one batched forward pass over several sequences, flattened into rows (chunks in the order given),
+/// and the attention groups that compute every row's attention (<see cref="AttentionGroup"/>). Its tensors belong to
+/// the dispose scope it was created in.
 /// </summary>
 public sealed class ForwardBatch
 {
+    /// <summary>Positions per attention tile (see <see cref="AttentionGroup"/>).</summary>
+    public const int AttentionTile = 16;
+
     private ForwardBatch()
     {
     }
@@ -22,21 +25,15 @@ public sealed class ForwardBatch
     /// <summary>KV pool slot of every row [rows], int64.</summary>
     public required Tensor SlotMapping { get; init; }
 
-    /// <summary>Number of single-token chunks; they are rows 0 .. DecodeCount - 1.</summary>
-    public int DecodeCount { get; private init; }
-
-    /// <summary>The decode rows by the number of KV blocks of their context, in row order.</summary>
-    public IReadOnlyList<DecodeGroup> DecodeGroups { get; private init; } = [];
-
-    public IReadOnlyList<PrefillSegment> Prefills { get; private init; } = [];
+    /// <summary>The rows' attention, by number of keys.</summary>
+    public required IReadOnlyList<AttentionGroup> AttentionGroups { get; init; }
 
     /// <summary>For each chunk, in the order given to <see cref="Create"/>, the row of its first token.</summary>
     public required IReadOnlyList<int> RowStarts { get; init; }
 
     public int Rows { get; private init; }
 
-    /// <param name="kvGroups">Query heads per KV head (the prefill masks are laid out per group).</param>
-    public static ForwardBatch Create(IReadOnlyList<ScheduledChunk> chunks, int blockSize, int kvGroups, Device device)
+    public static ForwardBatch Create(IReadOnlyList<ScheduledChunk> chunks, int blockSize, Device device)
     {
         ArgumentNullException.ThrowIfNull(chunks);
         if (chunks.Count == 0)
@@ -44,16 +41,14 @@ public sealed class ForwardBatch
             throw new ArgumentException("A forward pass needs at least one chunk.", nameof(chunks));
         }
 
-        var order = Enumerable.Range(0, chunks.Count).Where(i => chunks[i].Count == 1).OrderBy(i => UsedBlocks(chunks[i], blockSize))
-            .Concat(Enumerable.Range(0, chunks.Count).Where(i => chunks[i].Count != 1))
-            .ToArray();
         var rows = chunks.Sum(c => c.Count);
         var ids = new long[rows];
         var positions = new long[rows];
         var slots = new long[rows];
         var rowStarts = new int[chunks.Count];
+        var tiles = new SortedDictionary<int, List<(ScheduledChunk Chunk, int RowStart, int Tile)>>();
         var row = 0;
-        foreach (var index in order)
+        for (var index = 0; index < chunks.Count; index++)
         {
             var chunk = chunks[index];
             Check(chunk, blockSize);
@@ -64,28 +59,23 @@ public sealed class ForwardBatch
                 positions[row] = p;
                 slots[row] = (long)chunk.BlockTable[p / blockSize] * blockSize + p % blockSize;
             }
+            for (var tile = chunk.Start / AttentionTile; tile <= (chunk.Start + chunk.Count - 1) / AttentionTile; tile++)
+            {
+                var length = (tile + 1) * AttentionTile;
+                if (!tiles.TryGetValue(length, out var list))
+                {
+                    tiles[length] = list = [];
+                }
+                list.Add((chunk, rowStarts[index], tile));
+            }
         }
 
-        var decodes = order.TakeWhile(i => chunks[i].Count == 1).Select(i => chunks[i]).ToArray();
-        var decodeGroups = new List<DecodeGroup>();
-        for (var start = 0; start < decodes.Length;)
-        {
-            var used = UsedBlocks(decodes[start], blockSize);
-            var count = decodes.Skip(start).TakeWhile(d => UsedBlocks(d, blockSize) == used).Count();
-            decodeGroups.Add(DecodeTables(start, decodes.AsSpan(start, count), used, blockSize, device));
-            start += count;
-        }
-        var prefills = order.Skip(decodes.Length)
-            .Select(i => Prefill(chunks[i], rowStarts[i], blockSize, kvGroups, device))
-            .ToArray();
         return new ForwardBatch
         {
             InputIds = tensor(ids, device: device),
             Positions = tensor(positions, device: device),
             SlotMapping = tensor(slots, device: device),
-            DecodeCount = decodes.Length,
-            DecodeGroups = decodeGroups,
-            Prefills = prefills,
+            AttentionGroups = [.. tiles.Select(pair => Group(pair.Key, pair.Value, rows, blockSize, device))],
             RowStarts = rowStarts,
             Rows = rows,
         };
@@ -105,38 +95,39 @@ public sealed class ForwardBatch
         }
     }
 
-    private static int UsedBlocks(ScheduledChunk decode, int blockSize) => decode.Start / blockSize + 1;
-
-    private static DecodeGroup DecodeTables(int rowStart, ReadOnlySpan<ScheduledChunk> decodes, int used, int blockSize, Device device)
+    private static AttentionGroup Group(int length, List<(ScheduledChunk Chunk, int RowStart, int Tile)> tiles, int rows, int blockSize, Device device)
     {
-        var length = used * blockSize;
-        var blocks = new long[decodes.Length * used];
-        var mask = new bool[decodes.Length * length];
-        for (var i = 0; i < decodes.Length; i++)
+        var blocksPerTile = (length + blockSize - 1) / blockSize;
+        var queryRows = new long[tiles.Count * AttentionTile];
+        var blockIds = new long[tiles.Count * blocksPerTile];
+        var outputSlots = new List<long>();
+        var outputRows = new List<long>();
+        for (var t = 0; t < tiles.Count; t++)
         {
-            for (var b = 0; b < used; b++)
+            var (chunk, rowStart, tile) = tiles[t];
+            for (var b = 0; b < blocksPerTile && b < chunk.BlockTable.Count; b++)
             {
-                blocks[i * used + b] = decodes[i].BlockTable[b];
+                blockIds[t * blocksPerTile + b] = chunk.BlockTable[b];
             }
-            Array.Fill(mask, true, i * length, decodes[i].Start + 1);
+            for (var i = 0; i < AttentionTile; i++)
+            {
+                var position = tile * AttentionTile + i;
+                var slot = t * AttentionTile + i;
+                if (position >= chunk.Start && position < chunk.Start + chunk.Count)
+                {
+                    queryRows[slot] = rowStart + position - chunk.Start;
+                    outputSlots.Add(slot);
+                    outputRows.Add(queryRows[slot]);
+                }
+                else
+                {
+                    queryRows[slot] = rows;
+                }
+            }
         }
 
-        return new DecodeGroup(rowStart, decodes.Length, tensor(blocks, device: device), tensor(mask, [decodes.Length, 1, 1, length]).to(device));
-    }
-
-    private static PrefillSegment Prefill(ScheduledChunk chunk, int rowStart, int blockSize, int kvGroups, Device device)
-    {
-        var context = chunk.Start + chunk.Count;
-        Tensor? blockIds = null;
-        if (chunk.Start > 0)
-        {
-            var used = (context + blockSize - 1) / blockSize;
-            blockIds = tensor(chunk.BlockTable.Take(used).Select(b => (long)b).ToArray(), device: device);
-        }
-
-        using var scope = NewDisposeScope();
-        // Query t (position Start + t) sees keys 0 .. Start + t; rows are repeated once per head of a KV group.
-        var mask = ones(chunk.Count, context, dtype: ScalarType.Bool, device: device).tril(chunk.Start).repeat(kvGroups, 1);
-        return new PrefillSegment(rowStart, chunk.Count, chunk.Start, blockIds, mask.MoveToOuterDisposeScope());
+        var mask = ones(AttentionTile, length, dtype: ScalarType.Bool, device: device).tril(length - AttentionTile);
+        return new AttentionGroup(length, tiles.Count, tensor(queryRows, device: device), tensor(blockIds, device: device), mask,
+            tensor(outputSlots.ToArray(), device: device), tensor(outputRows.ToArray(), device: device));
     }
 }

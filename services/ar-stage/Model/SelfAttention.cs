@@ -5,7 +5,7 @@ namespace Omni.ArStage.Model;
 
 /// <summary>
 /// Causal self-attention with grouped-query heads and rotary embeddings over a flattened batch of sequences whose
-/// keys and values live in the paged <see cref="KvBlockPool"/>. Query head h uses KV head h / groups (transformers'
+/// keys and values live in the paged <see cref="KvBlockPool"/>, computed in fixed-shape tiles (<see cref="AttentionGroup"/>). Query head h uses KV head h / groups (transformers'
 /// repeat_kv); folding each group's heads into the query axis lets the shared keys/values be used as they are.
 /// </summary>
 public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
@@ -39,62 +39,34 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
     {
         using var scope = NewDisposeScope();
         var rows = hidden.shape[0];
-        var batch = inputs.Batch;
         var q = RotaryEmbedding.Apply(RowInvariantLinear.Apply(q_proj, hidden).view(rows, _heads, _headDim), inputs.Cos, inputs.Sin);
         var k = RotaryEmbedding.Apply(RowInvariantLinear.Apply(k_proj, hidden).view(rows, _kvHeads, _headDim), inputs.Cos, inputs.Sin);
         var v = RowInvariantLinear.Apply(v_proj, hidden).view(rows, _kvHeads, _headDim);
-        inputs.Pool.Write(_layerIndex, batch.SlotMapping, k, v);
+        inputs.Pool.Write(_layerIndex, inputs.Batch.SlotMapping, k, v);
 
-        var parts = new List<Tensor>(batch.DecodeGroups.Count + batch.Prefills.Count);
-        foreach (var group in batch.DecodeGroups)
+        // Row `rows` of the padded queries is the zero row that fills the tiles' positions this step does not compute.
+        var queries = cat([q, zeros(1, _heads, _headDim, q.dtype, q.device)], 0);
+        var attended = empty(rows, _heads * _headDim, q.dtype, q.device);
+        foreach (var group in inputs.Batch.AttentionGroups)
         {
-            parts.Add(Decode(q.narrow(0, group.RowStart, group.Count), group, inputs.Pool));
+            attended.index_copy_(0, group.OutputRows, Attend(queries, group, inputs.Pool).index_select(0, group.OutputSlots));
         }
-
-        foreach (var segment in batch.Prefills)
-        {
-            parts.Add(Prefill(q, k, v, segment, inputs.Pool));
-        }
-
-        var merged = parts.Count == 1 ? parts[0] : cat(parts, 0);
-        return RowInvariantLinear.Apply(o_proj, merged).MoveToOuterDisposeScope();
+        return RowInvariantLinear.Apply(o_proj, attended).MoveToOuterDisposeScope();
     }
 
-    // One new token per sequence, for sequences whose contexts span the same number of blocks: one call.
-    private Tensor Decode(Tensor q, DecodeGroup group, KvBlockPool pool)
+    // The group's tiles in one call: [tiles, kvHeads, groups * tile, headDim] queries (query heads of a KV group
+    // folded into the query axis, group-major) against [tiles, kvHeads, length, headDim] keys read from the pages.
+    private Tensor Attend(Tensor queries, AttentionGroup group, KvBlockPool pool)
     {
-        var count = q.shape[0];
+        const int tile = ForwardBatch.AttentionTile;
         var groups = _heads / _kvHeads;
         var (keys, values) = pool.Gather(_layerIndex, group.BlockIds);
-        var keysPerRow = keys.view(count, -1, _kvHeads, _headDim).transpose(1, 2);
-        var valuesPerRow = values.view(count, -1, _kvHeads, _headDim).transpose(1, 2);
-        var grouped = q.view(count, _kvHeads, groups, _headDim);
-        return nn.functional.scaled_dot_product_attention(grouped, keysPerRow, valuesPerRow, group.Mask)
-            .reshape(count, _heads * _headDim);
-    }
-
-    // A chunk of several tokens of one sequence: its own keys, after the cached ones when it continues a sequence.
-    private Tensor Prefill(Tensor q, Tensor k, Tensor v, PrefillSegment segment, KvBlockPool pool)
-    {
-        var count = segment.Count;
-        var groups = _heads / _kvHeads;
-        Tensor keys, values;
-        if (segment.BlockIds is null)
-        {
-            keys = k.narrow(0, segment.RowStart, count);
-            values = v.narrow(0, segment.RowStart, count);
-        }
-        else
-        {
-            (keys, values) = pool.Gather(_layerIndex, segment.BlockIds);
-            keys = keys.narrow(0, 0, segment.Past + count);
-            values = values.narrow(0, 0, segment.Past + count);
-        }
-
-        // [count, heads, d] -> [1, kvHeads, groups * count, d]: rows of one KV head, group-major.
-        var queries = q.narrow(0, segment.RowStart, count).transpose(0, 1).reshape(1, _kvHeads, groups * count, _headDim);
-        var attended = nn.functional.scaled_dot_product_attention(
-            queries, keys.transpose(0, 1).unsqueeze(0), values.transpose(0, 1).unsqueeze(0), segment.Mask);
-        return attended.reshape(_heads, count, _headDim).transpose(0, 1).reshape(count, _heads * _headDim);
+        var keysPerTile = keys.view(group.Tiles, -1, _kvHeads, _headDim).narrow(1, 0, group.Length).transpose(1, 2);
+        var valuesPerTile = values.view(group.Tiles, -1, _kvHeads, _headDim).narrow(1, 0, group.Length).transpose(1, 2);
+        var folded = queries.index_select(0, group.QueryRows).view(group.Tiles, tile, _kvHeads, groups, _headDim)
+            .permute(0, 2, 3, 1, 4).reshape(group.Tiles, _kvHeads, groups * tile, _headDim);
+        var mask = group.Mask.repeat(groups, 1);
+        return nn.functional.scaled_dot_product_attention(folded, keysPerTile, valuesPerTile, mask)
+            .reshape(group.Tiles, _kvHeads, groups, tile, _headDim).permute(0, 3, 1, 2, 4).reshape(group.Tiles * tile, _heads * _headDim);
     }
 }

@@ -69,7 +69,7 @@ internal static class TestModels
         for (var start = 0; start < ids.Count;)
         {
             var count = start == 0 ? prefill : Math.Min(chunk, ids.Count - start);
-            var batch = ForwardBatch.Create([new ScheduledChunk(ids, start, count, table)], blockSize, model.Config.KeyValueGroups, CPU);
+            var batch = ForwardBatch.Create([new ScheduledChunk(ids, start, count, table)], blockSize, CPU);
             parts.Add(model.Logits(model.call(batch, pool)));
             start += count;
         }

@@ -1,0 +1,20 @@
+using static TorchSharp.torch;
+
+namespace Omni.ArStage.Model;
+
+/// <summary>
+/// Query tiles of a <see cref="ForwardBatch"/> that attend over the same number of keys, in one call. A tile is
+/// <see cref="ForwardBatch.AttentionTile"/> consecutive positions of one sequence, aligned to multiples of the tile,
+/// and attends over keys 0 .. <see cref="Length"/> - 1 (its last position + 1, rounded up to the tile); rows of the
+/// tile that this step does not compute are padding. Every position is therefore computed in a call of the same
+/// shape, whether it is decoded or prefilled, alone or beside other sequences, in one chunk or several, whatever the
+/// KV block size: the same bits.
+/// </summary>
+/// <param name="Length">Keys each tile attends over (a multiple of the tile).</param>
+/// <param name="Tiles">Tiles in the group.</param>
+/// <param name="QueryRows">[Tiles * tile] int64: the batch row of each tile position, or the batch's row count for padding.</param>
+/// <param name="BlockIds">[Tiles * blocks] int64: each tile's KV blocks covering 0 .. Length - 1 (block 0 past the sequence's table).</param>
+/// <param name="Mask">[tile, Length] bool, causal: tile row i sees keys 0 .. Length - tile + i.</param>
+/// <param name="OutputSlots">[real rows] int64: which tile positions the step computes.</param>
+/// <param name="OutputRows">[real rows] int64: their batch rows.</param>
+public sealed record AttentionGroup(int Length, int Tiles, Tensor QueryRows, Tensor BlockIds, Tensor Mask, Tensor OutputSlots, Tensor OutputRows);
