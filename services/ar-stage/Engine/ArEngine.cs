@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Omni.ArStage.Model;
 using Omni.ArStage.Tokenization;
+using Omni.Common.Devices;
 using Omni.Common.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -106,7 +107,9 @@ public sealed class ArEngine : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ValidateOptions(options);
-        var (device, deviceName) = DeviceResolver.Resolve(options.Device);
+        var spec = DeviceSpec.Resolve(options.Device, cuda.is_available() ? cuda.device_count() : 0);
+        var device = spec.CudaIndex is { } index ? new Device(DeviceType.CUDA, index) : CPU;
+        var deviceName = spec.Name;
         var dtype = ModelDType.Parse(options.DType);
         if (options.TorchThreads > 0)
         {

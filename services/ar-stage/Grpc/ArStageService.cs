@@ -34,7 +34,7 @@ public sealed partial class ArStageService(ArEngine engine, IOptions<StageIdenti
         ServerCallContext context)
     {
         var cancellationToken = context.CancellationToken;
-        var header = await StageHeader.ReadAsync(requestStream, cancellationToken).ConfigureAwait(false);
+        var header = await StageHeader.ReadAsync(requestStream, context).ConfigureAwait(false);
         var (generation, negative) = Validate(header);
 
         var outputs = Channel.CreateUnbounded<StageOutput>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
@@ -81,14 +81,15 @@ public sealed partial class ArStageService(ArEngine engine, IOptions<StageIdenti
         {
             // Whatever failed, the other half of the request must not keep running in the engine.
             await requestCancellation.CancelAsync().ConfigureAwait(false);
-            throw exception switch
+            switch (exception)
             {
-                OperationCanceledException when cancellationToken.IsCancellationRequested =>
-                    new RpcException(new Status(StatusCode.Cancelled, "The request was cancelled.")),
-                ArgumentException argument => new RpcException(new Status(StatusCode.InvalidArgument, argument.Message)),
-                RpcException rpc => rpc,
-                _ => new RpcException(new Status(StatusCode.Internal, $"The AR engine failed: {exception.Message}")),
-            };
+                case OperationCanceledException when cancellationToken.IsCancellationRequested:
+                    throw new RpcException(new Status(StatusCode.Cancelled, "The request was cancelled."));
+                case ArgumentException argument:
+                    throw new RpcException(new Status(StatusCode.InvalidArgument, argument.Message));
+            }
+            // An RpcException as it is; anything else is logged and mapped by UnexpectedFailureInterceptor.
+            throw;
         }
 
         var sent = header.EmitHiddenStates

@@ -47,7 +47,7 @@ public sealed class CausalLanguageModel : nn.Module<ForwardBatch, KvBlockPool, T
     public Tensor Logits(Tensor hidden)
     {
         using var scope = NewDisposeScope();
-        var logits = lm_head is null ? RowInvariantLinear.Apply(hidden, model.EmbeddingWeight, null) : RowInvariantLinear.Apply(lm_head, hidden);
+        var logits = lm_head is null ? BatchInvariantOps.Linear(hidden, model.EmbeddingWeight, null) : BatchInvariantOps.Linear(lm_head, hidden);
         return logits.to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 }

@@ -43,7 +43,7 @@ public sealed class RotaryEmbedding : IDisposable
         using var scope = NewDisposeScope();
         var freqs = outer(positions.to(ScalarType.Float32), _invFreq);
         var emb = cat([freqs, freqs], -1);
-        return (emb.cos().MoveToOuterDisposeScope(), emb.sin().MoveToOuterDisposeScope());
+        return (BatchInvariantOps.Pointwise(emb, t => t.cos()).MoveToOuterDisposeScope(), BatchInvariantOps.Pointwise(emb, t => t.sin()).MoveToOuterDisposeScope());
     }
 
     /// <summary>Rotates x [tokens, heads, headDim] by the angles of its tokens ([tokens, headDim], from <see cref="Angles"/>).</summary>

@@ -39,9 +39,9 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
     {
         using var scope = NewDisposeScope();
         var rows = hidden.shape[0];
-        var q = RotaryEmbedding.Apply(RowInvariantLinear.Apply(q_proj, hidden).view(rows, _heads, _headDim), inputs.Cos, inputs.Sin);
-        var k = RotaryEmbedding.Apply(RowInvariantLinear.Apply(k_proj, hidden).view(rows, _kvHeads, _headDim), inputs.Cos, inputs.Sin);
-        var v = RowInvariantLinear.Apply(v_proj, hidden).view(rows, _kvHeads, _headDim);
+        var q = RotaryEmbedding.Apply(BatchInvariantOps.Linear(q_proj, hidden).view(rows, _heads, _headDim), inputs.Cos, inputs.Sin);
+        var k = RotaryEmbedding.Apply(BatchInvariantOps.Linear(k_proj, hidden).view(rows, _kvHeads, _headDim), inputs.Cos, inputs.Sin);
+        var v = BatchInvariantOps.Linear(v_proj, hidden).view(rows, _kvHeads, _headDim);
         inputs.Pool.Write(_layerIndex, inputs.Batch.SlotMapping, k, v);
 
         // Row `rows` of the padded queries is the zero row that fills the tiles' positions this step does not compute.
@@ -51,7 +51,7 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
         {
             attended.index_copy_(0, group.OutputRows, Attend(queries, group, inputs.Pool).index_select(0, group.OutputSlots));
         }
-        return RowInvariantLinear.Apply(o_proj, attended).MoveToOuterDisposeScope();
+        return BatchInvariantOps.Linear(o_proj, attended).MoveToOuterDisposeScope();
     }
 
     // The group's tiles in one call: [tiles, kvHeads, groups * tile, headDim] queries (query heads of a KV group

@@ -22,7 +22,7 @@ public sealed class SwiGluMlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var gated = nn.functional.silu(RowInvariantLinear.Apply(gate_proj, input)) * RowInvariantLinear.Apply(up_proj, input);
-        return RowInvariantLinear.Apply(down_proj, gated).MoveToOuterDisposeScope();
+        var gated = BatchInvariantOps.Pointwise(BatchInvariantOps.Linear(gate_proj, input), t => nn.functional.silu(t)) * BatchInvariantOps.Linear(up_proj, input);
+        return BatchInvariantOps.Linear(down_proj, gated).MoveToOuterDisposeScope();
     }
 }

@@ -8,14 +8,18 @@ namespace Omni.Common.Transfers;
 /// <summary>The parts of the stage contract every stage shares: who it is, and the header that opens each call.</summary>
 public static class StageHeader
 {
-    /// <summary>Reads the first message of a Process call, which must be the header.</summary>
-    public static async Task<StageRequest> ReadAsync(IAsyncStreamReader<StageInput> requestStream, CancellationToken cancellationToken)
+    /// <summary>Reads the first message of a Process call, which must be the header, and names the call's request for its logs.</summary>
+    public static async Task<StageRequest> ReadAsync(IAsyncStreamReader<StageInput> requestStream, ServerCallContext context)
     {
-        if (!await requestStream.MoveNext(cancellationToken).ConfigureAwait(false) || requestStream.Current.KindCase != StageInput.KindOneofCase.Header)
+        ArgumentNullException.ThrowIfNull(requestStream);
+        ArgumentNullException.ThrowIfNull(context);
+        if (!await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false) || requestStream.Current.KindCase != StageInput.KindOneofCase.Header)
         {
             throw RequestValidator.Invalid("header", "must be the first message of the stream");
         }
-        return requestStream.Current.Header;
+        var header = requestStream.Current.Header;
+        UnexpectedFailureInterceptor.SetRequestId(context, header.RequestId);
+        return header;
     }
 
     public static StageInfo Info(StageIdentityOptions identity, string kind, string modelName, int hiddenSize, string device) => new()

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
+using Omni.Common.Devices;
 using Omni.DiffusionStage.Imaging;
 using Omni.DiffusionStage.Model;
 using Omni.DiffusionStage.Scheduling;
@@ -31,10 +32,11 @@ public sealed class DiffusionEngine : IDisposable
     private readonly SemaphoreSlim gate = new(1, 1);
     private bool disposed;
 
-    private DiffusionEngine(OmniDiffusionModel model, Device device, string modelName)
+    private DiffusionEngine(OmniDiffusionModel model, Device device, string deviceName, string modelName)
     {
         this.model = model;
         this.device = device;
+        DeviceName = deviceName;
         ModelName = modelName;
         ddimLeading = new DdimScheduler(DdimOptions(model.Config, TimestepSpacing.Leading));
         ddimTrailing = new DdimScheduler(DdimOptions(model.Config, TimestepSpacing.Trailing));
@@ -52,7 +54,8 @@ public sealed class DiffusionEngine : IDisposable
 
     public int ConditioningWidth => model.Config.ConditioningWidth;
 
-    public string DeviceName => device.ToString();
+    /// <summary>"cpu" or "cuda:N".</summary>
+    public string DeviceName { get; }
 
     internal DiffusionModelConfig Config => model.Config;
 
@@ -96,7 +99,8 @@ public sealed class DiffusionEngine : IDisposable
 
     private static DiffusionEngine LoadHere(DiffusionEngineOptions options)
     {
-        var device = DeviceSelection.Resolve(options.Device);
+        var spec = DeviceSpec.Resolve(options.Device, cuda.is_available() ? cuda.device_count() : 0);
+        var device = spec.CudaIndex is { } index ? new Device(DeviceType.CUDA, index) : CPU;
 
         string directory;
         string name;
@@ -114,7 +118,7 @@ public sealed class DiffusionEngine : IDisposable
         var model = DiffusionCheckpoint.Load(directory, device);
         try
         {
-            return new DiffusionEngine(model, device, name);
+            return new DiffusionEngine(model, device, spec.Name, name);
         }
         catch
         {

@@ -33,7 +33,7 @@ public sealed partial class DiffusionStageService(DiffusionEngine engine, Diffus
         ServerCallContext context)
     {
         var cancellationToken = context.CancellationToken;
-        var header = await StageHeader.ReadAsync(requestStream, cancellationToken).ConfigureAwait(false);
+        var header = await StageHeader.ReadAsync(requestStream, context).ConfigureAwait(false);
         var image = RequestValidator.ValidateImage(header.Image);
         if (string.IsNullOrEmpty(header.ConditioningTensor))
         {

@@ -11,6 +11,8 @@ public sealed class PipelineStages : IHostedService, IAsyncDisposable
     public const int ArStageId = 0;
     public const int DiffusionStageId = 1;
 
+    private int _disposed;
+
     public PipelineStages(IOptions<PipelineOptions> pipeline, IOptions<EndpointOptions> endpoints, ILogger<PipelineStages> logger)
     {
         var stages = pipeline.Value.ResolvedStages();
@@ -34,8 +36,13 @@ public sealed class PipelineStages : IHostedService, IAsyncDisposable
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    // The container disposes this instance twice: once as the singleton, once as the hosted service its factory returned.
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         await Ar.DisposeAsync();
         await Diffusion.DisposeAsync();
     }

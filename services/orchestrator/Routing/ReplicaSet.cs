@@ -17,6 +17,7 @@ public sealed class ReplicaSet : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly object _gate = new();
     private readonly CancellationTokenSource _stop = new();
+    private int _disposed;
     private Dictionary<string, StageReplica> _replicas = new(StringComparer.Ordinal);
     private Task? _discovery;
     private int _roundRobin;
@@ -91,6 +92,10 @@ public sealed class ReplicaSet : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         await _stop.CancelAsync();
         if (_discovery is not null)
         {

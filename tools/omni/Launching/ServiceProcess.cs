@@ -149,7 +149,11 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>
+    /// Stops the process as an orchestrator would (SIGTERM: drain, then exit; killed after <paramref name="timeout"/>,
+    /// default 10 s) and returns its exit code.
+    /// </summary>
+    public async Task<int> StopAsync(TimeSpan? timeout = null)
     {
         if (!_process.HasExited)
         {
@@ -157,7 +161,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
             {
                 _ = SendSignal(_process.Id, 15);
             }
-            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            using var wait = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
             try
             {
                 await _process.WaitForExitAsync(wait.Token);
@@ -168,6 +172,12 @@ public sealed partial class ServiceProcess : IAsyncDisposable
                 await _process.WaitForExitAsync();
             }
         }
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
         _channel.Dispose();
         _process.Dispose();
         lock (_log)

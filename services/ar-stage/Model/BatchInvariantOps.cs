@@ -1,0 +1,66 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Omni.ArStage.Model;
+
+/// <summary>
+/// Operations whose output rows have the same bits however many rows share the call, so that a request gets the same
+/// logprobs alone and batched (on CPU; CUDA makes no such promise and takes the plain operations).
+/// <list type="bullet">
+/// <item>MKL's float32 GEMM is row-invariant from four rows up (with its reproducibility pinned, Omni.Common.Numerics);
+/// one to three rows take GEMV and small-M kernels that round differently, so fewer rows are padded to four.</item>
+/// <item>libtorch's pointwise kernels compute blocks of vector width with SLEEF and the tail of the flattened tensor
+/// (and of each thread's share) with the scalar libm function, which rounds transcendental functions differently: an
+/// element's bits would depend on how many elements the tensor has. Pointwise operations therefore run on padded
+/// tensors whose size is a multiple of every vector block, in serial pieces below libtorch's parallel grain.</item>
+/// </list>
+/// </summary>
+internal static class BatchInvariantOps
+{
+    public const int MinLinearRows = 4;
+
+    // A multiple of every vector block libtorch uses for float32 (2 x 16 lanes with AVX-512).
+    private const int PointwiseAlignment = 64;
+
+    // libtorch's parallel grain (at::internal::GRAIN_SIZE): a piece this size runs in one thread.
+    private const int PointwisePiece = 32768;
+
+    public static Tensor Linear(Linear layer, Tensor input) => Linear(input, layer.weight!, layer.bias);
+
+    public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias)
+    {
+        var rows = input.shape[0];
+        if (rows >= MinLinearRows || input.dim() != 2 || input.device_type != DeviceType.CPU)
+        {
+            return nn.functional.linear(input, weight, bias);
+        }
+        using var scope = NewDisposeScope();
+        var padded = cat([input, zeros(MinLinearRows - rows, input.shape[1], input.dtype, input.device)], 0);
+        return nn.functional.linear(padded, weight, bias).narrow(0, 0, rows).MoveToOuterDisposeScope();
+    }
+
+    /// <summary><paramref name="operation"/>, a pointwise function, applied so that each element's bits depend only on its value.</summary>
+    public static Tensor Pointwise(Tensor input, Func<Tensor, Tensor> operation)
+    {
+        var count = input.numel();
+        if (input.device_type != DeviceType.CPU || (count % PointwiseAlignment == 0 && count <= PointwisePiece))
+        {
+            return operation(input);
+        }
+        using var scope = NewDisposeScope();
+        var padded = (count + PointwiseAlignment - 1) / PointwiseAlignment * PointwiseAlignment;
+        var flat = input.reshape(-1);
+        if (padded != count)
+        {
+            flat = cat([flat, zeros(padded - count, input.dtype, input.device)], 0);
+        }
+        var pieces = new List<Tensor>();
+        for (long start = 0; start < padded; start += PointwisePiece)
+        {
+            pieces.Add(operation(flat.narrow(0, start, Math.Min(PointwisePiece, padded - start))));
+        }
+        var result = pieces.Count == 1 ? pieces[0] : cat(pieces, 0);
+        return result.narrow(0, 0, count).view(input.shape).MoveToOuterDisposeScope();
+    }
+}
