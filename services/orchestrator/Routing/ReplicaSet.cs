@@ -69,8 +69,10 @@ public sealed class ReplicaSet : IAsyncDisposable
         {
             throw new RpcException(new Status(StatusCode.Unavailable, $"No ready replica of stage {Name} ({Replicas.Count} known)."));
         }
-        var best = ready.Min(replica => replica.Score);
-        var candidates = ready.Where(replica => replica.Score == best).ToList();
+        // One reading of each score: they change under concurrent requests, and two readings could leave no candidate.
+        var scored = ready.Select(replica => (Replica: replica, Score: replica.Score)).ToList();
+        var best = scored.Min(entry => entry.Score);
+        var candidates = scored.Where(entry => entry.Score == best).Select(entry => entry.Replica).ToList();
         var turn = (int)((uint)Interlocked.Increment(ref _roundRobin) % (uint)candidates.Count);
         return candidates[turn];
     }
