@@ -44,4 +44,23 @@ public sealed class CrossProcessReproducibilityTests(DiffusionStageFixture fixtu
         Assert.Equal(here.Images[0].Data, there.Images[0].Data);
         Assert.Contains("MKL_CBWR=AUTO (pinned", await File.ReadAllTextAsync(other.LogPath));
     }
+
+    [Fact]
+    public async Task Start_UsersOwnMklCbwr_HonouredAndLogged()
+    {
+        var logs = Path.Combine(Path.GetTempPath(), $"omni-diffusion-cbwr-{Guid.NewGuid():N}");
+        var ports = FreePorts.Take(2);
+        try
+        {
+            await using var stage = ServiceProcess.Start(ServiceKind.DiffusionStage, ports[0], ports[1], stageId: 1, replicaId: 2,
+                ["--stage-id", "1", "--replica-id", "2", "--device", "cpu"], logs, environment: new Dictionary<string, string?> { ["MKL_CBWR"] = "COMPATIBLE" });
+            await stage.WaitHealthyAsync(TimeSpan.FromSeconds(120), CancellationToken.None);
+
+            Assert.Contains("Numerics: MKL_CBWR=COMPATIBLE (set by the user)", await File.ReadAllTextAsync(stage.LogPath));
+        }
+        finally
+        {
+            Directory.Delete(logs, recursive: true);
+        }
+    }
 }
