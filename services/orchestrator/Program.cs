@@ -2,6 +2,7 @@ using Omni.Common.Hosting;
 using Omni.Orchestrator.Admission;
 using Omni.Orchestrator.Configuration;
 using Omni.Orchestrator.Grpc;
+using Omni.Orchestrator.Health;
 using Omni.Orchestrator.Metrics;
 using Omni.Orchestrator.Pipeline;
 
@@ -25,6 +26,7 @@ builder.Services.AddOptions<PipelineOptions>()
     .ValidateOnStart();
 builder.Services.AddSingleton<PipelineStages>();
 builder.Services.AddHostedService(services => services.GetRequiredService<PipelineStages>());
+builder.Services.AddHealthChecks().AddCheck<PipelineReadinessHealthCheck>("stages");
 builder.Services.AddSingleton<AdmissionController>();
 builder.Services.AddSingleton<PipelineMetrics>();
 builder.Services.AddSingleton<IPipelineObserver>(services => services.GetRequiredService<PipelineMetrics>());

@@ -12,7 +12,7 @@ namespace Omni.ArStage.Model;
 /// </summary>
 /// <param name="Length">Keys each tile attends over (a multiple of the tile).</param>
 /// <param name="Tiles">Tiles in the group.</param>
-/// <param name="QueryRows">[Tiles * tile] int64: the batch row of each tile position, or the batch's row count for padding.</param>
+/// <param name="QueryRows">[Tiles * tile] int64: the batch row of each tile position, or <see cref="ForwardBatch.PaddedRows"/> (a zero query) for padding.</param>
 /// <param name="BlockIds">[Tiles * blocks] int64: each tile's KV blocks covering 0 .. Length - 1 (block 0 past the sequence's table).</param>
 /// <param name="Mask">[tile, Length] bool, causal: tile row i sees keys 0 .. Length - tile + i.</param>
 /// <param name="OutputSlots">[real rows] int64: which tile positions the step computes.</param>

@@ -41,7 +41,7 @@ public sealed class DecoderModel : nn.Module<ForwardBatch, KvBlockPool, Tensor>
             hidden = layer.call(hidden, inputs);
         }
 
-        return norm.call(hidden).MoveToOuterDisposeScope();
+        return norm.call(hidden).narrow(0, 0, batch.Rows).MoveToOuterDisposeScope();
     }
 
     private RotaryEmbedding Rotary(Device device)

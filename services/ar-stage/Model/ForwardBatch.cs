@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Omni.ArStage.Model;
@@ -16,10 +17,10 @@ public sealed class ForwardBatch
     {
     }
 
-    /// <summary>Token ids [rows], int64.</summary>
+    /// <summary>Token ids [PaddedRows], int64 (padding rows: token 0).</summary>
     public required Tensor InputIds { get; init; }
 
-    /// <summary>Positions [rows], int64.</summary>
+    /// <summary>Positions [PaddedRows], int64 (padding rows: position 0).</summary>
     public required Tensor Positions { get; init; }
 
     /// <summary>KV pool slot of every row [rows], int64.</summary>
@@ -33,6 +34,12 @@ public sealed class ForwardBatch
 
     public int Rows { get; private init; }
 
+    /// <summary>
+    /// Rows the layers compute: on CPU at least <see cref="BatchInvariantOps.MinLinearRows"/>, so that one linear
+    /// kernel serves every batch (the rows past <see cref="Rows"/> are padding, never written to the KV cache nor read).
+    /// </summary>
+    public int PaddedRows { get; private init; }
+
     public static ForwardBatch Create(IReadOnlyList<ScheduledChunk> chunks, int blockSize, Device device)
     {
         ArgumentNullException.ThrowIfNull(chunks);
@@ -42,8 +49,9 @@ public sealed class ForwardBatch
         }
 
         var rows = chunks.Sum(c => c.Count);
-        var ids = new long[rows];
-        var positions = new long[rows];
+        var paddedRows = device.type == DeviceType.CPU ? Math.Max(rows, BatchInvariantOps.MinLinearRows) : rows;
+        var ids = new long[paddedRows];
+        var positions = new long[paddedRows];
         var slots = new long[rows];
         var rowStarts = new int[chunks.Count];
         var tiles = new SortedDictionary<int, List<(ScheduledChunk Chunk, int RowStart, int Tile)>>();
@@ -75,9 +83,10 @@ public sealed class ForwardBatch
             InputIds = tensor(ids, device: device),
             Positions = tensor(positions, device: device),
             SlotMapping = tensor(slots, device: device),
-            AttentionGroups = [.. tiles.Select(pair => Group(pair.Key, pair.Value, rows, blockSize, device))],
+            AttentionGroups = [.. tiles.Select(pair => Group(pair.Key, pair.Value, paddedRows, blockSize, device))],
             RowStarts = rowStarts,
             Rows = rows,
+            PaddedRows = paddedRows,
         };
     }
 
@@ -95,7 +104,7 @@ public sealed class ForwardBatch
         }
     }
 
-    private static AttentionGroup Group(int length, List<(ScheduledChunk Chunk, int RowStart, int Tile)> tiles, int rows, int blockSize, Device device)
+    private static AttentionGroup Group(int length, List<(ScheduledChunk Chunk, int RowStart, int Tile)> tiles, int paddingRow, int blockSize, Device device)
     {
         var blocksPerTile = (length + blockSize - 1) / blockSize;
         var queryRows = new long[tiles.Count * AttentionTile];
@@ -121,7 +130,7 @@ public sealed class ForwardBatch
                 }
                 else
                 {
-                    queryRows[slot] = rows;
+                    queryRows[slot] = paddingRow;
                 }
             }
         }

@@ -42,11 +42,12 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
         var q = RotaryEmbedding.Apply(BatchInvariantOps.Linear(q_proj, hidden).view(rows, _heads, _headDim), inputs.Cos, inputs.Sin);
         var k = RotaryEmbedding.Apply(BatchInvariantOps.Linear(k_proj, hidden).view(rows, _kvHeads, _headDim), inputs.Cos, inputs.Sin);
         var v = BatchInvariantOps.Linear(v_proj, hidden).view(rows, _kvHeads, _headDim);
-        inputs.Pool.Write(_layerIndex, inputs.Batch.SlotMapping, k, v);
+        var real = inputs.Batch.Rows;
+        inputs.Pool.Write(_layerIndex, inputs.Batch.SlotMapping, k.narrow(0, 0, real), v.narrow(0, 0, real));
 
         // Row `rows` of the padded queries is the zero row that fills the tiles' positions this step does not compute.
         var queries = cat([q, zeros(1, _heads, _headDim, q.dtype, q.device)], 0);
-        var attended = empty(rows, _heads * _headDim, q.dtype, q.device);
+        var attended = zeros(rows, _heads * _headDim, q.dtype, q.device);
         foreach (var group in inputs.Batch.AttentionGroups)
         {
             attended.index_copy_(0, group.OutputRows, Attend(queries, group, inputs.Pool).index_select(0, group.OutputSlots));

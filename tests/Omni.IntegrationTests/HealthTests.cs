@@ -1,0 +1,51 @@
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+using Omni.Cli.Launching;
+
+namespace Omni.IntegrationTests;
+
+/// <summary>The orchestrator's gRPC health follows its stages: NOT_SERVING while no AR replica is ready.</summary>
+[Collection(PipelineCollection.Name)]
+public sealed class HealthTests(PipelineFixture fixture)
+{
+    [Fact]
+    public async Task Check_NoArReplicaReachable_NotServing()
+    {
+        var ports = FreePorts.Take(4);
+        await using var orchestrator = ServiceProcess.Start(ServiceKind.Orchestrator, ports[0], ports[1], -1, 0,
+            ["--ar-address", $"http://127.0.0.1:{ports[2]}", "--diffusion-address", $"http://127.0.0.1:{ports[3]}"], fixture.Pipeline.LogDirectory);
+        using var channel = GrpcChannel.ForAddress(orchestrator.GrpcAddress);
+        var health = new Health.HealthClient(channel);
+
+        var status = await FirstAnswerAsync(health);
+
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, status);
+    }
+
+    [Fact]
+    public async Task Check_StagesReady_Serving()
+    {
+        using var channel = GrpcChannel.ForAddress(fixture.Pipeline.Orchestrator.GrpcAddress);
+
+        var reply = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest());
+
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, reply.Status);
+    }
+
+    private static async Task<HealthCheckResponse.Types.ServingStatus> FirstAnswerAsync(Health.HealthClient health)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (true)
+        {
+            try
+            {
+                return (await health.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(2))).Status;
+            }
+            catch (RpcException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+}
