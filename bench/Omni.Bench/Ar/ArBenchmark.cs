@@ -20,6 +20,7 @@ public static class ArBenchmark
         var concurrency = new Option<string>("--concurrency") { Description = "Comma-separated concurrent requests; the first is the baseline.", DefaultValueFactory = _ => "1,8,32,64" };
         var tokens = new Option<int>("--tokens") { Description = "Tokens each request generates.", DefaultValueFactory = _ => 64 };
         var rounds = new Option<int>("--rounds") { Description = "Measured rounds per point; the table shows the median.", DefaultValueFactory = _ => 3 };
+        var batchInvariant = new Option<bool>("--batch-invariant") { Description = "The engine's batch invariance (false: plain operators).", DefaultValueFactory = _ => true };
         var torchThreads = new Option<int>("--torch-threads") { Description = "libtorch threads (0: one per core).", DefaultValueFactory = _ => 0 };
         var cacheDirectory = new Option<string?>("--cache-dir") { Description = "Where the models are written (default: the stages' cache)." };
         var maxLoad = new Option<double>("--max-load") { Description = "Wait before each model until the 1-minute load average is below this.", DefaultValueFactory = _ => 1.5 };
@@ -27,7 +28,7 @@ public static class ArBenchmark
         var soakRequests = new Option<int>("--soak-requests") { Description = "Requests in the memory soak on the default model (0 skips it).", DefaultValueFactory = _ => 10_000 };
         var command = new Command("ar", "AR stage engine: decode tokens/s per concurrency, batched/sequential ratio, share of matmul peak, memory.")
         {
-            models, concurrency, tokens, rounds, torchThreads, cacheDirectory, maxLoad, quietTimeout, soakRequests,
+            models, concurrency, tokens, rounds, torchThreads, cacheDirectory, maxLoad, quietTimeout, soakRequests, batchInvariant,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -51,7 +52,7 @@ public static class ArBenchmark
             foreach (var name in parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 await MeasureModelAsync(name, levels, parse.GetValue(tokens), parse.GetValue(rounds), parse.GetValue(cacheDirectory), peak, threads,
-                    parse.GetValue(maxLoad), TimeSpan.FromSeconds(parse.GetValue(quietTimeout)), cancellationToken);
+                    parse.GetValue(batchInvariant), parse.GetValue(maxLoad), TimeSpan.FromSeconds(parse.GetValue(quietTimeout)), cancellationToken);
             }
 
             return 0;
@@ -60,7 +61,7 @@ public static class ArBenchmark
     }
 
     private static async Task MeasureModelAsync(string name, int[] levels, int tokens, int rounds, string? cacheDirectory, double peak, int threads,
-        double maxLoad, TimeSpan quietTimeout, CancellationToken cancellationToken)
+        bool batchInvariant, double maxLoad, TimeSpan quietTimeout, CancellationToken cancellationToken)
     {
         var directory = BenchModels.Directory(name, cacheDirectory);
         var quiet = await LoadAverage.WaitBelowAsync(maxLoad, quietTimeout, cancellationToken);
@@ -73,6 +74,7 @@ public static class ArBenchmark
             NumKvBlocks = levels.Max() * ((tokens + 64) / 16 + 2),
             MaxNumSeqs = levels.Max(),
             TorchThreads = threads,
+            BatchInvariant = batchInvariant,
         });
         var (parameters, flopsPerToken) = BenchModels.Size(TransformerConfig.Load(Path.Combine(directory, CheckpointLoader.ConfigFileName)));
         double? baseline = null;

@@ -50,7 +50,7 @@ public sealed class ArEngine : IDisposable
         _eosTokenIds = [.. model.Config.EosTokenIds, .. tokenizer.EosTokenIds];
         var blocks = new BlockManager(pool.NumBlocks, pool.BlockSize, options.EnablePrefixCaching);
         _scheduler = new Scheduler(blocks, options.MaxNumSeqs, options.MaxNumBatchedTokens);
-        _runner = new ModelRunner(model, pool, device);
+        _runner = new ModelRunner(model, pool, device, options.BatchInvariant);
         CacheConfig = new KvCacheConfig(pool.BlockSize, pool.NumBlocks, ModelDType.Name(pool.DType), options.EnablePrefixCaching,
             options.MaxNumSeqs, options.MaxNumBatchedTokens, KvBlockPool.BytesPerBlock(model.Config, pool.BlockSize, pool.DType));
         _observer.OnCacheConfig(CacheConfig);

@@ -38,6 +38,13 @@ public sealed record ArEngineOptions
     /// <summary>Share full KV blocks between sequences with identical prefixes.</summary>
     public bool EnablePrefixCaching { get; init; } = true;
 
+    /// <summary>
+    /// Compute every row the same way whatever else the batch holds, so that a request's logprobs have the same bits
+    /// alone and batched (CPU; costs batch-1 speed, BENCHMARKS.md). Off: the plain operators, reproducible run to run
+    /// for the same batches only.
+    /// </summary>
+    public bool BatchInvariant { get; init; } = true;
+
     /// <summary>Threads libtorch uses for one operation (process-wide); 0 keeps libtorch's default.</summary>
     public int TorchThreads { get; init; }
 

@@ -9,14 +9,14 @@ namespace Omni.ArStage.Engine;
 /// forward pass over the paged KV pool, copies out the hidden rows the sequences want, and samples the sequences
 /// that completed their known tokens. Every tensor of the step lives in one dispose scope.
 /// </summary>
-internal sealed class ModelRunner(CausalLanguageModel model, KvBlockPool pool, Device device)
+internal sealed class ModelRunner(CausalLanguageModel model, KvBlockPool pool, Device device, bool batchInvariant)
 {
     public StepOutput Execute(IReadOnlyList<ScheduledSequence> batch)
     {
         using var inference = inference_mode();
         using var scope = NewDisposeScope();
         var chunks = batch.Select(s => new ScheduledChunk(s.Sequence.Tokens, s.Sequence.Computed, s.Count, s.Sequence.BlockTable)).ToArray();
-        var forward = ForwardBatch.Create(chunks, pool.BlockSize, device);
+        var forward = ForwardBatch.Create(chunks, pool.BlockSize, device, batchInvariant);
         var hidden = model.call(forward, pool);
 
         var (hiddenRows, firstPositions) = CopyHiddenRows(hidden, batch, forward.RowStarts);
@@ -30,7 +30,7 @@ internal sealed class ModelRunner(CausalLanguageModel model, KvBlockPool pool, D
         if (sampling.Length > 0)
         {
             var lastRows = tensor(sampling.Select(i => (long)(forward.RowStarts[i] + batch[i].Count - 1)).ToArray(), device: device);
-            var logits = model.Logits(hidden.index_select(0, lastRows));
+            var logits = model.Logits(hidden.index_select(0, lastRows), batchInvariant);
             var result = BatchSampler.Sample(logits, sampling.Select(i => batch[i].Sequence).ToArray());
             for (var j = 0; j < sampling.Length; j++)
             {

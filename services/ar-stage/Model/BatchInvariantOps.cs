@@ -6,7 +6,8 @@ namespace Omni.ArStage.Model;
 
 /// <summary>
 /// Operations whose output rows have the same bits however many rows share the call, so that a request gets the same
-/// logprobs alone and batched (on CPU; CUDA makes no such promise and takes the plain operations).
+/// logprobs alone and batched (on CPU; CUDA makes no such promise and takes the plain operations, as does a stage run
+/// with <c>--batch-invariant false</c>, which trades the promise for batch-1 speed).
 /// <list type="bullet">
 /// <item>MKL's float32 GEMM is row-invariant from four rows up (with its reproducibility pinned, Omni.Common.Numerics);
 /// one to three rows take GEMV and small-M kernels that round differently, so fewer rows are padded to four.</item>
@@ -26,12 +27,12 @@ internal static class BatchInvariantOps
     // libtorch's parallel grain (at::internal::GRAIN_SIZE): a piece this size runs in one thread.
     private const int PointwisePiece = 32768;
 
-    public static Tensor Linear(Linear layer, Tensor input) => Linear(input, layer.weight!, layer.bias);
+    public static Tensor Linear(Linear layer, Tensor input, bool enabled) => Linear(input, layer.weight!, layer.bias, enabled);
 
-    public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias)
+    public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias, bool enabled)
     {
         var rows = input.shape[0];
-        if (rows >= MinLinearRows || input.dim() != 2 || input.device_type != DeviceType.CPU)
+        if (!enabled || rows >= MinLinearRows || input.dim() != 2 || input.device_type != DeviceType.CPU)
         {
             return nn.functional.linear(input, weight, bias);
         }
@@ -41,10 +42,10 @@ internal static class BatchInvariantOps
     }
 
     /// <summary><paramref name="operation"/>, a pointwise function, applied so that each element's bits depend only on its value.</summary>
-    public static Tensor Pointwise(Tensor input, Func<Tensor, Tensor> operation)
+    public static Tensor Pointwise(Tensor input, Func<Tensor, Tensor> operation, bool enabled)
     {
         var count = input.numel();
-        if (input.device_type != DeviceType.CPU || (count % PointwiseAlignment == 0 && count <= PointwisePiece))
+        if (!enabled || input.device_type != DeviceType.CPU || (count % PointwiseAlignment == 0 && count <= PointwisePiece))
         {
             return operation(input);
         }

@@ -44,10 +44,11 @@ public sealed class CausalLanguageModel : nn.Module<ForwardBatch, KvBlockPool, T
     }
 
     /// <summary>Projects final-norm hidden states [..., hidden] to float32 vocabulary logits [..., vocab].</summary>
-    public Tensor Logits(Tensor hidden)
+    public Tensor Logits(Tensor hidden, bool batchInvariant = true)
     {
         using var scope = NewDisposeScope();
-        var logits = lm_head is null ? BatchInvariantOps.Linear(hidden, model.EmbeddingWeight, null) : BatchInvariantOps.Linear(lm_head, hidden);
+        var logits = lm_head is null ? BatchInvariantOps.Linear(hidden, model.EmbeddingWeight, null, batchInvariant)
+            : BatchInvariantOps.Linear(lm_head, hidden, batchInvariant);
         return logits.to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 }

@@ -24,7 +24,7 @@ public sealed class DecoderLayer : nn.Module<Tensor, AttentionInputs, Tensor>
     {
         using var scope = NewDisposeScope();
         var afterAttention = hidden + self_attn.call(input_layernorm.call(hidden), inputs);
-        var output = afterAttention + mlp.call(post_attention_layernorm.call(afterAttention));
+        var output = afterAttention + mlp.call(post_attention_layernorm.call(afterAttention), inputs.Batch.BatchInvariant);
         return output.MoveToOuterDisposeScope();
     }
 }

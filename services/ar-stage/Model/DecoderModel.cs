@@ -33,7 +33,7 @@ public sealed class DecoderModel : nn.Module<ForwardBatch, KvBlockPool, Tensor>
     public override Tensor forward(ForwardBatch batch, KvBlockPool pool)
     {
         using var scope = NewDisposeScope();
-        var (cos, sin) = Rotary(batch.InputIds.device).Angles(batch.Positions);
+        var (cos, sin) = Rotary(batch.InputIds.device).Angles(batch.Positions, batch.BatchInvariant);
         var inputs = new AttentionInputs(cos, sin, batch, pool);
         var hidden = embed_tokens.call(batch.InputIds);
         foreach (var layer in layers)

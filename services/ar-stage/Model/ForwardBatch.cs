@@ -40,7 +40,12 @@ public sealed class ForwardBatch
     /// </summary>
     public int PaddedRows { get; private init; }
 
-    public static ForwardBatch Create(IReadOnlyList<ScheduledChunk> chunks, int blockSize, Device device)
+    /// <summary>Whether the layers compute every row the same way whatever the batch (<see cref="BatchInvariantOps"/>).</summary>
+    public bool BatchInvariant { get; private init; }
+
+    /// <param name="batchInvariant">Pad steps of fewer than four rows on CPU (see <see cref="PaddedRows"/>), and tell the
+    /// layers to use <see cref="BatchInvariantOps"/>.</param>
+    public static ForwardBatch Create(IReadOnlyList<ScheduledChunk> chunks, int blockSize, Device device, bool batchInvariant = true)
     {
         ArgumentNullException.ThrowIfNull(chunks);
         if (chunks.Count == 0)
@@ -49,7 +54,7 @@ public sealed class ForwardBatch
         }
 
         var rows = chunks.Sum(c => c.Count);
-        var paddedRows = device.type == DeviceType.CPU ? Math.Max(rows, BatchInvariantOps.MinLinearRows) : rows;
+        var paddedRows = batchInvariant && device.type == DeviceType.CPU ? Math.Max(rows, BatchInvariantOps.MinLinearRows) : rows;
         var ids = new long[paddedRows];
         var positions = new long[paddedRows];
         var slots = new long[rows];
@@ -87,6 +92,7 @@ public sealed class ForwardBatch
             RowStarts = rowStarts,
             Rows = rows,
             PaddedRows = paddedRows,
+            BatchInvariant = batchInvariant,
         };
     }
 

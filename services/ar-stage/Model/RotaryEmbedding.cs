@@ -38,12 +38,13 @@ public sealed class RotaryEmbedding : IDisposable
     }
 
     /// <summary>Returns (cos, sin), each [tokens, headDim] float32, for the int64 <paramref name="positions"/> [tokens].</summary>
-    public (Tensor Cos, Tensor Sin) Angles(Tensor positions)
+    public (Tensor Cos, Tensor Sin) Angles(Tensor positions, bool batchInvariant = true)
     {
         using var scope = NewDisposeScope();
         var freqs = outer(positions.to(ScalarType.Float32), _invFreq);
         var emb = cat([freqs, freqs], -1);
-        return (BatchInvariantOps.Pointwise(emb, t => t.cos()).MoveToOuterDisposeScope(), BatchInvariantOps.Pointwise(emb, t => t.sin()).MoveToOuterDisposeScope());
+        return (BatchInvariantOps.Pointwise(emb, t => t.cos(), batchInvariant).MoveToOuterDisposeScope(),
+            BatchInvariantOps.Pointwise(emb, t => t.sin(), batchInvariant).MoveToOuterDisposeScope());
     }
 
     /// <summary>Rotates x [tokens, heads, headDim] by the angles of its tokens ([tokens, headDim], from <see cref="Angles"/>).</summary>

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Omni.ArStage.Model;
 
 /// <summary>The gated feed-forward block: down_proj(silu(gate_proj(x)) * up_proj(x)).</summary>
-public sealed class SwiGluMlp : nn.Module<Tensor, Tensor>
+public sealed class SwiGluMlp : nn.Module<Tensor, bool, Tensor>
 {
     // Field names are the checkpoint key suffixes ("mlp.gate_proj.weight", ...).
     private readonly Linear gate_proj;
@@ -19,10 +19,12 @@ public sealed class SwiGluMlp : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor input)
+    /// <param name="batchInvariant">Use <see cref="BatchInvariantOps"/> (see <see cref="ForwardBatch.BatchInvariant"/>).</param>
+    public override Tensor forward(Tensor input, bool batchInvariant)
     {
         using var scope = NewDisposeScope();
-        var gated = BatchInvariantOps.Pointwise(BatchInvariantOps.Linear(gate_proj, input), t => nn.functional.silu(t)) * BatchInvariantOps.Linear(up_proj, input);
-        return BatchInvariantOps.Linear(down_proj, gated).MoveToOuterDisposeScope();
+        var gated = BatchInvariantOps.Pointwise(BatchInvariantOps.Linear(gate_proj, input, batchInvariant), t => nn.functional.silu(t), batchInvariant)
+            * BatchInvariantOps.Linear(up_proj, input, batchInvariant);
+        return BatchInvariantOps.Linear(down_proj, gated, batchInvariant).MoveToOuterDisposeScope();
     }
 }

@@ -24,6 +24,7 @@ public static class ArEngineLoader
             MaxNumBatchedTokens = settings.MaxNumBatchedTokens,
             MaxWaiting = settings.MaxWaiting,
             EnablePrefixCaching = settings.EnablePrefixCaching,
+            BatchInvariant = settings.BatchInvariant,
             TorchThreads = settings.TorchThreads,
         };
     }
@@ -39,7 +40,7 @@ public static class ArEngineLoader
             engine.ModelName, engine.HiddenSize, engine.VocabSize, cache.DType, engine.DeviceName, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
             cache.NumBlocks, cache.BlockSize, cache.NumBlocks * (double)cache.BytesPerBlock / (1 << 20), cache.PrefixCaching ? "on" : "off",
             cache.MaxNumSeqs, cache.MaxNumBatchedTokens);
-        logger.LogInformation("Numerics: {Mode}", NumericalReproducibility.Describe());
+        logger.LogInformation("Numerics: {Mode}; batch-invariant {BatchInvariant}", NumericalReproducibility.Describe(), settings.BatchInvariant);
         return engine;
     }
 }

@@ -32,6 +32,9 @@ public sealed class ArStageOptions : StageModelOptions
 
     public bool EnablePrefixCaching { get; set; } = true;
 
+    /// <summary>Same logprob bits alone and batched (on CPU), at a cost in batch-1 speed; see ArEngineOptions.</summary>
+    public bool BatchInvariant { get; set; } = true;
+
     /// <summary>libtorch threads per operation; 0 keeps libtorch's default (one per core).</summary>
     [Range(0, 1024)]
     public int TorchThreads { get; set; }

@@ -17,6 +17,7 @@ public static class ArStageSwitches
         ["--max-num-batched-tokens"] = "Model:MaxNumBatchedTokens",
         ["--enable-prefix-caching"] = "Model:EnablePrefixCaching",
         ["--torch-threads"] = "Model:TorchThreads",
+        ["--batch-invariant"] = "Model:BatchInvariant",
     };
 
     /// <summary>Rewrites vLLM's bare <c>--no-enable-prefix-caching</c> as <c>--enable-prefix-caching=false</c>.</summary>
