@@ -10,7 +10,9 @@ namespace Omni.ArStage.Model;
 /// with <c>--batch-invariant false</c>, which trades the promise for batch-1 speed).
 /// <list type="bullet">
 /// <item>MKL's float32 GEMM is row-invariant from four rows up (with its reproducibility pinned, Omni.Common.Numerics);
-/// one to three rows take GEMV and small-M kernels that round differently, so fewer rows are padded to four.</item>
+/// one to three rows take GEMV and small-M kernels that round differently. The layers always see at least four rows
+/// (<see cref="ForwardBatch.PaddedRows"/>); <see cref="Linear(Tensor, Tensor, Tensor?, bool)"/> pads the vocabulary
+/// projection's sampled rows, which can be fewer.</item>
 /// <item>libtorch's pointwise kernels compute blocks of vector width with SLEEF and the tail of the flattened tensor
 /// (and of each thread's share) with the scalar libm function, which rounds transcendental functions differently: an
 /// element's bits would depend on how many elements the tensor has. Pointwise operations therefore run on padded

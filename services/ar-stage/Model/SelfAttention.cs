@@ -39,9 +39,9 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
     {
         using var scope = NewDisposeScope();
         var rows = hidden.shape[0];
-        var q = RotaryEmbedding.Apply(BatchInvariantOps.Linear(q_proj, hidden, inputs.Batch.BatchInvariant).view(rows, _heads, _headDim), inputs.Cos, inputs.Sin);
-        var k = RotaryEmbedding.Apply(BatchInvariantOps.Linear(k_proj, hidden, inputs.Batch.BatchInvariant).view(rows, _kvHeads, _headDim), inputs.Cos, inputs.Sin);
-        var v = BatchInvariantOps.Linear(v_proj, hidden, inputs.Batch.BatchInvariant).view(rows, _kvHeads, _headDim);
+        var q = RotaryEmbedding.Apply(q_proj.call(hidden).view(rows, _heads, _headDim), inputs.Cos, inputs.Sin);
+        var k = RotaryEmbedding.Apply(k_proj.call(hidden).view(rows, _kvHeads, _headDim), inputs.Cos, inputs.Sin);
+        var v = v_proj.call(hidden).view(rows, _kvHeads, _headDim);
         var real = inputs.Batch.Rows;
         inputs.Pool.Write(_layerIndex, inputs.Batch.SlotMapping, k.narrow(0, 0, real), v.narrow(0, 0, real));
 
@@ -52,7 +52,7 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
         {
             attended.index_copy_(0, group.OutputRows, Attend(queries, group, inputs.Pool).index_select(0, group.OutputSlots));
         }
-        return BatchInvariantOps.Linear(o_proj, attended, inputs.Batch.BatchInvariant).MoveToOuterDisposeScope();
+        return o_proj.call(attended).MoveToOuterDisposeScope();
     }
 
     // The group's tiles in one call: [tiles, kvHeads, groups * tile, headDim] queries (query heads of a KV group

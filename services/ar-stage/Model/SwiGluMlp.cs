@@ -23,8 +23,7 @@ public sealed class SwiGluMlp : nn.Module<Tensor, bool, Tensor>
     public override Tensor forward(Tensor input, bool batchInvariant)
     {
         using var scope = NewDisposeScope();
-        var gated = BatchInvariantOps.Pointwise(BatchInvariantOps.Linear(gate_proj, input, batchInvariant), t => nn.functional.silu(t), batchInvariant)
-            * BatchInvariantOps.Linear(up_proj, input, batchInvariant);
-        return BatchInvariantOps.Linear(down_proj, gated, batchInvariant).MoveToOuterDisposeScope();
+        var gated = BatchInvariantOps.Pointwise(gate_proj.call(input), t => nn.functional.silu(t), batchInvariant) * up_proj.call(input);
+        return down_proj.call(gated).MoveToOuterDisposeScope();
     }
 }
