@@ -1,5 +1,7 @@
 // Compiled into every assembly that runs TorchSharp (build/NumericalReproducibility.props), so that MKL's
-// reproducibility is pinned before the first libtorch call, whichever of them makes it.
+// reproducibility is pinned before the first libtorch call, whichever of them makes it. A process loads several of
+// them (a service and its engine, a test assembly and the engine it tests): they all call the one Pin of
+// Omni.Engine.Common, which acts once and ignores the calls after.
 using System.Runtime.CompilerServices;
 
 namespace Omni.Build;

@@ -20,9 +20,12 @@ COPY global.json Directory.Build.props Directory.Build.targets Directory.Package
 COPY build/ build/
 COPY services/contracts/Omni.Contracts.csproj services/contracts/
 COPY services/common/Omni.Common.csproj services/common/
+COPY services/engine-common/Omni.Engine.Common.csproj services/engine-common/
 COPY services/orchestrator/Omni.Orchestrator.csproj services/orchestrator/
 COPY services/ar-stage/Omni.ArStage.csproj services/ar-stage/
+COPY services/ar-stage-engine/Omni.ArStage.Engine.csproj services/ar-stage-engine/
 COPY services/diffusion-stage/Omni.DiffusionStage.csproj services/diffusion-stage/
+COPY services/diffusion-stage-engine/Omni.DiffusionStage.Engine.csproj services/diffusion-stage-engine/
 RUN for project in orchestrator/Omni.Orchestrator ar-stage/Omni.ArStage diffusion-stage/Omni.DiffusionStage; do \
       dotnet restore "services/$project.csproj" -r linux-x64 -p:TorchBackend=${TORCH_BACKEND} || exit 1; \
     done

@@ -1,3 +1,4 @@
+using Omni.Common.Caching;
 using static TorchSharp.torch;
 
 namespace Omni.DiffusionStage.Model;
@@ -13,9 +14,11 @@ public static class DefaultDiffusionModel
     /// <summary>Bump when the architecture or the initialization changes, so stale caches are not reused.</summary>
     public const string CacheDirectoryName = "diffusion-default-v1";
 
-    public const string CacheEnvironmentVariable = "OMNI_CACHE_DIR";
+    public const string CacheEnvironmentVariable = SeededModelCache.CacheEnvironmentVariable;
 
     private const ulong WeightSeed = 0x0A11D1FF;
+
+    private static readonly string[] CheckpointFiles = [DiffusionCheckpoint.ConfigFileName, DiffusionCheckpoint.WeightsFileName];
 
     public static DiffusionModelConfig Config { get; } = new()
     {
@@ -37,70 +40,22 @@ public static class DefaultDiffusionModel
 
     /// <summary>
     /// The directory holding the default checkpoint: &lt;root&gt;/diffusion-default-v1, the root being
-    /// <paramref name="cacheRoot"/>, else $OMNI_CACHE_DIR, else ~/.cache/omni/models.
+    /// <paramref name="cacheRoot"/>, else $OMNI_CACHE_DIR, else ~/.cache/omni/models (<see cref="SeededModelCache.ResolveRoot"/>).
     /// </summary>
-    public static string ResolveDirectory(string? cacheRoot)
+    public static string ResolveDirectory(string? cacheRoot) => Path.Combine(SeededModelCache.ResolveRoot(cacheRoot), CacheDirectoryName);
+
+    /// <summary>
+    /// Returns the default checkpoint's directory, generating it first when it is not there yet (atomically, through
+    /// a staging directory: <see cref="SeededModelCache.EnsureCreated"/>).
+    /// </summary>
+    public static string EnsureCached(string? cacheRoot) =>
+        SeededModelCache.EnsureCreated(cacheRoot, CacheDirectoryName, CheckpointFiles, Write);
+
+    /// <summary>Writes the default checkpoint (config.json, model.safetensors) into <paramref name="directory"/>.</summary>
+    private static void Write(string directory)
     {
-        var root = cacheRoot;
-        if (string.IsNullOrWhiteSpace(root))
-        {
-            root = Environment.GetEnvironmentVariable(CacheEnvironmentVariable);
-        }
-
-        if (string.IsNullOrWhiteSpace(root))
-        {
-            var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-            root = string.IsNullOrEmpty(home)
-                ? Path.Combine(Path.GetTempPath(), "omni", "models")
-                : Path.Combine(home, ".cache", "omni", "models");
-        }
-
-        return Path.Combine(root, CacheDirectoryName);
-    }
-
-    /// <summary>Returns the default checkpoint's directory, generating it first when it is not there yet.</summary>
-    public static string EnsureCached(string? cacheRoot)
-    {
-        var directory = ResolveDirectory(cacheRoot);
-        if (IsComplete(directory))
-        {
-            return directory;
-        }
-
-        var parent = Path.GetDirectoryName(Path.GetFullPath(directory))!;
-        Directory.CreateDirectory(parent);
-        var staging = Path.Combine(parent, $".{CacheDirectoryName}.tmp-{Guid.NewGuid():N}");
-        try
-        {
-            using (var model = Create())
-            {
-                DiffusionCheckpoint.Save(model, staging);
-            }
-
-            if (!IsComplete(directory))
-            {
-                if (Directory.Exists(directory))
-                {
-                    // An incomplete leftover of an interrupted write; replace it.
-                    Directory.Delete(directory, recursive: true);
-                }
-
-                Directory.Move(staging, directory);
-            }
-        }
-        catch (IOException) when (IsComplete(directory))
-        {
-            // Another process published the same deterministic checkpoint first.
-        }
-        finally
-        {
-            if (Directory.Exists(staging))
-            {
-                Directory.Delete(staging, recursive: true);
-            }
-        }
-
-        return directory;
+        using var model = Create();
+        DiffusionCheckpoint.Save(model, directory);
     }
 
     /// <summary>Builds the default model with its deterministic weights (CPU).</summary>
@@ -120,10 +75,6 @@ public static class DefaultDiffusionModel
 
         return model;
     }
-
-    private static bool IsComplete(string directory) =>
-        File.Exists(Path.Combine(directory, DiffusionCheckpoint.ConfigFileName))
-        && File.Exists(Path.Combine(directory, DiffusionCheckpoint.WeightsFileName));
 
     /// <remarks>
     /// Unlike adaLN-Zero training init (zero modulation and output layers, which makes an untrained model the

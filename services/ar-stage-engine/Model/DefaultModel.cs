@@ -1,3 +1,4 @@
+using Omni.Common.Caching;
 using static TorchSharp.torch;
 
 namespace Omni.ArStage.Model;
@@ -9,9 +10,11 @@ namespace Omni.ArStage.Model;
 public static class DefaultModel
 {
     public const string DirectoryName = "ar-default-v1";
-    public const string CacheEnvironmentVariable = "OMNI_CACHE_DIR";
+    public const string CacheEnvironmentVariable = SeededModelCache.CacheEnvironmentVariable;
     public const ulong Seed = 20240917;
     public const int EndOfTextTokenId = 50256;
+
+    private static readonly string[] CheckpointFiles = [CheckpointLoader.ConfigFileName, CheckpointLoader.WeightsFileName];
 
     public static TransformerConfig Config { get; } = new()
     {
@@ -34,61 +37,17 @@ public static class DefaultModel
     };
 
     /// <summary>
-    /// The cache root: <paramref name="cacheDirectory"/>, else <c>$OMNI_CACHE_DIR</c>, else <c>~/.cache/omni/models</c>.
-    /// The model lives in its <see cref="DirectoryName"/> subdirectory.
+    /// The cache root: <paramref name="cacheDirectory"/>, else <c>$OMNI_CACHE_DIR</c>, else <c>~/.cache/omni/models</c>
+    /// (<see cref="SeededModelCache.ResolveRoot"/>). The model lives in its <see cref="DirectoryName"/> subdirectory.
     /// </summary>
-    public static string ResolveCacheRoot(string? cacheDirectory)
-    {
-        if (!string.IsNullOrWhiteSpace(cacheDirectory))
-        {
-            return cacheDirectory;
-        }
-
-        var fromEnvironment = Environment.GetEnvironmentVariable(CacheEnvironmentVariable);
-        if (!string.IsNullOrWhiteSpace(fromEnvironment))
-        {
-            return fromEnvironment;
-        }
-
-        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        return Path.Combine(home, ".cache", "omni", "models");
-    }
+    public static string ResolveCacheRoot(string? cacheDirectory) => SeededModelCache.ResolveRoot(cacheDirectory);
 
     /// <summary>
-    /// Returns the directory of the built-in model under the cache root, writing it first if it is not there.
-    /// The files are written to a private temporary directory that is then renamed into place, so concurrent
-    /// processes never see (or produce) a half-written model; the loser of a race keeps the winner's copy.
+    /// Returns the directory of the built-in model under the cache root, writing it first if it is not there
+    /// (atomically, through a staging directory: <see cref="SeededModelCache.EnsureCreated"/>).
     /// </summary>
-    public static string EnsureCreated(string? cacheDirectory)
-    {
-        var root = ResolveCacheRoot(cacheDirectory);
-        var target = Path.Combine(root, DirectoryName);
-        if (IsComplete(target))
-        {
-            return target;
-        }
-
-        Directory.CreateDirectory(root);
-        var temporary = Path.Combine(root, $".{DirectoryName}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            Write(temporary);
-            Directory.Move(temporary, target);
-        }
-        catch (IOException) when (IsComplete(target))
-        {
-            // Another process finished first; its files are identical.
-        }
-        finally
-        {
-            if (Directory.Exists(temporary))
-            {
-                Directory.Delete(temporary, recursive: true);
-            }
-        }
-
-        return target;
-    }
+    public static string EnsureCreated(string? cacheDirectory) =>
+        SeededModelCache.EnsureCreated(cacheDirectory, DirectoryName, CheckpointFiles, Write);
 
     /// <summary>Writes config.json and model.safetensors of the built-in model into <paramref name="directory"/>.</summary>
     public static void Write(string directory) => WriteSeeded(directory, Config, Seed);
@@ -128,8 +87,4 @@ public static class DefaultModel
 
         return tensors;
     }
-
-    private static bool IsComplete(string directory) =>
-        File.Exists(Path.Combine(directory, CheckpointLoader.ConfigFileName))
-        && File.Exists(Path.Combine(directory, CheckpointLoader.WeightsFileName));
 }
