@@ -5,19 +5,22 @@ using Omni.Orchestrator.Grpc;
 using Omni.Orchestrator.Health;
 using Omni.Orchestrator.Metrics;
 using Omni.Orchestrator.Pipeline;
+using Omni.Orchestrator.Routing;
 
 var builder = ServiceDefaults.CreateBuilder(args, new Dictionary<string, string>
 {
+    ["--pipeline"] = PipelineDefinition.FileKey,
     ["--model-name"] = "Pipeline:ModelName",
     ["--ar-address"] = "Pipeline:Stages:0:Addresses",
     ["--diffusion-address"] = "Pipeline:Stages:1:Addresses",
     ["--ar-dns"] = "Pipeline:Stages:0:Dns",
     ["--diffusion-dns"] = "Pipeline:Stages:1:Dns",
-    ["--connector"] = "Pipeline:Stages:0:Connector",
-    ["--max-chunks-in-flight"] = "Pipeline:Stages:0:MaxChunksInFlight",
+    ["--connector"] = "Pipeline:Stages:1:Inputs:0:Connector",
+    ["--max-chunks-in-flight"] = "Pipeline:Stages:1:Inputs:0:MaxChunksInFlight",
     ["--max-inflight"] = "Pipeline:MaxInflight",
     ["--max-waiting"] = "Pipeline:MaxWaiting",
 });
+builder.Configuration.AddPipelineDefinition(builder.Configuration[PipelineDefinition.FileKey]);
 builder.AddOmniServiceDefaults();
 
 builder.Services.AddOptions<PipelineOptions>()
@@ -26,11 +29,13 @@ builder.Services.AddOptions<PipelineOptions>()
     .ValidateOnStart();
 builder.Services.AddSingleton<PipelineStages>();
 builder.Services.AddHostedService(services => services.GetRequiredService<PipelineStages>());
+builder.Services.AddSingleton(services => services.GetRequiredService<PipelineStages>().Graph);
+builder.Services.AddSingleton<IReplicaBinder, ReplicaBinder>();
 builder.Services.AddHealthChecks().AddCheck<PipelineReadinessHealthCheck>("stages");
 builder.Services.AddSingleton<AdmissionController>();
 builder.Services.AddSingleton<PipelineMetrics>();
 builder.Services.AddSingleton<IPipelineObserver>(services => services.GetRequiredService<PipelineMetrics>());
-builder.Services.AddSingleton<PipelineRunner>();
+builder.Services.AddSingleton<GraphRunner>();
 
 var app = builder.Build();
 app.MapOmniDefaultEndpoints();

@@ -48,7 +48,7 @@ public sealed class StageEndpoint(ServiceProcess process) : IDisposable
     {
         var text = new TextParams { MaxTokens = maxTokens, Temperature = 0 };
         configure?.Invoke(text);
-        return new StageRequest { Prompt = prompt, Text = text, EmitText = true };
+        return new StageRequest { Prompt = prompt, Text = text, Outputs = { "text" } };
     }
 
     public void Dispose() => _channel.Dispose();

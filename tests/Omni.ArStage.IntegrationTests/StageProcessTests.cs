@@ -48,7 +48,7 @@ public sealed class StageProcessTests(ArStageProcesses stages)
         var header = new StageRequest
         {
             Prompt = "A red house by the sea",
-            EmitHiddenStates = true,
+            Outputs = { "hidden_states", "negative_hidden_states" },
             Image = new ImageParams { NegativePrompt = "blurry, low quality" },
         };
 
@@ -69,7 +69,8 @@ public sealed class StageProcessTests(ArStageProcesses stages)
     public async Task Process_HiddenStatesWithoutNegativePrompt_EmitsOnlyHiddenStates()
     {
         var header = StageEndpoint.TextRequest("A red house", 5);
-        header.EmitHiddenStates = true;
+        header.Outputs.Add("hidden_states");
+        header.Outputs.Add("negative_hidden_states");
 
         var result = await stages.Main.CallAsync(header);
 

@@ -16,7 +16,8 @@ internal static class StageCall
         RequestId = Guid.NewGuid().ToString("N"),
         Prompt = "a test image",
         Image = image,
-        ConditioningTensor = HiddenStates,
+        Inputs = { HiddenStates, NegativeHiddenStates },
+        Outputs = { "image" },
     };
 
     /// <summary>[tokens, width] float32 values in [-1, 1) from a fixed seed.</summary>

@@ -12,16 +12,16 @@ public sealed class TransferLedgerTests
     [Fact]
     public void Report_RelayedChunks_DurationSpansFirstArrivalToLastForwardPlusStageEnds()
     {
-        var ledger = new TransferLedger(0, 1, 1, 0, Connector.Relay);
-        ledger.AddRelayed(100, arrived: 1000 * TicksPerMs, forwarded: 1002 * TicksPerMs);
-        ledger.AddRelayed(50, arrived: 1010 * TicksPerMs, forwarded: 1013 * TicksPerMs);
+        var ledger = new TransferLedger(0, 1, Connector.Relay, ["h"]);
+        ledger.AddRelayed("h", 100, arrived: 1000 * TicksPerMs, forwarded: 1002 * TicksPerMs);
+        ledger.AddRelayed("h", 50, arrived: 1010 * TicksPerMs, forwarded: 1013 * TicksPerMs);
         var sender = new StageFinal();
-        sender.SentChunks.Add(new ChunkTiming { Bytes = 100, TxMs = 0.5 });
-        sender.SentChunks.Add(new ChunkTiming { Bytes = 50, TxMs = 0.25 });
+        sender.SentChunks.Add(new ChunkTiming { Tensor = "h", Bytes = 100, TxMs = 0.5 });
+        sender.SentChunks.Add(new ChunkTiming { Tensor = "h", Bytes = 50, TxMs = 0.25 });
         ledger.MergeSent(sender);
-        ledger.MergeReceived([new ChunkTiming { Bytes = 100, RxDecodeMs = 1 }, new ChunkTiming { Bytes = 50, RxDecodeMs = 0.75 }]);
+        ledger.MergeReceived([new ChunkTiming { Tensor = "h", Bytes = 100, RxDecodeMs = 1 }, new ChunkTiming { Tensor = "h", Bytes = 50, RxDecodeMs = 0.75 }]);
 
-        var report = ledger.Report();
+        var report = ledger.Report(1, 0);
 
         Assert.Equal(0.5 + 13 + 0.75, report.DurationMs, 9);
     }
@@ -29,33 +29,47 @@ public sealed class TransferLedgerTests
     [Fact]
     public void Report_RelayedChunks_InFlightIsTheOrchestratorsHoldTime()
     {
-        var ledger = new TransferLedger(0, 1, 1, 0, Connector.Relay);
-        ledger.AddRelayed(100, arrived: 1000 * TicksPerMs, forwarded: 1002 * TicksPerMs);
-        ledger.AddRelayed(50, arrived: 1010 * TicksPerMs, forwarded: 1013 * TicksPerMs);
+        var ledger = new TransferLedger(0, 1, Connector.Relay, ["h"]);
+        ledger.AddRelayed("h", 100, arrived: 1000 * TicksPerMs, forwarded: 1002 * TicksPerMs);
+        ledger.AddRelayed("h", 50, arrived: 1010 * TicksPerMs, forwarded: 1013 * TicksPerMs);
 
-        var report = ledger.Report();
+        var report = ledger.Report(1, 0);
 
         Assert.Equal((2u, 150ul, 5.0), (report.Chunks, report.Bytes, Math.Round(report.InFlightMs, 9)));
     }
 
     [Fact]
-    public void Report_DirectTransfer_DurationIsTheSendersMeasure()
+    public void MergeSent_ChunksOfOtherEdgesTensors_Ignored()
     {
-        var ledger = new TransferLedger(0, 0, 1, 1, Connector.Direct);
-        var sender = new StageFinal { SendDurationMs = 42.5 };
-        sender.SentChunks.Add(new ChunkTiming { Bytes = 100, TxMs = 1, RxDecodeMs = 2, InFlightMs = 3 });
+        var ledger = new TransferLedger(0, 1, Connector.Relay, ["h"]);
+        var sender = new StageFinal();
+        sender.SentChunks.Add(new ChunkTiming { Tensor = "token_ids", Bytes = 8, TxMs = 9 });
+        sender.SentChunks.Add(new ChunkTiming { Tensor = "h", Bytes = 100, TxMs = 0.5 });
         ledger.MergeSent(sender);
 
-        var report = ledger.Report();
+        var report = ledger.Report(0, 0);
 
-        Assert.Equal((42.5, 1.0, 2.0, 3.0), (report.DurationMs, report.TxMs, report.RxDecodeMs, report.InFlightMs));
+        Assert.Equal((1u, 100ul, 0.5), (report.Chunks, report.Bytes, report.TxMs));
+    }
+
+    [Fact]
+    public void Report_DirectTransfer_DurationIsTheSendersMeasure()
+    {
+        var ledger = new TransferLedger(0, 1, Connector.Direct, ["h"]);
+        var sent = new DirectSend { TransferId = "t", DurationMs = 42.5 };
+        sent.Chunks.Add(new ChunkTiming { Tensor = "h", Bytes = 100, TxMs = 1, RxDecodeMs = 2, InFlightMs = 3 });
+        ledger.MergeDirect(sent);
+
+        var report = ledger.Report(0, 1);
+
+        Assert.Equal((42.5, 1.0, 2.0, 3.0, "direct"), (report.DurationMs, report.TxMs, report.RxDecodeMs, report.InFlightMs, report.Connector));
     }
 
     [Fact]
     public void Report_NoChunks_ZeroDuration()
     {
-        var ledger = new TransferLedger(0, 0, 1, 0, Connector.Relay);
+        var ledger = new TransferLedger(0, 1, Connector.Relay, ["h"]);
 
-        Assert.Equal(0, ledger.Report().DurationMs);
+        Assert.Equal(0, ledger.Report(0, 0).DurationMs);
     }
 }

@@ -66,7 +66,7 @@ internal sealed class StageUnderTest : IAsyncDisposable
         using var call = _client.Process(cancellationToken: cancellationToken);
         await call.RequestStream.WriteAsync(new StageInput
         {
-            Header = new StageRequest { RequestId = Guid.NewGuid().ToString("N"), Prompt = "benchmark", Image = image, ConditioningTensor = "hidden_states" },
+            Header = new StageRequest { RequestId = Guid.NewGuid().ToString("N"), Prompt = "benchmark", Image = image, Inputs = { "hidden_states" }, Outputs = { "image" } },
         }, cancellationToken);
         var chunks = TensorChunker.ChunkFloat32("hidden_states", conditioning, [tokens, ConditioningWidth]);
         if (negativeConditioning is not null)

@@ -45,7 +45,7 @@ internal sealed class ArStageUnderTest : IAsyncDisposable
     {
         var text = new TextParams { MaxTokens = maxTokens, Temperature = 0, IgnoreEos = true, Logprobs = 1 };
         using var call = _client.Process(cancellationToken: cancellationToken);
-        await call.RequestStream.WriteAsync(new StageInput { Header = new StageRequest { RequestId = Guid.NewGuid().ToString("N"), Prompt = prompt, Text = text, EmitText = true } },
+        await call.RequestStream.WriteAsync(new StageInput { Header = new StageRequest { RequestId = Guid.NewGuid().ToString("N"), Prompt = prompt, Text = text, Outputs = { "text" } } },
             cancellationToken);
         await call.RequestStream.CompleteAsync();
         var bits = new List<long>();

@@ -74,7 +74,7 @@ public static class PipelineBenchmark
             var stage = new Stage.StageClient(channel);
             var relay = new Stage.StageClient(relayChannel);
             var request = new GenerateRequest { Prompt = "hi", Text = new TextParams { MaxTokens = 1, Temperature = 0 } };
-            var header = new StageRequest { Prompt = "hi", Text = request.Text, EmitText = true };
+            var header = new StageRequest { Prompt = "hi", Text = request.Text, Outputs = { "text" } };
             for (var i = 0; i < 20; i++)
             {
                 await orchestrator.GenerateAsync(request, cancellationToken: cancellationToken);

@@ -139,6 +139,9 @@ public sealed class ArEngine : IDisposable
         }
     }
 
+    /// <summary>The token ids the engine feeds the model for <paramref name="prompt"/> (BOS alone for an empty prompt).</summary>
+    public int[] Tokenize(string prompt) => EncodePrompt(prompt);
+
     /// <summary>Number of prompt tokens the engine would feed the model for <paramref name="prompt"/>.</summary>
     public int CountTokens(string prompt) => EncodePrompt(prompt).Length;
 
@@ -155,7 +158,7 @@ public sealed class ArEngine : IDisposable
         ArgumentNullException.ThrowIfNull(request);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         Validate(request);
-        var promptIds = EncodePrompt(request.Prompt);
+        var promptIds = request.PromptTokenIds is { } ids ? CheckTokenIds(ids) : EncodePrompt(request.Prompt);
         CheckFits(request, promptIds.Length);
         if (cancellationToken.IsCancellationRequested)
         {
@@ -468,6 +471,22 @@ public sealed class ArEngine : IDisposable
         }
 
         return state;
+    }
+
+    private int[] CheckTokenIds(IReadOnlyList<int> ids)
+    {
+        if (ids.Count == 0)
+        {
+            throw new ArgumentException("The prompt has no token ids.", nameof(ids));
+        }
+        foreach (var id in ids)
+        {
+            if (id < 0 || id >= VocabSize)
+            {
+                throw new ArgumentException($"Prompt token id {id} is outside the vocabulary [0, {VocabSize}).", nameof(ids));
+            }
+        }
+        return [.. ids];
     }
 
     private int[] EncodePrompt(string prompt)

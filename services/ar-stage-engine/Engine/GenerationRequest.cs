@@ -1,7 +1,11 @@
 namespace Omni.ArStage.Engine;
 
+/// <param name="Prompt">The prompt's text, tokenized by the engine unless <see cref="PromptTokenIds"/> is set.</param>
 public sealed record GenerationRequest(string Prompt)
 {
+    /// <summary>The prompt as token ids (a stage adapter that tokenized the prompt once, or an upstream stage's tokens); overrides <see cref="Prompt"/>.</summary>
+    public IReadOnlyList<int>? PromptTokenIds { get; init; }
+
     public int MaxTokens { get; init; } = 64;
 
     /// <summary>0 selects greedy decoding.</summary>

@@ -1,11 +1,8 @@
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
-using Grpc.Core;
-using Microsoft.Extensions.Options;
 using Omni.ArStage.Engine;
-using Omni.Common.Engine;
-using Omni.Common.Hosting;
 using Omni.Common.Payloads;
-using Omni.Common.Transfers;
+using Omni.Common.Stages;
 using Omni.Common.Validation;
 using Omni.Contracts.V1;
 using EngineFinishReason = Omni.ArStage.Engine.FinishReason;
@@ -17,59 +14,58 @@ using TopLogprob = Omni.Contracts.V1.TopLogprob;
 namespace Omni.ArStage.Grpc;
 
 /// <summary>
-/// Adapts the AR engine to the stage contract: one header in; text deltas as tokens are sampled, the hidden states
-/// for the next stage as tensor chunks (and those of the negative prompt, for classifier-free guidance), and a final
-/// message out. The request runs in the engine's batch with every other request; cancelling the call (client gone,
-/// deadline) drops it from the engine within one step.
+/// Adapts the AR engine to the stage contract. The prompt is the header's text, tokenized here once, or the
+/// <c>token_ids</c> tensor of an upstream stage. Out, as the header asks: text deltas as tokens are sampled, the
+/// generated <c>token_ids</c>, and the final-layer <c>hidden_states</c> (with <c>negative_hidden_states</c> of the image's
+/// negative prompt, for classifier-free guidance), then a final message. The request runs in the engine's batch with
+/// every other; cancelling the call (client gone, deadline) drops it from the engine within one step. Engine errors
+/// become statuses in <see cref="Common.Hosting.ExceptionStatusInterceptor"/>.
 /// </summary>
-public sealed partial class ArStageService(ArEngine engine, IOptions<StageIdentityOptions> identity) : Stage.StageBase
+public sealed class ArStageService(ArEngine engine, StageHost host) : StageServiceBase(host)
 {
+    public const string TextOutput = "text";
+    public const string TokenIdsTensor = "token_ids";
     public const string HiddenStatesTensor = "hidden_states";
     public const string NegativeHiddenStatesTensor = "negative_hidden_states";
 
-    public override Task<StageInfo> GetInfo(GetInfoRequest request, ServerCallContext context) =>
-        Task.FromResult(StageHeader.Info(identity.Value, "ar", engine.ModelName, engine.HiddenSize, engine.DeviceName));
+    /// <summary>Largest token_ids input: far more tokens than any context the stage serves.</summary>
+    private const long MaxTokenIdsBytes = 1 << 20;
 
-    public override async Task Process(IAsyncStreamReader<StageInput> requestStream, IServerStreamWriter<StageOutput> responseStream,
-        ServerCallContext context)
+    protected override StageDescription Description { get; } = new("ar", engine.ModelName, engine.HiddenSize, engine.DeviceName,
+        [TokenIdsTensor], [TextOutput, TokenIdsTensor, HiddenStatesTensor, NegativeHiddenStatesTensor]);
+
+    protected override async Task ProcessAsync(StageCall call)
     {
-        var cancellationToken = context.CancellationToken;
-        var header = await StageHeader.ReadAsync(requestStream, context).ConfigureAwait(false);
-        var (generation, negative) = Validate(header);
+        var cancellationToken = call.CancellationToken;
+        var (promptIds, received) = await ReadPromptAsync(call).ConfigureAwait(false);
+        var (generation, negative) = Build(call, promptIds);
 
+        var streamText = call.Header.Outputs.Contains(TextOutput);
+        var generated = new List<int>();
         var outputs = Channel.CreateUnbounded<StageOutput>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         using var requestCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Task<GenerationResult> run;
-        Task<GenerationResult>? negativeRun = null;
-        try
+        var run = engine.GenerateAsync(generation, token =>
         {
-            run = engine.GenerateAsync(generation, generated =>
+            generated.Add(token.TokenId);
+            if (streamText)
             {
-                if (header.EmitText)
-                {
-                    outputs.Writer.TryWrite(new StageOutput { Text = ToDelta(generated) });
-                }
-            }, requestCancellation.Token);
-            if (negative is not null)
-            {
-                negativeRun = engine.GenerateAsync(negative, null, requestCancellation.Token);
+                outputs.Writer.TryWrite(new StageOutput { Text = ToDelta(token) });
             }
-        }
-        catch (QueueFullException full)
-        {
-            await requestCancellation.CancelAsync().ConfigureAwait(false);
-            throw new RpcException(new Status(StatusCode.ResourceExhausted, full.Message));
-        }
-        _ = run.ContinueWith(_ => outputs.Writer.TryComplete(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
+        }, requestCancellation.Token);
+        _ = run.ContinueWith(_ => outputs.Writer.TryComplete(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        Task<GenerationResult>? negativeRun = null;
 
         GenerationResult result;
         GenerationResult? negativeResult = null;
         try
         {
+            if (negative is not null)
+            {
+                negativeRun = engine.GenerateAsync(negative, null, requestCancellation.Token);
+            }
             await foreach (var output in outputs.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                await responseStream.WriteAsync(output, cancellationToken).ConfigureAwait(false);
+                await call.WriteAsync(output).ConfigureAwait(false);
             }
             result = await run.ConfigureAwait(false);
             if (negativeRun is not null)
@@ -77,26 +73,28 @@ public sealed partial class ArStageService(ArEngine engine, IOptions<StageIdenti
                 negativeResult = await negativeRun.ConfigureAwait(false);
             }
         }
-        catch (Exception exception)
+        catch
         {
-            // Whatever failed, the other half of the request must not keep running in the engine.
+            // Whatever failed (the call, either run, a full queue), the request's other run must not keep running.
             await requestCancellation.CancelAsync().ConfigureAwait(false);
-            switch (exception)
-            {
-                case OperationCanceledException when cancellationToken.IsCancellationRequested:
-                    throw new RpcException(new Status(StatusCode.Cancelled, "The request was cancelled."));
-                case ArgumentException argument:
-                    throw new RpcException(new Status(StatusCode.InvalidArgument, argument.Message));
-            }
-            // An RpcException as it is; anything else is logged and mapped by UnexpectedFailureInterceptor.
+            await Task.WhenAll(new Task?[] { run, negativeRun }.OfType<Task>().Select(task => task.ContinueWith(_ => { }, TaskScheduler.Default)))
+                .ConfigureAwait(false);
             throw;
         }
 
-        var sent = header.EmitHiddenStates
-            ? await SendHiddenStatesAsync(header, context, responseStream,
-                [(HiddenStatesTensor, result.HiddenStates), (NegativeHiddenStatesTensor, negativeResult?.HiddenStates)], cancellationToken)
-                .ConfigureAwait(false)
-            : SentPayload.None;
+        var chunks = new List<TensorChunk>();
+        if (call.Wants(TokenIdsTensor))
+        {
+            chunks.AddRange(TensorChunker.Chunk(TokenIdsTensor, DataType.Int32, [generated.Count], MemoryMarshal.AsBytes(generated.ToArray().AsSpan()).ToArray()));
+        }
+        foreach (var (name, states) in new[] { (HiddenStatesTensor, result.HiddenStates), (NegativeHiddenStatesTensor, negativeResult?.HiddenStates) })
+        {
+            if (states is not null && call.Wants(name))
+            {
+                chunks.AddRange(TensorChunker.ChunkFloat32(name, states.Data, [states.Tokens, states.Width]));
+            }
+        }
+        var sent = await call.SendTensorsAsync(chunks).ConfigureAwait(false);
 
         var final = new StageFinal
         {
@@ -110,8 +108,33 @@ public sealed partial class ArStageService(ArEngine engine, IOptions<StageIdenti
         };
         final.Timings.Add(new Timing { Name = "prefill", Milliseconds = result.PrefillTime.TotalMilliseconds });
         final.Timings.Add(new Timing { Name = "decode", Milliseconds = result.DecodeTime.TotalMilliseconds });
+        final.ReceivedChunks.AddRange(received);
         sent.WriteTo(final);
-        await responseStream.WriteLastAsync(new StageOutput { Final = final }, cancellationToken).ConfigureAwait(false);
+        await call.WriteFinalAsync(final).ConfigureAwait(false);
+    }
+
+    /// <summary>The prompt's token ids: the upstream stage's token_ids when the call consumes them, else the header's prompt, tokenized.</summary>
+    private async Task<(int[] PromptIds, IReadOnlyList<ChunkTiming> Received)> ReadPromptAsync(StageCall call)
+    {
+        if (!call.Consumes(TokenIdsTensor))
+        {
+            return (engine.Tokenize(RequestValidator.ValidatePrompt(call.Header.Prompt)), []);
+        }
+        var inputs = await call.ReceiveInputsAsync(MaxTokenIdsBytes).ConfigureAwait(false);
+        var tensor = inputs.Require(TokenIdsTensor);
+        if (tensor.Dtype != DataType.Int32 || tensor.Shape.Length != 1 || tensor.Shape[0] < 1 || tensor.Bytes is null)
+        {
+            throw RequestValidator.Invalid("inputs", $"tensor '{TokenIdsTensor}' must be int32 [tokens] with at least one token, got {tensor.Dtype} [{string.Join(", ", tensor.Shape)}]");
+        }
+        var ids = MemoryMarshal.Cast<byte, int>(tensor.Bytes).ToArray();
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (ids[i] < 0 || ids[i] >= engine.VocabSize)
+            {
+                throw RequestValidator.Invalid("inputs", $"tensor '{TokenIdsTensor}'[{i}] is {ids[i]}, outside the vocabulary [0, {engine.VocabSize})");
+            }
+        }
+        return (ids, inputs.Chunks);
     }
 
     private static TextDelta ToDelta(GeneratedToken generated)
@@ -127,9 +150,9 @@ public sealed partial class ArStageService(ArEngine engine, IOptions<StageIdenti
         return delta;
     }
 
-    private (GenerationRequest Request, GenerationRequest? Negative) Validate(StageRequest header)
+    private (GenerationRequest Request, GenerationRequest? Negative) Build(StageCall call, int[] promptIds)
     {
-        var prompt = RequestValidator.ValidatePrompt(header.Prompt);
+        var header = call.Header;
         var text = RequestValidator.ValidateText(header.Text);
         if (text.TopK > engine.VocabSize)
         {
@@ -142,13 +165,12 @@ public sealed partial class ArStageService(ArEngine engine, IOptions<StageIdenti
                 throw RequestValidator.Invalid($"text.stop_token_ids[{i}]", $"must be in [0, {engine.VocabSize}) (the vocabulary), got {text.StopTokenIds[i]}");
             }
         }
-        if (!header.EmitText && !header.EmitHiddenStates)
+        var generateText = call.Wants(TextOutput) || call.Wants(TokenIdsTensor);
+        var hiddenStates = call.Wants(HiddenStatesTensor);
+        CheckPromptTokens(call.Consumes(TokenIdsTensor) ? "inputs" : "prompt", promptIds.Length, generateText ? text.MaxTokens : 0, text.MaxTokens);
+        var request = new GenerationRequest(header.Prompt)
         {
-            throw RequestValidator.Invalid("header", "must ask for text (emit_text) or hidden states (emit_hidden_states)");
-        }
-        CheckPromptTokens("prompt", prompt, header.EmitText ? text.MaxTokens : 0, text.MaxTokens);
-        var request = new GenerationRequest(prompt)
-        {
+            PromptTokenIds = promptIds,
             MaxTokens = text.MaxTokens,
             Temperature = text.Temperature,
             TopP = text.TopP,
@@ -162,12 +184,12 @@ public sealed partial class ArStageService(ArEngine engine, IOptions<StageIdenti
             StopTokenIds = text.StopTokenIds,
             IgnoreEos = text.IgnoreEos,
             Logprobs = text.Logprobs,
-            GenerateText = header.EmitText,
-            ReturnHiddenStates = header.EmitHiddenStates,
+            GenerateText = generateText,
+            ReturnHiddenStates = hiddenStates,
         };
 
         var negativePrompt = header.Image?.NegativePrompt ?? "";
-        if (!header.EmitHiddenStates || negativePrompt.Length == 0)
+        if (!call.Wants(NegativeHiddenStatesTensor) || negativePrompt.Length == 0)
         {
             return (request, null);
         }
@@ -175,13 +197,13 @@ public sealed partial class ArStageService(ArEngine engine, IOptions<StageIdenti
         {
             throw RequestValidator.Invalid("image.negative_prompt", $"must be at most {RequestLimits.MaxPromptCharacters} characters, got {negativePrompt.Length}");
         }
-        CheckPromptTokens("image.negative_prompt", negativePrompt, 0, 0);
-        return (request, new GenerationRequest(negativePrompt) { GenerateText = false, ReturnHiddenStates = true });
+        var negativeIds = engine.Tokenize(negativePrompt);
+        CheckPromptTokens("image.negative_prompt", negativeIds.Length, 0, 0);
+        return (request, new GenerationRequest(negativePrompt) { PromptTokenIds = negativeIds, GenerateText = false, ReturnHiddenStates = true });
     }
 
-    private void CheckPromptTokens(string field, string prompt, int newTokens, int maxTokens)
+    private void CheckPromptTokens(string field, int promptTokens, int newTokens, int maxTokens)
     {
-        var promptTokens = engine.CountTokens(prompt);
         var tokenLimit = Math.Min(RequestLimits.MaxPromptTokens, engine.MaxPositionEmbeddings - newTokens);
         if (promptTokens > tokenLimit)
         {

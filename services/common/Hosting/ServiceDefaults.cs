@@ -56,7 +56,7 @@ public static class ServiceDefaults
             grpc.MaxReceiveMessageSize = endpoints.MaxMessageBytes;
             grpc.MaxSendMessageSize = endpoints.MaxMessageBytes;
             grpc.EnableDetailedErrors = false;
-            grpc.Interceptors.Add<UnexpectedFailureInterceptor>();
+            grpc.Interceptors.Add<ExceptionStatusInterceptor>();
         });
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks().AddCheck<ReadinessHealthCheck>("ready");

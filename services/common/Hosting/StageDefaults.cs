@@ -34,6 +34,7 @@ public static class StageDefaults
         builder.Services.AddSingleton<TransferRegistry>();
         builder.Services.AddSingleton<DirectTransferSender>();
         builder.Services.AddSingleton<LoadReporter>();
+        builder.Services.AddSingleton<Stages.StageHost>();
         builder.Services.AddOptions<TModelOptions>()
             .Bind(builder.Configuration.GetSection(StageModelOptions.SectionName))
             .ValidateDataAnnotations()

@@ -20,7 +20,7 @@ public sealed class DirectTransferSender(IOptions<EndpointOptions> endpoints) : 
 
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
 
-    public async Task<SentPayload> SendAsync(DirectTarget target, IEnumerable<TensorChunk> chunks, DateTime? deadline,
+    public async Task<DirectSend> SendAsync(DirectTarget target, IEnumerable<TensorChunk> chunks, DateTime? deadline,
         CancellationToken cancellationToken)
     {
         var client = new Stage.StageClient(Channel(target.Address));
@@ -55,7 +55,7 @@ public sealed class DirectTransferSender(IOptions<EndpointOptions> endpoints) : 
                 first ??= start;
                 await call.RequestStream.WriteAsync(message, linked.Token).ConfigureAwait(false);
                 var done = Stopwatch.GetTimestamp();
-                timings.Add(new ChunkTiming { Bytes = (ulong)chunk.Data.Length, TxMs = DirectTransferEndpoint.Milliseconds(start, done) });
+                timings.Add(new ChunkTiming { Tensor = chunk.Name, Bytes = (ulong)chunk.Data.Length, TxMs = DirectTransferEndpoint.Milliseconds(start, done) });
                 submitted.Add(done);
             }
             await call.RequestStream.CompleteAsync().ConfigureAwait(false);
@@ -81,7 +81,13 @@ public sealed class DirectTransferSender(IOptions<EndpointOptions> endpoints) : 
             timings[i].InFlightMs = Math.Max(0, DirectTransferEndpoint.Milliseconds(submitted[i], at) - decodeMs);
             lastAck = Math.Max(lastAck, at);
         }
-        return new SentPayload(timings, first is { } began ? DirectTransferEndpoint.Milliseconds(began, lastAck) : 0);
+        var sent = new DirectSend
+        {
+            TransferId = target.TransferId,
+            DurationMs = first is { } began ? DirectTransferEndpoint.Milliseconds(began, lastAck) : 0,
+        };
+        sent.Chunks.AddRange(timings);
+        return sent;
     }
 
     public void Dispose()

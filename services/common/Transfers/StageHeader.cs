@@ -5,7 +5,7 @@ using Omni.Contracts.V1;
 
 namespace Omni.Common.Transfers;
 
-/// <summary>The parts of the stage contract every stage shares: who it is, and the header that opens each call.</summary>
+/// <summary>The header that opens each stage call.</summary>
 public static class StageHeader
 {
     /// <summary>Reads the first message of a Process call, which must be the header, and names the call's request for its logs.</summary>
@@ -18,17 +18,7 @@ public static class StageHeader
             throw RequestValidator.Invalid("header", "must be the first message of the stream");
         }
         var header = requestStream.Current.Header;
-        UnexpectedFailureInterceptor.SetRequestId(context, header.RequestId);
+        ExceptionStatusInterceptor.SetRequestId(context, header.RequestId);
         return header;
     }
-
-    public static StageInfo Info(StageIdentityOptions identity, string kind, string modelName, int hiddenSize, string device) => new()
-    {
-        Kind = kind,
-        StageId = (uint)identity.StageId,
-        ReplicaId = (uint)identity.ReplicaId,
-        ModelName = modelName,
-        HiddenSize = (uint)hiddenSize,
-        Device = device,
-    };
 }

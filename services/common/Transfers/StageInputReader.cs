@@ -6,47 +6,98 @@ using Omni.Contracts.V1;
 namespace Omni.Common.Transfers;
 
 /// <summary>
-/// A downstream stage's input: the named tensors that follow its header, on the request stream (relay) or pushed by
-/// the upstream replica (direct, when the header names a transfer). Each chunk's decode is timed for the final.
+/// A downstream stage's input: the named tensors the header lists, relayed on the request stream after the header
+/// and pushed by upstream replicas under the header's transfer ids (direct), all at once. Each chunk's decode is
+/// timed for the final. A chunk of a tensor the header does not list is refused.
 /// </summary>
 public static class StageInputReader
 {
-    public static async Task<(IReadOnlyDictionary<string, ReceivedTensor> Tensors, IReadOnlyList<ChunkTiming> Chunks)> ReceiveAsync(
-        StageRequest header, IAsyncStreamReader<StageInput> requestStream, TransferRegistry registry, IReadOnlyList<string> names,
-        long maxBytesPerTensor, CancellationToken cancellationToken)
+    public static async Task<ReceivedInputs> ReceiveAsync(StageRequest header, IAsyncStreamReader<StageInput> requestStream,
+        TransferRegistry registry, long maxBytesPerTensor, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(requestStream);
+        ArgumentNullException.ThrowIfNull(registry);
         var receiver = new TensorSetReceiver(maxBytesPerTensor);
+        var expected = header.Inputs.ToHashSet(StringComparer.Ordinal);
+        double Add(TensorChunk chunk)
+        {
+            if (!expected.Contains(chunk.Name))
+            {
+                throw new InvalidDataException($"tensor '{chunk.Name}' is not one of this call's inputs ({string.Join(", ", expected)})");
+            }
+            return receiver.Add(chunk);
+        }
+
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var sources = header.ReceiveTransferIds
+            .Select(id => ConsumeDirectAsync(registry, id, Add, failed.Token))
+            .Append(ConsumeRelayedAsync(requestStream, Add, failed.Token))
+            .Select(async source =>
+            {
+                try
+                {
+                    await source.ConfigureAwait(false);
+                }
+                catch
+                {
+                    // One source failing ends the others: the input cannot complete.
+                    await failed.CancelAsync().ConfigureAwait(false);
+                    throw;
+                }
+            })
+            .ToList();
         try
         {
-            if (!string.IsNullOrEmpty(header.ReceiveTransferId))
-            {
-                await foreach (var _ in DirectTransferEndpoint.ConsumeAsync(registry, header.ReceiveTransferId, receiver.Add, cancellationToken)
-                    .ConfigureAwait(false))
-                {
-                }
-            }
-            else
-            {
-                while (await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
-                {
-                    var input = requestStream.Current;
-                    if (input.KindCase != StageInput.KindOneofCase.Chunk)
-                    {
-                        throw RequestValidator.Invalid("chunk", $"expected tensor chunks after the header, got {input.KindCase}");
-                    }
-                    receiver.Add(input.Chunk);
-                }
-            }
+            await Task.WhenAll(sources).ConfigureAwait(false);
         }
-        catch (InvalidDataException invalid)
+        catch (Exception first)
         {
-            throw RequestValidator.Invalid("chunk", invalid.Message);
+            // The cause, not the cancellation it caused in the other sources.
+            var cause = sources.Select(source => source.Exception?.InnerException)
+                .FirstOrDefault(error => error is not null and not OperationCanceledException) ?? first;
+            if (cause is InvalidDataException invalid)
+            {
+                throw RequestValidator.Invalid("chunk", invalid.Message);
+            }
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
         }
+
         var tensors = new Dictionary<string, ReceivedTensor>(StringComparer.Ordinal);
-        foreach (var name in names)
+        foreach (var name in header.Inputs)
         {
-            tensors[name] = receiver.Get(name) ?? throw RequestValidator.Invalid("chunk", $"the input ended before tensor '{name}' was complete");
+            if (receiver.Get(name) is { } tensor)
+            {
+                tensors[name] = tensor;
+            }
         }
-        return (tensors, receiver.Timings);
+        var incomplete = receiver.Incomplete.ToList();
+        if (incomplete.Count > 0)
+        {
+            throw RequestValidator.Invalid("chunk", $"the input ended before tensor '{incomplete[0]}' was complete");
+        }
+        return new ReceivedInputs(tensors, receiver.Timings);
+    }
+
+    private static async Task ConsumeRelayedAsync(IAsyncStreamReader<StageInput> requestStream, Func<TensorChunk, double> add,
+        CancellationToken cancellationToken)
+    {
+        while (await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
+        {
+            var input = requestStream.Current;
+            if (input.KindCase != StageInput.KindOneofCase.Chunk)
+            {
+                throw new InvalidDataException($"expected tensor chunks after the header, got {input.KindCase}");
+            }
+            add(input.Chunk);
+        }
+    }
+
+    private static async Task ConsumeDirectAsync(TransferRegistry registry, string transferId, Func<TensorChunk, double> add,
+        CancellationToken cancellationToken)
+    {
+        await foreach (var _ in DirectTransferEndpoint.ConsumeAsync(registry, transferId, add, cancellationToken).ConfigureAwait(false))
+        {
+        }
     }
 }

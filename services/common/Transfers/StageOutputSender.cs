@@ -5,33 +5,50 @@ using Omni.Contracts.V1;
 namespace Omni.Common.Transfers;
 
 /// <summary>
-/// An upstream stage's output tensors: written on its response stream for the orchestrator to relay, or pushed
-/// straight to the downstream replica the header names (direct). Returns each chunk's timings for the final.
+/// A stage's output tensors, handed on as the header asks: those named in its outputs are written on the response
+/// stream for the orchestrator to relay; those named by a forward_to target are pushed straight to that replica
+/// (direct). A tensor may go both ways, and to several targets, at once. Returns each chunk's timings for the final.
 /// </summary>
 public static class StageOutputSender
 {
-    public static async Task<SentPayload> SendAsync(StageRequest header, IEnumerable<TensorChunk> chunks,
+    public static async Task<SentTensors> SendAsync(StageRequest header, IReadOnlyList<TensorChunk> chunks,
         IServerStreamWriter<StageOutput> responseStream, DirectTransferSender sender, DateTime? deadline, CancellationToken cancellationToken)
     {
-        if (header.ForwardTo is { Address.Length: > 0 } target)
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(chunks);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(sender);
+        var pushes = header.ForwardTo
+            .Select(target => sender.SendAsync(target, chunks.Where(chunk => target.Tensors.Contains(chunk.Name)), deadline, cancellationToken))
+            .ToList();
+        var relayed = new List<ChunkTiming>();
+        try
         {
-            return await sender.SendAsync(target, chunks, deadline, cancellationToken).ConfigureAwait(false);
+            foreach (var chunk in chunks.Where(chunk => header.Outputs.Contains(chunk.Name)))
+            {
+                var start = Stopwatch.GetTimestamp();
+                await responseStream.WriteAsync(new StageOutput { Chunk = chunk }, cancellationToken).ConfigureAwait(false);
+                relayed.Add(new ChunkTiming { Tensor = chunk.Name, Bytes = (ulong)chunk.Data.Length, TxMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds });
+            }
         }
-        var timings = new List<ChunkTiming>();
-        long? first = null;
-        foreach (var chunk in chunks)
+        finally
         {
-            var start = Stopwatch.GetTimestamp();
-            first ??= start;
-            await responseStream.WriteAsync(new StageOutput { Chunk = chunk }, cancellationToken).ConfigureAwait(false);
-            timings.Add(new ChunkTiming { Bytes = (ulong)chunk.Data.Length, TxMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds });
+            // A failed relay write must not leave pushes running unobserved.
+            await Task.WhenAll(pushes.Select(push => push.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
         }
-        return new SentPayload(timings, first is { } began ? Stopwatch.GetElapsedTime(began).TotalMilliseconds : 0);
+        var direct = new List<DirectSend>(pushes.Count);
+        foreach (var push in pushes)
+        {
+            direct.Add(await push.ConfigureAwait(false));
+        }
+        return new SentTensors(relayed, direct);
     }
 
     /// <summary>Serves Stage.WatchLoad from the replica's load reporter until the watcher goes away.</summary>
     public static async Task WatchLoadAsync(LoadReporter reporter, IServerStreamWriter<LoadReport> responseStream, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(reporter);
+        ArgumentNullException.ThrowIfNull(responseStream);
         try
         {
             await foreach (var report in reporter.WatchAsync(cancellationToken).ConfigureAwait(false))

@@ -7,6 +7,7 @@ namespace Omni.Common.Transfers;
 /// <summary>
 /// Receives the chunks of one or more named tensors (in any interleaving of whole tensors), timing each chunk's
 /// decode: from the chunk's message being in the receiver's hands to its bytes being in place in the tensor.
+/// Chunks may arrive from several sources at once (the relayed stream and direct pushes): adds are serialized.
 /// </summary>
 public sealed class TensorSetReceiver(long maxBytesPerTensor)
 {
@@ -17,6 +18,14 @@ public sealed class TensorSetReceiver(long maxBytesPerTensor)
     /// <summary>Adds a chunk and returns its decode time in milliseconds.</summary>
     public double Add(TensorChunk chunk)
     {
+        lock (_assemblers)
+        {
+            return AddLocked(chunk);
+        }
+    }
+
+    private double AddLocked(TensorChunk chunk)
+    {
         var start = Stopwatch.GetTimestamp();
         if (!_assemblers.TryGetValue(chunk.Name, out var assembler))
         {
@@ -25,7 +34,7 @@ public sealed class TensorSetReceiver(long maxBytesPerTensor)
         }
         assembler.Add(chunk);
         var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        Timings.Add(new ChunkTiming { Bytes = (ulong)chunk.Data.Length, RxDecodeMs = elapsed });
+        Timings.Add(new ChunkTiming { Tensor = chunk.Name, Bytes = (ulong)chunk.Data.Length, RxDecodeMs = elapsed });
         return elapsed;
     }
 

@@ -1,9 +1,6 @@
-using Grpc.Core;
 using Microsoft.Extensions.Options;
-using Omni.Common.Engine;
-using Omni.Common.Hosting;
 using Omni.Common.Payloads;
-using Omni.Common.Transfers;
+using Omni.Common.Stages;
 using Omni.Common.Validation;
 using Omni.Contracts.V1;
 using Omni.DiffusionStage.Configuration;
@@ -16,38 +13,31 @@ using ProtoTimestepSpacing = Omni.Contracts.V1.TimestepSpacing;
 namespace Omni.DiffusionStage.Grpc;
 
 /// <summary>
-/// Adapts the diffusion engine loop to the stage contract: a header, then the conditioning tensor in chunks (and,
-/// when the header's image has a negative prompt, the negative prompt's hidden states as a second tensor); out
-/// come the images, in index order, and a final message with the per-phase timings.
+/// Adapts the diffusion engine loop to the stage contract: in, the <c>hidden_states</c> that condition the image (and,
+/// when the image has a negative prompt, <c>negative_hidden_states</c> for the unconditional branch), relayed or
+/// pushed; out, the images in index order and a final message with the per-phase timings. Engine errors become
+/// statuses in <see cref="Common.Hosting.ExceptionStatusInterceptor"/>.
 /// </summary>
-public sealed partial class DiffusionStageService(DiffusionEngine engine, DiffusionEngineLoop loop, IOptions<StageIdentityOptions> identity,
-    IOptions<DiffusionStageOptions> options) : Stage.StageBase
+public sealed class DiffusionStageService(DiffusionEngine engine, DiffusionEngineLoop loop, StageHost host, IOptions<DiffusionStageOptions> options)
+    : StageServiceBase(host)
 {
-    /// <summary>The tensor the AR stage sends after the conditioning when the request has a negative prompt.</summary>
+    public const string ConditioningTensor = "hidden_states";
     public const string NegativeConditioningTensor = "negative_hidden_states";
+    public const string ImageOutput = "image";
 
-    public override Task<StageInfo> GetInfo(GetInfoRequest request, ServerCallContext context) =>
-        Task.FromResult(StageHeader.Info(identity.Value, "diffusion", engine.ModelName, engine.ConditioningWidth, engine.DeviceName));
+    protected override StageDescription Description { get; } = new("diffusion", engine.ModelName, engine.ConditioningWidth, engine.DeviceName,
+        [ConditioningTensor, NegativeConditioningTensor], [ImageOutput]);
 
-    public override async Task Process(IAsyncStreamReader<StageInput> requestStream, IServerStreamWriter<StageOutput> responseStream,
-        ServerCallContext context)
+    protected override async Task ProcessAsync(StageCall call)
     {
-        var cancellationToken = context.CancellationToken;
-        var header = await StageHeader.ReadAsync(requestStream, context).ConfigureAwait(false);
-        var image = RequestValidator.ValidateImage(header.Image);
-        if (string.IsNullOrEmpty(header.ConditioningTensor))
+        var image = RequestValidator.ValidateImage(call.Header.Image);
+        if (!call.Consumes(ConditioningTensor))
         {
-            throw RequestValidator.Invalid("conditioning_tensor", "must name the input tensor that conditions the image");
+            throw RequestValidator.Invalid("inputs", $"must name '{ConditioningTensor}', the tensor that conditions the image");
         }
-        if (header.ConditioningTensor == NegativeConditioningTensor)
-        {
-            throw RequestValidator.Invalid("conditioning_tensor", $"must not be '{NegativeConditioningTensor}', the negative prompt's tensor");
-        }
-
-        var names = image.NegativePrompt.Length > 0 ? new[] { header.ConditioningTensor, NegativeConditioningTensor } : [header.ConditioningTensor];
-        var (tensors, receivedChunks) = await ReceiveInputAsync(header, requestStream, names, context).ConfigureAwait(false);
-        var conditioning = RequireConditioning(tensors[header.ConditioningTensor]);
-        var negative = image.NegativePrompt.Length > 0 ? RequireConditioning(tensors[NegativeConditioningTensor]) : null;
+        var inputs = await call.ReceiveInputsAsync(options.Value.MaxConditioningBytes).ConfigureAwait(false);
+        var conditioning = RequireConditioning(inputs.Require(ConditioningTensor));
+        var negative = image.NegativePrompt.Length > 0 ? RequireConditioning(inputs.Require(NegativeConditioningTensor)) : null;
 
         var request = new DiffusionRequest(conditioning.Float32!, (int)conditioning.Shape[0], (int)conditioning.Shape[1])
         {
@@ -64,27 +54,11 @@ public sealed partial class DiffusionStageService(DiffusionEngine engine, Diffus
             NegativeConditioning = negative?.Float32,
             NegativeConditioningTokens = negative is null ? 0 : (int)negative.Shape[0],
         };
-        DiffusionResult result;
-        try
-        {
-            result = await loop.SubmitAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-        catch (QueueFullException full)
-        {
-            throw new RpcException(new Status(StatusCode.ResourceExhausted, full.Message));
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw new RpcException(new Status(StatusCode.Cancelled, "The request was cancelled."));
-        }
-        catch (ArgumentException argument)
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, argument.Message));
-        }
+        var result = await loop.SubmitAsync(request, call.CancellationToken).ConfigureAwait(false);
 
         foreach (var generated in result.Images)
         {
-            await responseStream.WriteAsync(new StageOutput
+            await call.WriteAsync(new StageOutput
             {
                 Image = new Image
                 {
@@ -95,14 +69,14 @@ public sealed partial class DiffusionStageService(DiffusionEngine engine, Diffus
                     Seed = generated.Seed,
                     Index = (uint)generated.Index,
                 },
-            }, cancellationToken).ConfigureAwait(false);
+            }).ConfigureAwait(false);
         }
         var final = new StageFinal { FinishReason = FinishReason.Stop, Usage = new Usage() };
         final.Timings.Add(new Timing { Name = "preprocess", Milliseconds = result.PreprocessTime.TotalMilliseconds });
         final.Timings.Add(new Timing { Name = "exec", Milliseconds = result.ExecTime.TotalMilliseconds });
         final.Timings.Add(new Timing { Name = "postprocess", Milliseconds = result.PostprocessTime.TotalMilliseconds });
-        final.ReceivedChunks.AddRange(receivedChunks);
-        await responseStream.WriteLastAsync(new StageOutput { Final = final }, cancellationToken).ConfigureAwait(false);
+        final.ReceivedChunks.AddRange(inputs.Chunks);
+        await call.WriteFinalAsync(final).ConfigureAwait(false);
     }
 
     /// <summary>A float32 [tokens, width] tensor of the model's conditioning width.</summary>
@@ -115,8 +89,8 @@ public sealed partial class DiffusionStageService(DiffusionEngine engine, Diffus
         }
         if (tensor.Shape[1] != engine.ConditioningWidth)
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument,
-                $"Conditioning width {tensor.Shape[1]} of tensor '{tensor.Name}' does not match the diffusion model's conditioning width {engine.ConditioningWidth}."));
+            throw RequestValidator.Invalid("chunk",
+                $"tensor '{tensor.Name}' has width {tensor.Shape[1]}, but the diffusion model's conditioning width is {engine.ConditioningWidth}");
         }
         return tensor;
     }

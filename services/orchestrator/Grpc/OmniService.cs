@@ -8,7 +8,7 @@ using Omni.Orchestrator.Pipeline;
 namespace Omni.Orchestrator.Grpc;
 
 /// <summary>The public API: validates, admits, runs the pipeline and maps every failure to a clear gRPC status.</summary>
-public sealed class OmniService(AdmissionController admission, PipelineRunner runner, IPipelineObserver observer, ILogger<OmniService> logger)
+public sealed class OmniService(AdmissionController admission, GraphRunner runner, IPipelineObserver observer, ILogger<OmniService> logger)
     : Contracts.V1.Omni.OmniBase
 {
     public override async Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)

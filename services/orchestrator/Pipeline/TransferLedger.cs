@@ -6,9 +6,10 @@ namespace Omni.Orchestrator.Pipeline;
 
 /// <summary>
 /// The chunk hops of one request's edge: what the orchestrator saw (relay), what the sender and the receiver
-/// reported. Merged per chunk index, observed once per chunk, and summed into the client's transfer report.
+/// reported of the edge's tensors. Merged per chunk index, observed once per chunk, and summed into the client's
+/// transfer report.
 /// </summary>
-public sealed class TransferLedger(int fromStage, uint fromReplica, int toStage, uint toReplica, Connector connector)
+public sealed class TransferLedger(int fromStage, int toStage, Connector connector, IReadOnlyCollection<string> tensors)
 {
     private readonly List<ChunkTiming> _chunks = [];
     private long _firstArrival;
@@ -19,24 +20,29 @@ public sealed class TransferLedger(int fromStage, uint fromReplica, int toStage,
     /// Relay: one chunk passed through the orchestrator, arriving from the sender at <paramref name="arrived"/> and
     /// handed to the receiver's stream at <paramref name="forwarded"/> (Stopwatch timestamps).
     /// </summary>
-    public void AddRelayed(ulong bytes, long arrived, long forwarded)
+    public void AddRelayed(string tensor, ulong bytes, long arrived, long forwarded)
     {
         if (_chunks.Count == 0)
         {
             _firstArrival = arrived;
         }
         _lastForwarded = forwarded;
-        _chunks.Add(new ChunkTiming { Bytes = bytes, InFlightMs = Stopwatch.GetElapsedTime(arrived, forwarded).TotalMilliseconds });
+        _chunks.Add(new ChunkTiming { Tensor = tensor, Bytes = bytes, InFlightMs = Stopwatch.GetElapsedTime(arrived, forwarded).TotalMilliseconds });
     }
 
-    /// <summary>Merges the sender's final report: per chunk tx (for direct transfers also rx and in-flight) and the payload's duration.</summary>
+    /// <summary>Merges the sender's relay report: per chunk of the edge's tensors, tx.</summary>
     public void MergeSent(StageFinal sender)
     {
-        if (sender.HasSendDurationMs)
-        {
-            _sendDurationMs = sender.SendDurationMs;
-        }
-        MergeSent(sender.SentChunks);
+        ArgumentNullException.ThrowIfNull(sender);
+        MergeSent(Of(sender.SentChunks));
+    }
+
+    /// <summary>Merges the sender's report of a direct push: per chunk tx, rx and in-flight, and the payload's duration.</summary>
+    public void MergeDirect(DirectSend sent)
+    {
+        ArgumentNullException.ThrowIfNull(sent);
+        _sendDurationMs = sent.DurationMs;
+        MergeSent(sent.Chunks);
     }
 
     private void MergeSent(IReadOnlyList<ChunkTiming> sent) => Merge(sent, (target, source) =>
@@ -56,7 +62,7 @@ public sealed class TransferLedger(int fromStage, uint fromReplica, int toStage,
     });
 
     /// <summary>Merges the receiver's per-chunk report (rx).</summary>
-    public void MergeReceived(IReadOnlyList<ChunkTiming> received) => Merge(received, (target, source) =>
+    public void MergeReceived(IReadOnlyList<ChunkTiming> received) => Merge(Of(received), (target, source) =>
     {
         if (source.HasRxDecodeMs)
         {
@@ -64,15 +70,16 @@ public sealed class TransferLedger(int fromStage, uint fromReplica, int toStage,
         }
     });
 
-    public void Observe(IPipelineObserver observer)
+    public void Observe(IPipelineObserver observer, uint fromReplica, uint toReplica)
     {
+        ArgumentNullException.ThrowIfNull(observer);
         foreach (var chunk in _chunks)
         {
             observer.OnTransferChunk(fromStage, fromReplica, toStage, toReplica, chunk);
         }
     }
 
-    public TransferReport Report() => new()
+    public TransferReport Report(uint fromReplica, uint toReplica) => new()
     {
         FromStage = (uint)fromStage,
         FromReplica = fromReplica,
@@ -105,13 +112,15 @@ public sealed class TransferLedger(int fromStage, uint fromReplica, int toStage,
         return _chunks[0].TxMs + Stopwatch.GetElapsedTime(_firstArrival, _lastForwarded).TotalMilliseconds + _chunks[^1].RxDecodeMs;
     }
 
+    private List<ChunkTiming> Of(IEnumerable<ChunkTiming> chunks) => [.. chunks.Where(chunk => tensors.Contains(chunk.Tensor))];
+
     private void Merge(IReadOnlyList<ChunkTiming> reported, Action<ChunkTiming, ChunkTiming> apply)
     {
         for (var i = 0; i < reported.Count; i++)
         {
             if (i == _chunks.Count)
             {
-                _chunks.Add(new ChunkTiming { Bytes = reported[i].Bytes });
+                _chunks.Add(new ChunkTiming { Tensor = reported[i].Tensor, Bytes = reported[i].Bytes });
             }
             apply(_chunks[i], reported[i]);
         }

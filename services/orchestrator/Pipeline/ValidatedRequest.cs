@@ -1,5 +1,6 @@
 using Omni.Common.Validation;
 using Omni.Contracts.V1;
+using Omni.Orchestrator.Graph;
 
 namespace Omni.Orchestrator.Pipeline;
 
@@ -12,8 +13,9 @@ public sealed record ValidatedRequest(
     ResolvedTextParameters Text,
     ResolvedImageParameters? Image)
 {
-    /// <summary>Name of the tensor the AR stage hands the diffusion stage.</summary>
-    public const string ConditioningTensor = "hidden_states";
+    /// <summary>The client outputs asked for, by the names the pipeline definition uses.</summary>
+    public IReadOnlyList<string> ClientOutputs =>
+        [.. WantsText ? [Modalities.Text] : Array.Empty<string>(), .. WantsImage ? [Modalities.Image] : Array.Empty<string>()];
 
     public static ValidatedRequest From(GenerateRequest request)
     {

@@ -12,7 +12,7 @@ namespace Omni.Orchestrator.Routing;
 /// </summary>
 public sealed class ReplicaSet : IAsyncDisposable
 {
-    private readonly StageRouteOptions _options;
+    private readonly StageOptions _options;
     private readonly int _maxMessageBytes;
     private readonly ILogger _logger;
     private readonly object _gate = new();
@@ -22,7 +22,7 @@ public sealed class ReplicaSet : IAsyncDisposable
     private Task? _discovery;
     private int _roundRobin;
 
-    public ReplicaSet(int stageId, StageRouteOptions options, int maxMessageBytes, ILogger logger)
+    public ReplicaSet(int stageId, StageOptions options, int maxMessageBytes, ILogger logger)
     {
         StageId = stageId;
         _options = options;
@@ -39,7 +39,7 @@ public sealed class ReplicaSet : IAsyncDisposable
 
     public string Kind { get; }
 
-    public StageRouteOptions Options => _options;
+    public StageOptions Options => _options;
 
     public IReadOnlyList<StageReplica> Replicas
     {
@@ -55,7 +55,7 @@ public sealed class ReplicaSet : IAsyncDisposable
     /// <summary>Starts DNS re-resolution when a DNS name is configured.</summary>
     public void Start()
     {
-        if (!string.IsNullOrWhiteSpace(_options.Dns) && StageRouteOptions.TryParseDns(_options.Dns, out var host, out var port))
+        if (!string.IsNullOrWhiteSpace(_options.Dns) && StageOptions.TryParseDns(_options.Dns, out var host, out var port))
         {
             _discovery = Task.Run(() => ResolveLoopAsync(host, port, _stop.Token));
         }

@@ -1,16 +1,19 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Microsoft.Extensions.Logging;
+using Omni.Common.Engine;
 
 namespace Omni.Common.Hosting;
 
 /// <summary>
-/// The last step of every service's exception-to-status mapping. The services map what they expect (bad input,
-/// full queues, cancellation) to a status themselves; an exception that still escapes a handler is a failure nobody
-/// anticipated (an engine bug, a device error): it is logged once, with the method and the request id, and the
-/// client gets INTERNAL with its message instead of gRPC's UNKNOWN. A cancelled call's exception becomes CANCELLED.
+/// The one place where exceptions become gRPC statuses, for every stage and the orchestrator: a bad argument
+/// (an engine's <see cref="ArgumentException"/>, e.g. a prompt too long for the KV cache, whose message names the
+/// limit) is INVALID_ARGUMENT, a full engine queue RESOURCE_EXHAUSTED, anything thrown once the call was cancelled
+/// CANCELLED or, past its deadline, DEADLINE_EXCEEDED. Anything else is a failure nobody anticipated (an engine bug,
+/// a device error): it is logged once with an error id, the method and the request id, and the client gets
+/// INTERNAL naming that id, never gRPC's UNKNOWN. An <see cref="RpcException"/> keeps its status.
 /// </summary>
-public sealed partial class UnexpectedFailureInterceptor(ILogger<UnexpectedFailureInterceptor> logger) : Interceptor
+public sealed partial class ExceptionStatusInterceptor(ILogger<ExceptionStatusInterceptor> logger) : Interceptor
 {
     private const string RequestIdKey = "omni.request_id";
 
@@ -80,15 +83,25 @@ public sealed partial class UnexpectedFailureInterceptor(ILogger<UnexpectedFailu
         {
             return null;
         }
-        if (exception is OperationCanceledException && context.CancellationToken.IsCancellationRequested)
+        if (context.CancellationToken.IsCancellationRequested)
         {
-            return new RpcException(new Status(StatusCode.Cancelled, "The request was cancelled."));
+            return context.Deadline <= DateTime.UtcNow
+                ? new RpcException(new Status(StatusCode.DeadlineExceeded, "The request deadline expired."))
+                : new RpcException(new Status(StatusCode.Cancelled, "The request was cancelled."));
         }
+        switch (exception)
+        {
+            case QueueFullException full:
+                return new RpcException(new Status(StatusCode.ResourceExhausted, full.Message));
+            case ArgumentException argument:
+                return new RpcException(new Status(StatusCode.InvalidArgument, argument.Message));
+        }
+        var errorId = Guid.NewGuid().ToString("N")[..12];
         var requestId = context.UserState.TryGetValue(RequestIdKey, out var id) ? id as string : null;
-        LogUnexpected(exception, context.Method, requestId ?? "-");
-        return new RpcException(new Status(StatusCode.Internal, $"{exception.GetType().Name}: {exception.Message}"));
+        LogUnexpected(exception, errorId, context.Method, requestId ?? "-");
+        return new RpcException(new Status(StatusCode.Internal, $"Internal error {errorId}: {exception.GetType().Name}: {exception.Message}"));
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} failed unexpectedly for request {RequestId}")]
-    private partial void LogUnexpected(Exception exception, string method, string requestId);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Error {ErrorId}: {Method} failed unexpectedly for request {RequestId}")]
+    private partial void LogUnexpected(Exception exception, string errorId, string method, string requestId);
 }

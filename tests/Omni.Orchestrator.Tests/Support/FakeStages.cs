@@ -1,0 +1,42 @@
+using Grpc.Core;
+using Omni.Contracts.V1;
+using Omni.Orchestrator.Graph;
+using Omni.Orchestrator.Routing;
+
+namespace Omni.Orchestrator.Tests.Support;
+
+/// <summary>Binds each stage of a graph to an in-memory fake, and counts the bindings still held.</summary>
+public sealed class FakeStages : IReplicaBinder
+{
+    private readonly Dictionary<string, StageHandler> _handlers = new(StringComparer.Ordinal);
+    private int _held;
+
+    public int Held => Volatile.Read(ref _held);
+
+    public FakeStages Add(string stage, StageHandler handler)
+    {
+        _handlers[stage] = handler;
+        return this;
+    }
+
+    public Task<StageBinding> BindAsync(StageNode stage, StageBinding? exclude, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _held);
+        var info = new StageInfo { Kind = stage.Kind, StageId = (uint)stage.StageId, ReplicaId = (uint)(stage.StageId + 10) };
+        return Task.FromResult(new StageBinding($"http://{stage.Name}.fake:1", info, new Stage.StageClient(new InMemoryStageInvoker(_handlers[stage.Name])),
+            new Release(this), _ => { }));
+    }
+
+    private sealed class Release(FakeStages stages) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                Interlocked.Decrement(ref stages._held);
+            }
+        }
+    }
+}

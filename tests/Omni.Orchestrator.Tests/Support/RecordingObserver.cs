@@ -1,0 +1,46 @@
+using Omni.Contracts.V1;
+using Omni.Orchestrator.Pipeline;
+
+namespace Omni.Orchestrator.Tests.Support;
+
+public sealed class RecordingObserver : IPipelineObserver
+{
+    public List<(int StageId, uint ReplicaId)> StagesCompleted { get; } = [];
+
+    public List<(int FromStage, uint FromReplica, int ToStage, uint ToReplica, ulong Bytes)> TransferChunks { get; } = [];
+
+    public int FirstTexts { get; private set; }
+
+    public List<(int Width, int Height)> Images { get; } = [];
+
+    public void OnQueued()
+    {
+    }
+
+    public void OnDequeued(TimeSpan? queueTime)
+    {
+    }
+
+    public void OnFinished(string finishReason, TimeSpan? e2eLatency)
+    {
+    }
+
+    public void OnFailed(FailureReason reason)
+    {
+    }
+
+    public void OnStageCompleted(int stageId, uint replicaId, TimeSpan generationTime)
+    {
+        lock (StagesCompleted)
+        {
+            StagesCompleted.Add((stageId, replicaId));
+        }
+    }
+
+    public void OnFirstText(TimeSpan sinceArrival) => FirstTexts++;
+
+    public void OnImage(TimeSpan sinceArrival, int width, int height, int steps) => Images.Add((width, height));
+
+    public void OnTransferChunk(int fromStage, uint fromReplica, int toStage, uint toReplica, ChunkTiming chunk) =>
+        TransferChunks.Add((fromStage, fromReplica, toStage, toReplica, chunk.Bytes));
+}
