@@ -22,10 +22,21 @@ public sealed class GraphPipelineFixture : IAsyncLifetime
 
     public ServiceProcess ChainOrchestrator { get; private set; } = null!;
 
+    public ServiceProcess Thinker { get; private set; } = null!;
+
+    /// <summary>Starts one more orchestrator with the given definition (JSON); the caller disposes it.</summary>
+    public ServiceProcess StartOrchestrator(string definitionJson)
+    {
+        var ports = FreePorts.Take(2);
+        var path = Path.Combine(_directory, $"definition-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, definitionJson);
+        return ServiceProcess.Start(ServiceKind.Orchestrator, ports[0], ports[1], -1, 0, ["--pipeline", path], _directory);
+    }
+
     public async Task InitializeAsync()
     {
         var ports = FreePorts.Take(10);
-        var thinker = Start(ServiceKind.ArStage, ports[0], ports[1], 0);
+        var thinker = Thinker = Start(ServiceKind.ArStage, ports[0], ports[1], 0);
         var rewriter = Start(ServiceKind.ArStage, ports[2], ports[3], 1);
         var diffusion = Start(ServiceKind.DiffusionStage, ports[4], ports[5], 2);
         await Task.WhenAll(_processes.Select(process => process.WaitHealthyAsync(TimeSpan.FromMinutes(3), CancellationToken.None)));

@@ -90,6 +90,24 @@ public sealed partial class GraphPipelineTests(GraphPipelineFixture fixture)
         Assert.Empty(result.Images);
     }
 
+    [Fact]
+    public async Task Definition_StageDeclaresAnOutputItsReplicaLacks_ReplicaRefused()
+    {
+        await using var orchestrator = fixture.StartOrchestrator($$"""
+            { "pipeline": { "stages": [ { "name": "talker", "kind": "ar", "addresses": "{{fixture.Thinker.GrpcAddress}}",
+              "produces": ["text", "audio_codes"], "clientOutputs": ["text"] } ] } }
+            """);
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!orchestrator.Tail(100).Contains("Refusing replica", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+
+        Assert.Contains("producing [text, token_ids, hidden_states, negative_hidden_states], but stage talker is kind 'ar' stage_id 0 producing [text, audio_codes]",
+            orchestrator.Tail(100));
+    }
+
     /// <summary>Greedy thinker that always generates <paramref name="maxTokens"/> tokens.</summary>
     private static GenerateRequest Request(uint maxTokens, float guidance = 1)
     {

@@ -81,10 +81,7 @@ public sealed class GraphRunnerTests
     [Fact]
     public async Task RunAsync_FanOut_BothConsumersGetTheWholeTensorAndTheClientBothOutputs()
     {
-        var graph = Build(
-            Stage("a", 0, ["x"]),
-            Stage("t", 1, ["text"], ["text"], From("a", "x")),
-            Stage("i", 2, ["image"], ["image"], From("a", "x")));
+        var graph = FanOut();
         var stages = new FakeStages()
             .Add("a", FakeHandlers.Emit("x", Payload))
             .Add("t", FakeHandlers.ToText())
@@ -101,10 +98,7 @@ public sealed class GraphRunnerTests
     [Fact]
     public async Task RunAsync_TextOnlyOfAFanOut_RunsOnlyTheTextBranch()
     {
-        var graph = Build(
-            Stage("a", 0, ["x"]),
-            Stage("t", 1, ["text"], ["text"], From("a", "x")),
-            Stage("i", 2, ["image"], ["image"], From("a", "x")));
+        var graph = FanOut();
         var stages = new FakeStages()
             .Add("a", FakeHandlers.Emit("x", Payload))
             .Add("t", FakeHandlers.ToText())

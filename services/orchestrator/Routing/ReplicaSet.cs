@@ -155,7 +155,7 @@ public sealed class ReplicaSet : IAsyncDisposable
                 if (!_replicas.TryGetValue(address, out var replica))
                 {
                     _logger.LogInformation("Stage {Stage}: new replica {Address}", Name, address);
-                    replica = new StageReplica(Name, Kind, StageId, address, _maxMessageBytes, _logger);
+                    replica = new StageReplica(Name, Kind, StageId, _options.Produces, address, _maxMessageBytes, _logger);
                 }
                 next[address] = replica;
             }

@@ -17,14 +17,17 @@ public sealed class StageReplica : IAsyncDisposable
 
     private readonly GrpcChannel _channel;
     private readonly ILogger _logger;
+    private readonly IReadOnlyCollection<string> _produces;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _watch;
     private int _bound;
     private volatile StageInfo? _info;
     private volatile LoadReport? _load;
 
-    public StageReplica(string stageName, string kind, int stageId, string address, int maxMessageBytes, ILogger logger)
+    public StageReplica(string stageName, string kind, int stageId, IReadOnlyCollection<string> produces, string address, int maxMessageBytes,
+        ILogger logger)
     {
+        _produces = produces;
         StageName = stageName;
         Kind = kind;
         StageId = stageId;
@@ -106,12 +109,14 @@ public sealed class StageReplica : IAsyncDisposable
             try
             {
                 var info = await Client.GetInfoAsync(new GetInfoRequest(), deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: stop);
-                if (info.Kind != Kind || info.StageId != StageId)
+                // A replica that lists its outputs must produce everything the definition says its stage produces.
+                var missing = info.Outputs.Count == 0 ? [] : _produces.Except(info.Outputs, StringComparer.Ordinal).ToList();
+                if (info.Kind != Kind || info.StageId != StageId || missing.Count > 0)
                 {
                     if (State != ReplicaState.Refused)
                     {
-                        _logger.LogError("Refusing replica {Address}: it reports kind '{ReportedKind}' stage_id {ReportedStage}, but stage {Stage} is kind '{Kind}' stage_id {StageId}",
-                            Address, info.Kind, info.StageId, StageName, Kind, StageId);
+                        _logger.LogError("Refusing replica {Address}: it reports kind '{ReportedKind}' stage_id {ReportedStage} producing [{Outputs}], but stage {Stage} is kind '{Kind}' stage_id {StageId} producing [{Produces}]",
+                            Address, info.Kind, info.StageId, string.Join(", ", info.Outputs), StageName, Kind, StageId, string.Join(", ", _produces));
                     }
                     State = ReplicaState.Refused;
                     await Task.Delay(MaxBackoff, stop);

@@ -29,4 +29,10 @@ public static class TestGraphs
         Stage("a", 0, ["x"]),
         Stage("b", 1, ["y"], null, From("a", "x", partial)),
         Stage("c", 2, ["image"], ["image"], From("b", "y", partial)));
+
+    /// <summary>a's tensor "x" feeds t (which sends text) and i (which sends the image).</summary>
+    public static PipelineGraph FanOut() => Build(
+        Stage("a", 0, ["x"]),
+        Stage("t", 1, ["text"], ["text"], From("a", "x")),
+        Stage("i", 2, ["image"], ["image"], From("a", "x")));
 }
