@@ -11,6 +11,45 @@ public sealed class StageProcessTests(ArStageProcesses stages)
         ["Hello, world!", "The quick brown fox", "Once upon a time, in a land far away", "A", "1 2 3 4 5 6", "To be or not to be"];
 
     [Fact]
+    public async Task Process_NegativeRunRejectedByTheKvCache_MainRunIsAbortedNotOrphaned()
+    {
+        // Tight has 48 KV slots: the request (4 + 40 tokens) fits, its negative prompt does not.
+        var abortsBefore = Sum(await Http.GetStringAsync(stages.Tight.Process.MetricsAddress), "vllm:request_success_total", "abort");
+        var header = StageEndpoint.TextRequest("Hello, world!", 40, text => text.IgnoreEos = true);
+        header.Outputs.Add("hidden_states");
+        header.Outputs.Add("negative_hidden_states");
+        header.Image = new ImageParams { NegativePrompt = string.Join(' ', Enumerable.Repeat("blurry noisy", 40)) };
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => stages.Tight.CallAsync(header));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("KV cache", error.Status.Detail);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        string metrics;
+        do
+        {
+            metrics = await Http.GetStringAsync(stages.Tight.Process.MetricsAddress);
+        }
+        while (Sum(metrics, "vllm:request_success_total", "abort") == abortsBefore && DateTime.UtcNow < deadline && await Delay());
+        Assert.Equal(abortsBefore + 1, Sum(metrics, "vllm:request_success_total", "abort"));
+        Assert.Equal(0, Sum(metrics, "vllm:num_requests_running", null));
+    }
+
+    private static readonly HttpClient Http = new();
+
+    private static async Task<bool> Delay()
+    {
+        await Task.Delay(100);
+        return true;
+    }
+
+    /// <summary>Sums a family's samples (optionally those with one finished_reason) in an exposition.</summary>
+    private static double Sum(string exposition, string family, string? finishedReason) => exposition.Split('\n')
+        .Where(line => line.StartsWith(family + "{", StringComparison.Ordinal)
+            && (finishedReason is null || line.Contains($"finished_reason=\"{finishedReason}\"", StringComparison.Ordinal)))
+        .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+
+    [Fact]
     public async Task Process_TextRequest_StreamsEveryTokenAndFinishesWithLength()
     {
         var result = await stages.Main.CallAsync(StageEndpoint.TextRequest("Hello, world!", 24));
