@@ -11,6 +11,28 @@ public sealed class StageProcessTests(ArStageProcesses stages)
         ["Hello, world!", "The quick brown fox", "Once upon a time, in a land far away", "A", "1 2 3 4 5 6", "To be or not to be"];
 
     [Fact]
+    public async Task Process_BurstOfSixteen_TwoRunTwoWaitTwelveResourceExhausted()
+    {
+        // Every call is in flight before the first is answered: admission must hold against what is already queued.
+        var calls = Enumerable.Range(0, 16).Select(async i =>
+        {
+            try
+            {
+                await stages.Bounded.CallAsync(StageEndpoint.TextRequest(Prompts[i % Prompts.Length], 160, text => text.IgnoreEos = true));
+                return StatusCode.OK;
+            }
+            catch (RpcException error)
+            {
+                return error.StatusCode;
+            }
+        }).ToList();
+
+        var codes = await Task.WhenAll(calls);
+
+        Assert.Equal((4, 12), (codes.Count(code => code == StatusCode.OK), codes.Count(code => code == StatusCode.ResourceExhausted)));
+    }
+
+    [Fact]
     public async Task Process_NegativeRunRejectedByTheKvCache_MainRunIsAbortedNotOrphaned()
     {
         // Tight has 48 KV slots: the request (4 + 40 tokens) fits, its negative prompt does not.

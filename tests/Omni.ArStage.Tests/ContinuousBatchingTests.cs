@@ -139,6 +139,56 @@ public sealed class ContinuousBatchingTests
     }
 
     [Fact]
+    public async Task GenerateAsync_BurstOfSixteen_AdmitsRunningPlusWaitingAndRefusesTheRest()
+    {
+        using var engine = TestEngines.Qwen2Tiny(o => o with { MaxNumSeqs = 2, MaxWaiting = 2 });
+        using var cancellation = new CancellationTokenSource();
+
+        var (accepted, refused) = Burst(engine, 16, cancellation.Token);
+        await cancellation.CancelAsync();
+
+        Assert.Equal((4, 12), (accepted.Count, refused));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Task.WhenAll(accepted));
+    }
+
+    [Fact]
+    public async Task GenerateAsync_AfterABurstEnded_AdmitsAgain()
+    {
+        using var engine = TestEngines.Qwen2Tiny(o => o with { MaxNumSeqs = 2, MaxWaiting = 2 });
+        using (var cancellation = new CancellationTokenSource())
+        {
+            var (accepted, _) = Burst(engine, 16, cancellation.Token);
+            await cancellation.CancelAsync();
+            await Task.WhenAll(accepted.Select(task => task.ContinueWith(_ => { }, TaskScheduler.Default)));
+        }
+
+        var (again, refused) = Burst(engine, 4, CancellationToken.None, maxTokens: 2);
+
+        Assert.Equal(0, refused);
+        Assert.All(await Task.WhenAll(again), result => Assert.Equal(2, result.CompletionTokens));
+    }
+
+    private static (List<Task<GenerationResult>> Accepted, int Refused) Burst(ArEngine engine, int count, CancellationToken cancellationToken,
+        int maxTokens = 100)
+    {
+        var accepted = new List<Task<GenerationResult>>();
+        var refused = 0;
+        for (var i = 0; i < count; i++)
+        {
+            try
+            {
+                accepted.Add(engine.GenerateAsync(new GenerationRequest(Prompts[i % Prompts.Length]) { MaxTokens = maxTokens, IgnoreEos = true }, null,
+                    cancellationToken));
+            }
+            catch (QueueFullException)
+            {
+                refused++;
+            }
+        }
+        return (accepted, refused);
+    }
+
+    [Fact]
     public async Task GenerateAsync_QueueFull_ThrowsQueueFullException()
     {
         using var engine = TestEngines.Qwen2Tiny(o => o with { MaxNumSeqs = 1, MaxWaiting = 1 });

@@ -35,6 +35,7 @@ public sealed class ArEngine : IDisposable
     private SchedulerState _published = new(-1, -1, -1);
     private long _publishedAt;
     private int _queued;
+    private int _admitted;
     private int _disposed;
 
     private ArEngine(CausalLanguageModel model, KvBlockPool pool, Device device, string deviceName, string modelName, ITextTokenizer tokenizer,
@@ -165,12 +166,6 @@ public sealed class ArEngine : IDisposable
             return Task.FromCanceled<GenerationResult>(cancellationToken);
         }
 
-        var state = State;
-        if (state.Waiting >= _options.MaxWaiting && state.Running > 0)
-        {
-            throw new QueueFullException(_options.MaxWaiting);
-        }
-
         var stopTokens = new HashSet<int>(request.StopTokenIds);
         if (!request.IgnoreEos)
         {
@@ -179,11 +174,36 @@ public sealed class ArEngine : IDisposable
 
         var text = new TextStream(Tokenizer, request.StopStrings, stopTokens, request.IgnoreEos ? _eosTokenIds : null);
         var sequence = new Sequence(request, promptIds, text, HiddenSize, onToken, cancellationToken);
+        Admit();
+        sequence.OnEnded = () => Interlocked.Decrement(ref _admitted);
         Interlocked.Increment(ref _queued);
         _incoming.Enqueue(sequence);
         sequence.Registration = cancellationToken.Register(Wake);
         Wake();
         return sequence.Completion.Task;
+    }
+
+    /// <summary>
+    /// Takes an admission slot or refuses the request: at most MaxNumSeqs + MaxWaiting requests are in the engine at
+    /// once, counted atomically here and on completion, so a burst is bounded whatever the engine thread is doing
+    /// (its own running and waiting counts lag by a step). When the KV cache, not MaxNumSeqs, limits what runs, more
+    /// than MaxWaiting may wait, never more than that sum in all.
+    /// </summary>
+    private void Admit()
+    {
+        var capacity = _options.MaxNumSeqs + _options.MaxWaiting;
+        while (true)
+        {
+            var admitted = Volatile.Read(ref _admitted);
+            if (admitted >= capacity)
+            {
+                throw new QueueFullException(_options.MaxWaiting);
+            }
+            if (Interlocked.CompareExchange(ref _admitted, admitted + 1, admitted) == admitted)
+            {
+                return;
+            }
+        }
     }
 
     /// <summary>Blocking form of <see cref="GenerateAsync"/>.</summary>
@@ -204,7 +224,7 @@ public sealed class ArEngine : IDisposable
         foreach (var sequence in _scheduler.RemoveAll())
         {
             sequence.Registration.Dispose();
-            sequence.Completion.TrySetException(new ObjectDisposedException(nameof(ArEngine), "The engine was shut down."));
+            sequence.Fail(new ObjectDisposedException(nameof(ArEngine), "The engine was shut down."));
         }
 
         _pool.Dispose();
@@ -247,7 +267,7 @@ public sealed class ArEngine : IDisposable
                 {
                     Report(sequence, FinishReason.Abort, Stopwatch.GetTimestamp());
                     sequence.Registration.Dispose();
-                    sequence.Completion.TrySetException(exception);
+                    sequence.Fail(exception);
                 }
             }
         }
@@ -315,7 +335,7 @@ public sealed class ArEngine : IDisposable
                 _scheduler.Finish(sequence);
                 Report(sequence, FinishReason.Abort, Stopwatch.GetTimestamp());
                 sequence.Registration.Dispose();
-                sequence.Completion.TrySetException(exception);
+                sequence.Fail(exception);
             }
 
             return;
@@ -402,7 +422,7 @@ public sealed class ArEngine : IDisposable
             _scheduler.Finish(sequence);
             Report(sequence, FinishReason.Abort, now);
             sequence.Registration.Dispose();
-            sequence.Completion.TrySetException(exception);
+            sequence.Fail(exception);
             return null;
         }
 
@@ -421,7 +441,7 @@ public sealed class ArEngine : IDisposable
         _scheduler.Finish(sequence);
         var stats = Report(sequence, reason, now);
         sequence.Registration.Dispose();
-        sequence.Completion.TrySetResult(new GenerationResult(reason, sequence.PromptLength, sequence.OutputTokens, sequence.CollectHiddenStates(),
+        sequence.Succeed(new GenerationResult(reason, sequence.PromptLength, sequence.OutputTokens, sequence.CollectHiddenStates(),
             stats.PrefillTime ?? TimeSpan.Zero, stats.DecodeTime ?? TimeSpan.Zero, sequence.CachedPromptTokens));
     }
 
@@ -429,7 +449,7 @@ public sealed class ArEngine : IDisposable
     {
         Report(sequence, FinishReason.Abort, Stopwatch.GetTimestamp());
         sequence.Registration.Dispose();
-        sequence.Completion.TrySetCanceled(sequence.CancellationToken);
+        sequence.Cancel();
     }
 
     private RequestStats Report(Sequence sequence, FinishReason reason, long now)

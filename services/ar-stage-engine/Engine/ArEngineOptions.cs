@@ -32,7 +32,7 @@ public sealed record ArEngineOptions
     /// <summary>Tokens one engine step may compute (decodes plus prefill chunks).</summary>
     public int MaxNumBatchedTokens { get; init; } = 2048;
 
-    /// <summary>Requests allowed to wait while the engine is busy; more are refused.</summary>
+    /// <summary>Requests allowed to wait beyond the MaxNumSeqs that run: more than MaxNumSeqs + MaxWaiting in the engine are refused.</summary>
     public int MaxWaiting { get; init; } = 256;
 
     /// <summary>Share full KV blocks between sequences with identical prefixes.</summary>

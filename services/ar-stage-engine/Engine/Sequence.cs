@@ -64,6 +64,37 @@ internal sealed class Sequence
 
     public TaskCompletionSource<GenerationResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Runs once when the sequence ends in any way, before its task completes (the engine's admission slot).</summary>
+    public Action? OnEnded { get; set; }
+
+    private int _ended;
+
+    public void Succeed(GenerationResult result)
+    {
+        End();
+        Completion.TrySetResult(result);
+    }
+
+    public void Fail(Exception exception)
+    {
+        End();
+        Completion.TrySetException(exception);
+    }
+
+    public void Cancel()
+    {
+        End();
+        Completion.TrySetCanceled(CancellationToken);
+    }
+
+    private void End()
+    {
+        if (Interlocked.Exchange(ref _ended, 1) == 0)
+        {
+            OnEnded?.Invoke();
+        }
+    }
+
     /// <summary>Text generation ended; the last sampled token still runs through the model for its hidden state.</summary>
     public FinishReason? PendingFinish { get; set; }
 
