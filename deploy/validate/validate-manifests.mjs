@@ -290,7 +290,7 @@ function crossReferenceErrors(objects, { overlay = "" } = {}) {
   // Only the orchestrator reaches the stages' gRPC port, and with the direct connector the AR pods reach the
   // diffusion pods' (and must be let through, or every image request fails in the cluster).
   const orchestratorEnv = (workloads.find((x) => x.metadata.name === "omni-orchestrator")?.spec.template.spec.containers ?? []).flatMap((c) => c.env ?? []);
-  const direct = orchestratorEnv.some((e) => e.name === "Pipeline__Stages__0__Connector" && String(e.value).toLowerCase() === "direct");
+  const direct = orchestratorEnv.some((e) => /^Pipeline__Stages__\d+__Inputs__\d+__Connector$/.test(e.name) && String(e.value).toLowerCase() === "direct");
   const peerName = (peer) => (!peer.namespaceSelector ? peer.podSelector?.matchLabels?.["app.kubernetes.io/name"] : undefined);
   const isGrpc = (rule) => (rule.ports ?? []).length === 0 || rule.ports.some((p) => p.port === "grpc" || p.port === 50061 || p.port === 50062);
   for (const stage of STAGES) {
