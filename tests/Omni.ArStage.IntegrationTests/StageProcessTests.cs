@@ -11,6 +11,25 @@ public sealed class StageProcessTests(ArStageProcesses stages)
         ["Hello, world!", "The quick brown fox", "Once upon a time, in a land far away", "A", "1 2 3 4 5 6", "To be or not to be"];
 
     [Fact]
+    public async Task Process_ForwardToAnAddressThatIsNoPeer_PermissionDeniedAndNoConnectionMade()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var header = StageEndpoint.TextRequest("Hello", 2);
+        var target = new DirectTarget { Address = $"http://127.0.0.1:{port}", TransferId = "t1" };
+        target.Tensors.Add("hidden_states");
+        header.ForwardTo.Add(target);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => stages.Main.CallAsync(header));
+
+        Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
+        Assert.StartsWith($"forward_to[0].address 'http://127.0.0.1:{port}' is not one of this stage's transfer peers", error.Status.Detail);
+        await Task.Delay(200);
+        Assert.False(listener.Pending());
+    }
+
+    [Fact]
     public async Task Process_BurstOfSixteen_TwoRunTwoWaitTwelveResourceExhausted()
     {
         // Every call is in flight before the first is answered: admission must hold against what is already queued.

@@ -6,12 +6,14 @@ using Omni.Testing;
 namespace Omni.DiffusionStage.IntegrationTests;
 
 /// <summary>
-/// The real diffusion stage process (stage 1, replica 0, CPU, --max-batch-size 2) on free 127.0.0.1 ports, a real
+/// The real diffusion stage process (stage 1, replica 0, CPU, --max-batch-size 2, at most 3 direct transfers, unpaired
+/// ones dropped after 1 s, inputs idle for 2 s ended) on free 127.0.0.1 ports, a real
 /// Prometheus scraping its /metrics every second, and a gRPC client of its Stage service.
 /// </summary>
 public sealed class DiffusionStageFixture : IAsyncLifetime
 {
     public const int MaxBatchSize = 2;
+    public const int MaxIncomingTransfers = 3;
 
     private readonly string _logDirectory = Path.Combine(Path.GetTempPath(), $"omni-diffusion-it-{Guid.NewGuid():N}");
     private ServiceProcess? _stage;
@@ -28,7 +30,8 @@ public sealed class DiffusionStageFixture : IAsyncLifetime
     {
         var ports = FreePorts.Take(2);
         _stage = ServiceProcess.Start(ServiceKind.DiffusionStage, ports[0], ports[1], stageId: 1, replicaId: 0,
-            ["--stage-id", "1", "--replica-id", "0", "--device", "cpu", "--max-batch-size", $"{MaxBatchSize}"], _logDirectory);
+            ["--stage-id", "1", "--replica-id", "0", "--device", "cpu", "--max-batch-size", $"{MaxBatchSize}", "--max-incoming-transfers",
+                $"{MaxIncomingTransfers}", "--unpaired-transfer-timeout", "1", "--input-idle-timeout", "2"], _logDirectory);
         await _stage.WaitHealthyAsync(TimeSpan.FromSeconds(120), CancellationToken.None);
         _prometheus = await PrometheusServer.StartAsync(new Dictionary<string, IReadOnlyList<string>>
         {

@@ -36,8 +36,9 @@ public sealed class GraphPipelineFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var ports = FreePorts.Take(10);
-        var thinker = Thinker = Start(ServiceKind.ArStage, ports[0], ports[1], 0);
-        var rewriter = Start(ServiceKind.ArStage, ports[2], ports[3], 1);
+        var peers = $"http://127.0.0.1:{ports[4]}";
+        var thinker = Thinker = Start(ServiceKind.ArStage, ports[0], ports[1], 0, "--transfer-peers", peers);
+        var rewriter = Start(ServiceKind.ArStage, ports[2], ports[3], 1, "--transfer-peers", peers);
         var diffusion = Start(ServiceKind.DiffusionStage, ports[4], ports[5], 2);
         await Task.WhenAll(_processes.Select(process => process.WaitHealthyAsync(TimeSpan.FromMinutes(3), CancellationToken.None)));
 
@@ -61,9 +62,9 @@ public sealed class GraphPipelineFixture : IAsyncLifetime
         }
     }
 
-    private ServiceProcess Start(ServiceKind kind, int grpcPort, int metricsPort, int stageId)
+    private ServiceProcess Start(ServiceKind kind, int grpcPort, int metricsPort, int stageId, params string[] args)
     {
-        var process = ServiceProcess.Start(kind, grpcPort, metricsPort, stageId, 0, ["--stage-id", $"{stageId}", "--device", "cpu"], _directory);
+        var process = ServiceProcess.Start(kind, grpcPort, metricsPort, stageId, 0, ["--stage-id", $"{stageId}", "--device", "cpu", .. args], _directory);
         _processes.Add(process);
         return process;
     }

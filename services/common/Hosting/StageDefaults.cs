@@ -18,6 +18,10 @@ public static class StageDefaults
         ["--device"] = "Model:Device",
         ["--cache-dir"] = "Model:CacheDirectory",
         ["--max-waiting"] = "Model:MaxWaiting",
+        ["--transfer-peers"] = "Transfers:Peers",
+        ["--max-incoming-transfers"] = "Transfers:MaxIncoming",
+        ["--unpaired-transfer-timeout"] = "Transfers:UnpairedTimeoutSeconds",
+        ["--input-idle-timeout"] = "Transfers:InputIdleTimeoutSeconds",
     };
 
     /// <summary>
@@ -31,6 +35,11 @@ public static class StageDefaults
             .Bind(builder.Configuration.GetSection(StageIdentityOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddOptions<TransferOptions>()
+            .Bind(builder.Configuration.GetSection(TransferOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<TransferPeers>();
         builder.Services.AddSingleton<TransferRegistry>();
         builder.Services.AddSingleton<DirectTransferSender>();
         builder.Services.AddSingleton<LoadReporter>();

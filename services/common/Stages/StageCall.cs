@@ -22,7 +22,7 @@ public sealed class StageCall(StageRequest header, IAsyncStreamReader<StageInput
     public bool Consumes(string input) => header.Inputs.Contains(input);
 
     public Task<ReceivedInputs> ReceiveInputsAsync(long maxBytesPerTensor) =>
-        StageInputReader.ReceiveAsync(header, requestStream, host.Transfers, maxBytesPerTensor, context.CancellationToken);
+        StageInputReader.ReceiveAsync(header, requestStream, host.Transfers, maxBytesPerTensor, host.Options.InputIdleTimeout, context.CancellationToken);
 
     /// <summary>Hands the output tensors on: relayed on the response stream and/or pushed to the header's direct targets.</summary>
     public Task<SentTensors> SendTensorsAsync(IReadOnlyList<TensorChunk> chunks) =>

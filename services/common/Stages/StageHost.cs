@@ -5,8 +5,13 @@ using Omni.Common.Transfers;
 namespace Omni.Common.Stages;
 
 /// <summary>What every stage service needs besides its engine: who it is, its load reports and both connectors' ends.</summary>
-public sealed class StageHost(IOptions<StageIdentityOptions> identity, LoadReporter load, TransferRegistry transfers, DirectTransferSender sender)
+public sealed class StageHost(IOptions<StageIdentityOptions> identity, IOptions<TransferOptions> options, LoadReporter load, TransferRegistry transfers,
+    TransferPeers peers, DirectTransferSender sender)
 {
+    public TransferOptions Options => options.Value;
+
+    public TransferPeers Peers => peers;
+
     public StageIdentityOptions Identity => identity.Value;
 
     public LoadReporter Load => load;

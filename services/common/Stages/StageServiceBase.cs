@@ -49,11 +49,25 @@ public abstract class StageServiceBase(StageHost host) : Stage.StageBase
     {
         var header = await StageHeader.ReadAsync(requestStream, context).ConfigureAwait(false);
         CheckNames(header);
+        await CheckTargetsAsync(header, context.CancellationToken).ConfigureAwait(false);
         await ProcessAsync(new StageCall(header, requestStream, responseStream, context, host)).ConfigureAwait(false);
     }
 
     /// <summary>Runs one call whose header names only inputs and outputs this kind knows.</summary>
     protected abstract Task ProcessAsync(StageCall call);
+
+    /// <summary>A stage pushes only to its configured peers, never to an address only a request names.</summary>
+    private async Task CheckTargetsAsync(StageRequest header, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < header.ForwardTo.Count; i++)
+        {
+            if (!await host.Peers.AllowsAsync(header.ForwardTo[i].Address, cancellationToken).ConfigureAwait(false))
+            {
+                throw new RpcException(new Status(StatusCode.PermissionDenied,
+                    $"forward_to[{i}].address '{header.ForwardTo[i].Address}' is not one of this stage's transfer peers (--transfer-peers)."));
+            }
+        }
+    }
 
     private void CheckNames(StageRequest header)
     {

@@ -27,6 +27,9 @@ public static class DirectTransferEndpoint
         {
             throw new RpcException(new Status(StatusCode.AlreadyExists, $"Transfer {transferId} is already being pushed."));
         }
+        // The push ends when its consumer fails or never comes, not only when the pushing side gives up.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, transfer.Failed);
+        cancellationToken = linked.Token;
         var acknowledgements = PumpAcknowledgementsAsync(transfer, responses, cancellationToken);
         try
         {
@@ -43,7 +46,13 @@ public static class DirectTransferEndpoint
             transfer.Fail(error);
             registry.Remove(transferId);
             await acknowledgements.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
-            throw error is RpcException ? error : new RpcException(new Status(StatusCode.Cancelled, $"Transfer {transferId} ended: {error.Message}"));
+            throw error switch
+            {
+                RpcException => error,
+                _ when transfer.Error is TimeoutException timeout =>
+                    new RpcException(new Status(StatusCode.DeadlineExceeded, timeout.Message)),
+                _ => new RpcException(new Status(StatusCode.Cancelled, $"Transfer {transferId} ended: {error.Message}")),
+            };
         }
     }
 
@@ -61,6 +70,7 @@ public static class DirectTransferEndpoint
         }
         using var cancelled = cancellationToken.Register(() => transfer.Fail(new OperationCanceledException("The consuming request was cancelled.")));
         ulong index = 0;
+        var completed = false;
         try
         {
             await foreach (var chunk in transfer.Chunks.ReadAllAsync(cancellationToken).ConfigureAwait(false))
@@ -70,9 +80,15 @@ public static class DirectTransferEndpoint
                 yield return chunk;
             }
             transfer.AckWriter.TryComplete();
+            completed = true;
         }
         finally
         {
+            if (!completed)
+            {
+                // The consumer rejected the data or went away: the push must end now, not when its own deadline comes.
+                transfer.Fail(new OperationCanceledException("The consuming request ended before the transfer was complete."));
+            }
             registry.Remove(transferId);
         }
     }

@@ -8,28 +8,31 @@ namespace Omni.Common.Transfers;
 /// <summary>
 /// A downstream stage's input: the named tensors the header lists, relayed on the request stream after the header
 /// and pushed by upstream replicas under the header's transfer ids (direct), all at once. Each chunk's decode is
-/// timed for the final. A chunk of a tensor the header does not list is refused.
+/// timed for the final. A chunk of a tensor the header does not list is refused, and an input that makes no progress
+/// for <c>idleTimeout</c> ends the call with DEADLINE_EXCEEDED.
 /// </summary>
 public static class StageInputReader
 {
     public static async Task<ReceivedInputs> ReceiveAsync(StageRequest header, IAsyncStreamReader<StageInput> requestStream,
-        TransferRegistry registry, long maxBytesPerTensor, CancellationToken cancellationToken)
+        TransferRegistry registry, long maxBytesPerTensor, TimeSpan idleTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(header);
         ArgumentNullException.ThrowIfNull(requestStream);
         ArgumentNullException.ThrowIfNull(registry);
         var receiver = new TensorSetReceiver(maxBytesPerTensor);
         var expected = header.Inputs.ToHashSet(StringComparer.Ordinal);
+        using var idle = new CancellationTokenSource(idleTimeout);
         double Add(TensorChunk chunk)
         {
             if (!expected.Contains(chunk.Name))
             {
                 throw new InvalidDataException($"tensor '{chunk.Name}' is not one of this call's inputs ({string.Join(", ", expected)})");
             }
+            idle.CancelAfter(idleTimeout);
             return receiver.Add(chunk);
         }
 
-        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, idle.Token);
         var sources = header.ReceiveTransferIds
             .Select(id => ConsumeDirectAsync(registry, id, Add, failed.Token))
             .Append(ConsumeRelayedAsync(requestStream, Add, failed.Token))
@@ -59,6 +62,11 @@ public static class StageInputReader
             if (cause is InvalidDataException invalid)
             {
                 throw RequestValidator.Invalid("chunk", invalid.Message);
+            }
+            if (idle.IsCancellationRequested && !cancellationToken.IsCancellationRequested && cause is OperationCanceledException)
+            {
+                throw new RpcException(new Status(StatusCode.DeadlineExceeded,
+                    $"The call's input made no progress for {idleTimeout.TotalSeconds:0.#} s (Transfers:InputIdleTimeoutSeconds)."));
             }
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
         }

@@ -1,38 +1,83 @@
 using System.Collections.Concurrent;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
 
 namespace Omni.Common.Transfers;
 
 /// <summary>
 /// The direct transfers a downstream replica expects or receives. The push and the request that consumes it may
-/// arrive in either order; whichever comes first creates the entry. Entries nobody completes expire.
+/// arrive in either order; whichever comes first creates the entry. At most MaxIncoming are held at once (a push
+/// or a request beyond gets RESOURCE_EXHAUSTED), and one whose other side has not come within the unpaired timeout
+/// is dropped by a sweep every half second, ending the call that waited for it.
 /// </summary>
-public sealed class TransferRegistry
+public sealed class TransferRegistry : IDisposable
 {
     /// <summary>Chunks buffered per transfer between the push stream and the consuming request.</summary>
     public const int ChunkBuffer = 8;
 
-    public static readonly TimeSpan Expiry = TimeSpan.FromMinutes(2);
-
     private readonly ConcurrentDictionary<string, IncomingTransfer> _transfers = new();
+    private readonly TransferOptions _options;
+    private readonly Timer _sweep;
+    private readonly object _gate = new();
+
+    public TransferRegistry(IOptions<TransferOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        _sweep = new Timer(_ => RemoveUnpaired(), null, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500));
+    }
 
     public int Count => _transfers.Count;
 
     public IncomingTransfer GetOrAdd(string transferId)
     {
-        RemoveExpired();
-        return _transfers.GetOrAdd(transferId, id => new IncomingTransfer(id, ChunkBuffer));
+        lock (_gate)
+        {
+            if (_transfers.TryGetValue(transferId, out var existing))
+            {
+                return existing;
+            }
+            if (_transfers.Count >= _options.MaxIncoming)
+            {
+                throw new RpcException(new Status(StatusCode.ResourceExhausted,
+                    $"This replica holds {_transfers.Count} direct transfers, its limit (Transfers:MaxIncoming)."));
+            }
+            var transfer = new IncomingTransfer(transferId, ChunkBuffer);
+            _transfers[transferId] = transfer;
+            return transfer;
+        }
     }
 
-    public void Remove(string transferId) => _transfers.TryRemove(transferId, out _);
-
-    private void RemoveExpired()
+    public void Remove(string transferId)
     {
-        var cutoff = DateTime.UtcNow - Expiry;
+        if (_transfers.TryRemove(transferId, out var transfer))
+        {
+            transfer.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        _sweep.Dispose();
+        foreach (var id in _transfers.Keys)
+        {
+            if (_transfers.TryRemove(id, out var transfer))
+            {
+                transfer.Fail(new OperationCanceledException("The replica is shutting down."));
+                transfer.Dispose();
+            }
+        }
+    }
+
+    private void RemoveUnpaired()
+    {
+        var cutoff = DateTime.UtcNow - _options.UnpairedTimeout;
         foreach (var (id, transfer) in _transfers)
         {
-            if (transfer.CreatedUtc < cutoff && _transfers.TryRemove(id, out _))
+            if (!transfer.Paired && transfer.CreatedUtc < cutoff && _transfers.TryRemove(id, out _))
             {
-                transfer.Fail(new TimeoutException($"Transfer {id} was not completed within {Expiry.TotalSeconds:F0} s."));
+                transfer.Fail(new TimeoutException(
+                    $"Transfer {id} was not paired with its push and its consuming request within {_options.UnpairedTimeoutSeconds:0.#} s."));
             }
         }
     }

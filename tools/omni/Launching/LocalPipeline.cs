@@ -71,10 +71,14 @@ public sealed class LocalPipeline : IAsyncDisposable
         var started = new List<ServiceProcess>();
         try
         {
+            // The AR stages may push hidden states to the diffusion replicas (direct connector), and only to them.
+            var diffusionAddresses = Enumerable.Range(0, options.DiffusionReplicas)
+                .Select(replica => $"http://127.0.0.1:{ports[2 * (options.ArReplicas + replica)]}");
+            string[] arArgs = ["--transfer-peers", string.Join(',', diffusionAddresses), .. options.ArArgs];
             var ar = new List<ServiceProcess>();
             for (var replica = 0; replica < options.ArReplicas; replica++)
             {
-                ar.Add(StartStage(ServiceKind.ArStage, 0, replica, options.ArModelDirectory, options.ArArgs));
+                ar.Add(StartStage(ServiceKind.ArStage, 0, replica, options.ArModelDirectory, arArgs));
             }
             var diffusion = new List<ServiceProcess>();
             for (var replica = 0; replica < options.DiffusionReplicas; replica++)
