@@ -38,6 +38,11 @@ builder.Services.AddSingleton<IPipelineObserver>(services => services.GetRequire
 builder.Services.AddSingleton<GraphRunner>();
 
 var app = builder.Build();
+app.UseGrpcRequestDecoding(new Dictionary<string, Google.Protobuf.MessageParser>
+{
+    ["/omni.v1.Omni/Generate"] = Omni.Contracts.V1.GenerateRequest.Parser,
+}, app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<EndpointOptions>>().Value.MaxMessageBytes,
+    _ => app.Services.GetRequiredService<IPipelineObserver>().OnFailed(FailureReason.InvalidArgument));
 app.MapOmniDefaultEndpoints();
 app.MapGrpcService<OmniService>();
 app.Run();

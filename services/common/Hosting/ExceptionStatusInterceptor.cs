@@ -8,7 +8,8 @@ namespace Omni.Common.Hosting;
 /// <summary>
 /// The one place where exceptions become gRPC statuses, for every stage and the orchestrator: a bad argument
 /// (an engine's <see cref="ArgumentException"/>, e.g. a prompt too long for the KV cache, whose message names the
-/// limit) is INVALID_ARGUMENT, a full engine queue RESOURCE_EXHAUSTED, a timeout (an unpaired transfer) DEADLINE_EXCEEDED, anything thrown once the call was cancelled
+/// limit) is INVALID_ARGUMENT, a full engine queue RESOURCE_EXHAUSTED, a timeout (an unpaired transfer) DEADLINE_EXCEEDED, a streamed
+/// message that does not decode INVALID_ARGUMENT, anything thrown once the call was cancelled
 /// CANCELLED or, past its deadline, DEADLINE_EXCEEDED. Anything else is a failure nobody anticipated (an engine bug,
 /// a device error): it is logged once with an error id, the method and the request id, and the client gets
 /// INTERNAL naming that id, never gRPC's UNKNOWN. An <see cref="RpcException"/> keeps its status.
@@ -95,6 +96,8 @@ public sealed partial class ExceptionStatusInterceptor(ILogger<ExceptionStatusIn
                 return new RpcException(new Status(StatusCode.ResourceExhausted, full.Message));
             case ArgumentException argument:
                 return new RpcException(new Status(StatusCode.InvalidArgument, argument.Message));
+            case Google.Protobuf.InvalidProtocolBufferException invalid:
+                return new RpcException(new Status(StatusCode.InvalidArgument, $"A message is not valid: {invalid.Message}"));
             case TimeoutException timeout:
                 return new RpcException(new Status(StatusCode.DeadlineExceeded, timeout.Message));
         }

@@ -75,7 +75,15 @@ public sealed class TensorAssembler(long maxBytes)
         _name = chunk.Name;
         _dtype = chunk.Dtype;
         _shape = [.. chunk.Shape];
-        var total = TensorShapes.ByteCount(_dtype, _shape);
+        long total;
+        try
+        {
+            total = TensorShapes.ByteCount(_dtype, _shape);
+        }
+        catch (Exception invalid) when (invalid is ArgumentException or OverflowException)
+        {
+            throw new InvalidDataException($"Tensor '{chunk.Name}': dtype {chunk.Dtype} [{string.Join(", ", chunk.Shape)}] is not a tensor this stage takes ({invalid.Message})");
+        }
         if (total != (long)chunk.TotalBytes)
         {
             throw new InvalidDataException($"Tensor '{_name}': total_bytes {chunk.TotalBytes} does not match shape and dtype ({total}).");
