@@ -10,6 +10,14 @@ public sealed class DiffusionStageProcessTests(DiffusionStageFixture fixture)
     private static readonly HttpClient Http = new();
 
     [Fact]
+    public async Task Process_Images_LogNoNnpackWarning()
+    {
+        await StageCall.RunAsync(fixture.Client, StageCall.Header(StageCall.Small(steps: 1)), [StageCall.Tensor(StageCall.HiddenStates, 2, seed: 5)]);
+
+        Assert.DoesNotContain("NNPACK", fixture.Service.Tail(2000), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Process_DefaultFormat_OnePngWithIndexZero()
     {
         var (images, final) = await StageCall.RunAsync(fixture.Client, StageCall.Header(StageCall.Small(seed: 5)),

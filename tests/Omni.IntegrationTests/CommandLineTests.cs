@@ -52,6 +52,45 @@ public sealed partial class CommandLineTests
     }
 
     [Fact]
+    public async Task Up_AdmissionAndConnectorFlags_ReachTheOrchestrator()
+    {
+        using var up = Start("up", "--json", "--device", "cpu", "--max-inflight", "1", "--max-waiting", "0", "--connector", "direct");
+        try
+        {
+            string? orchestrator = null;
+            for (var i = 0; i < 3; i++)
+            {
+                var line = await up.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(3));
+                if (line is null)
+                {
+                    Assert.Fail("omni up exited: " + await up.StandardError.ReadToEndAsync());
+                }
+                var service = JsonDocument.Parse(line!).RootElement;
+                if (service.GetProperty("name").GetString() == "orchestrator")
+                {
+                    orchestrator = service.GetProperty("grpc").GetString();
+                }
+            }
+            using var client = new OmniClient(orchestrator!);
+
+            var deadline = DateTime.UtcNow.AddMinutes(1);
+            var image = await client.GenerateAsync(Requests.Image(steps: 1), deadline: deadline);
+            var long1 = client.GenerateAsync(Requests.Text(maxTokens: 64), deadline: deadline);
+            await Task.Delay(300);
+            var refused = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => client.GenerateAsync(Requests.Text(maxTokens: 2), deadline: deadline));
+            await long1;
+
+            Assert.Equal("direct", image.Final.Transfers.Single().Connector);
+            Assert.Equal(Grpc.Core.StatusCode.ResourceExhausted, refused.StatusCode);
+        }
+        finally
+        {
+            _ = Kill(up.Id, 15);
+            await up.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    [Fact]
     public async Task Generate_NoOrchestratorListening_ExitCodeTwoAndUnavailable()
     {
         using var generate = Start("generate", "--orchestrator", "http://127.0.0.1:1", "--prompt", "x", "--outputs", "text");

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using Omni.Common.Devices;
+using Omni.Common.Numerics;
 using Omni.DiffusionStage.Imaging;
 using Omni.DiffusionStage.Model;
 using Omni.DiffusionStage.Scheduling;
@@ -101,6 +102,7 @@ public sealed class DiffusionEngine : IDisposable
     {
         var spec = DeviceSpec.Resolve(options.Device, cuda.is_available() ? cuda.device_count() : 0);
         var device = spec.CudaIndex is { } index ? new Device(DeviceType.CUDA, index) : CPU;
+        Nnpack.Disable();
 
         string directory;
         string name;

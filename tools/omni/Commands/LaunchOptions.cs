@@ -12,7 +12,14 @@ public sealed class LaunchOptions
     public Option<int> ArReplicas { get; } = new("--ar-replicas") { Description = "AR stage processes.", DefaultValueFactory = _ => 1 };
     public Option<int> DiffusionReplicas { get; } = new("--diffusion-replicas") { Description = "Diffusion stage processes.", DefaultValueFactory = _ => 1 };
 
-    public IEnumerable<Option> All => [Device, ArModel, DiffusionModel, ArReplicas, DiffusionReplicas];
+    public Option<int?> MaxInflight { get; } = new("--max-inflight") { Description = "Orchestrator: requests processed at once (default 64)." };
+    public Option<int?> MaxWaiting { get; } = new("--max-waiting") { Description = "Orchestrator: requests waiting for a slot, beyond: RESOURCE_EXHAUSTED (default 256)." };
+    public Option<string?> Connector { get; } = new("--connector")
+    {
+        Description = "How the AR stage's hidden states reach the diffusion stage: relay (through the orchestrator) or direct.",
+    };
+
+    public IEnumerable<Option> All => [Device, ArModel, DiffusionModel, ArReplicas, DiffusionReplicas, MaxInflight, MaxWaiting, Connector];
 
     public LocalPipelineOptions Build(ParseResult parse, Action<string>? echo) => new()
     {
@@ -21,6 +28,25 @@ public sealed class LaunchOptions
         DiffusionModelDirectory = parse.GetValue(DiffusionModel),
         ArReplicas = parse.GetValue(ArReplicas),
         DiffusionReplicas = parse.GetValue(DiffusionReplicas),
+        OrchestratorArgs = OrchestratorArgs(parse),
         Echo = echo,
     };
+
+    private List<string> OrchestratorArgs(ParseResult parse)
+    {
+        var args = new List<string>();
+        if (parse.GetValue(MaxInflight) is { } inflight)
+        {
+            args.AddRange(["--max-inflight", $"{inflight}"]);
+        }
+        if (parse.GetValue(MaxWaiting) is { } waiting)
+        {
+            args.AddRange(["--max-waiting", $"{waiting}"]);
+        }
+        if (parse.GetValue(Connector) is { Length: > 0 } connector)
+        {
+            args.AddRange(["--connector", connector]);
+        }
+        return args;
+    }
 }
