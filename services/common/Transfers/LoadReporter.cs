@@ -8,12 +8,15 @@ namespace Omni.Common.Transfers;
 
 /// <summary>
 /// Streams this replica's load to whoever watches it (the orchestrators): one report at once, then one whenever
-/// running, waiting or KV usage changes, checked every <see cref="PollInterval"/>. Polling keeps the engine free of
-/// any knowledge of its watchers.
+/// running, waiting or KV usage changes, checked every <see cref="PollInterval"/>, and at least one every
+/// <see cref="Heartbeat"/>, so that a watcher can tell a quiet replica from a frozen one. Polling keeps the engine
+/// free of any knowledge of its watchers.
 /// </summary>
 public sealed class LoadReporter(IStageLoad load, IOptions<StageIdentityOptions> identity)
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
+
+    public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(1);
 
     public LoadReport Current() => new()
     {
@@ -27,14 +30,16 @@ public sealed class LoadReporter(IStageLoad load, IOptions<StageIdentityOptions>
     public async IAsyncEnumerable<LoadReport> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var last = Current();
+        var sent = System.Diagnostics.Stopwatch.GetTimestamp();
         yield return last;
         using var timer = new PeriodicTimer(PollInterval);
         while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
         {
             var now = Current();
-            if (!now.Equals(last))
+            if (!now.Equals(last) || System.Diagnostics.Stopwatch.GetElapsedTime(sent) >= Heartbeat)
             {
                 last = now;
+                sent = System.Diagnostics.Stopwatch.GetTimestamp();
                 yield return now;
             }
         }

@@ -74,7 +74,7 @@ public sealed class OmniService(AdmissionController admission, GraphRunner runne
     {
         if (context.CancellationToken.IsCancellationRequested)
         {
-            return context.Deadline <= DateTime.UtcNow
+            return DeadlinePassed(context)
                 ? (new Status(StatusCode.DeadlineExceeded, "The request deadline expired."), FailureReason.DeadlineExceeded)
                 : (new Status(StatusCode.Cancelled, "The client cancelled the request."), FailureReason.ClientCancelled);
         }
@@ -93,8 +93,16 @@ public sealed class OmniService(AdmissionController admission, GraphRunner runne
         };
     }
 
+    /// <summary>
+    /// Whether the call ended because its deadline passed. A client whose deadline expires cancels the call itself, and
+    /// its cancellation can arrive a little before this clock reaches the deadline: within this margin, it counts as
+    /// the deadline.
+    /// </summary>
+    private static bool DeadlinePassed(ServerCallContext context) =>
+        context.Deadline != DateTime.MaxValue && context.Deadline <= DateTime.UtcNow + TimeSpan.FromMilliseconds(250);
+
     private static RpcException Cancelled(ServerCallContext context) =>
-        context.Deadline <= DateTime.UtcNow
+        DeadlinePassed(context)
             ? new RpcException(new Status(StatusCode.DeadlineExceeded, "The request deadline expired."))
             : new RpcException(new Status(StatusCode.Cancelled, "The client cancelled the request."));
 

@@ -93,7 +93,21 @@ public sealed class StageExecution : IDisposable
         _observer.OnStageCompleted(Node.StageId, Binding.ReplicaId, Elapsed);
     }
 
-    private async Task AttemptAsync(ClientStream client, DateTime? deadline, Action onOutput, CancellationToken cancellationToken)
+    private async Task AttemptAsync(ClientStream client, DateTime? deadline, Action onOutput, CancellationToken requestToken)
+    {
+        try
+        {
+            using var lost = CancellationTokenSource.CreateLinkedTokenSource(requestToken, Binding.Lost);
+            await AttemptOnReplicaAsync(client, deadline, onOutput, lost.Token).ConfigureAwait(false);
+        }
+        catch (Exception error) when (Binding.Lost.IsCancellationRequested && !requestToken.IsCancellationRequested
+            && error is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, $"Replica {Binding.Address} of stage {Node.Name} stopped responding."));
+        }
+    }
+
+    private async Task AttemptOnReplicaAsync(ClientStream client, DateTime? deadline, Action onOutput, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
         using var call = Binding.Client.Process(deadline: deadline, cancellationToken: cancellationToken);

@@ -25,6 +25,6 @@ public sealed class ReplicaBinder(PipelineStages stages) : IReplicaBinder
         {
             picked = excluded;
         }
-        return new StageBinding(picked.Address, picked.Info, picked.Client, picked.Bind(), picked.ReportFailure);
+        return new StageBinding(picked.Address, picked.Info, picked.Client, picked.Bind(), picked.ReportFailure, picked.Lost);
     }
 }

@@ -3,9 +3,12 @@ using Omni.Contracts.V1;
 namespace Omni.Orchestrator.Routing;
 
 /// <summary>One replica bound to one stage of one request: how to call it and who it said it is. Dispose to release it.</summary>
-public sealed class StageBinding(string address, StageInfo? info, Stage.StageClient client, IDisposable lease, Action<Exception> reportFailure)
-    : IDisposable
+public sealed class StageBinding(string address, StageInfo? info, Stage.StageClient client, IDisposable lease, Action<Exception> reportFailure,
+    CancellationToken lost) : IDisposable
 {
+    /// <summary>Cancelled when the replica is found frozen or gone while the request is bound to it.</summary>
+    public CancellationToken Lost => lost;
+
     public string Address => address;
 
     public StageInfo? Info => info;

@@ -15,6 +15,9 @@ public sealed class StageReplica : IAsyncDisposable
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>A replica that sent no load report (they come at least every second) for this long is taken as frozen.</summary>
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(3);
+
     private readonly GrpcChannel _channel;
     private readonly ILogger _logger;
     private readonly IReadOnlyCollection<string> _produces;
@@ -23,6 +26,10 @@ public sealed class StageReplica : IAsyncDisposable
     private int _bound;
     private volatile StageInfo? _info;
     private volatile LoadReport? _load;
+    private long _lastReport = System.Diagnostics.Stopwatch.GetTimestamp();
+    private CancellationTokenSource _lost = new();
+    private CancellationTokenSource? _watchAttempt;
+    private readonly Task _staleness;
 
     public StageReplica(string stageName, string kind, int stageId, IReadOnlyCollection<string> produces, string address, int maxMessageBytes,
         ILogger logger)
@@ -48,7 +55,11 @@ public sealed class StageReplica : IAsyncDisposable
         });
         Client = new Stage.StageClient(_channel);
         _watch = Task.Run(() => WatchAsync(_stop.Token));
+        _staleness = Task.Run(() => WatchStalenessAsync(_stop.Token));
     }
+
+    /// <summary>Cancelled when this replica is found frozen or gone, so that calls bound to it stop waiting on it.</summary>
+    public CancellationToken Lost => Volatile.Read(ref _lost).Token;
 
     public string StageName { get; }
 
@@ -93,10 +104,37 @@ public sealed class StageReplica : IAsyncDisposable
         }
     }
 
+    private async Task WatchStalenessAsync(CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                var silent = System.Diagnostics.Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastReport));
+                if (State == ReplicaState.Ready && silent > StaleAfter)
+                {
+                    _logger.LogWarning("Replica {Address} of stage {Stage} sent no load report for {Silent:F1} s; skipping it and failing its calls until it reports again",
+                        Address, StageName, silent.TotalSeconds);
+                    State = ReplicaState.Unhealthy;
+                    await Volatile.Read(ref _lost).CancelAsync();
+                    if (Volatile.Read(ref _watchAttempt) is { } attempt)
+                    {
+                        await attempt.CancelAsync();
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
         await _watch.ContinueWith(_ => { }, TaskScheduler.Default);
+        await _staleness.ContinueWith(_ => { }, TaskScheduler.Default);
         _channel.Dispose();
         _stop.Dispose();
     }
@@ -125,10 +163,13 @@ public sealed class StageReplica : IAsyncDisposable
                 _info = info;
                 try
                 {
-                    using var watch = Client.WatchLoad(new WatchLoadRequest(), cancellationToken: stop);
-                    await foreach (var report in watch.ResponseStream.ReadAllAsync(stop))
+                    using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                    Volatile.Write(ref _watchAttempt, attempt);
+                    using var watch = Client.WatchLoad(new WatchLoadRequest(), cancellationToken: attempt.Token);
+                    await foreach (var report in watch.ResponseStream.ReadAllAsync(attempt.Token))
                     {
                         _load = report;
+                        Interlocked.Exchange(ref _lastReport, System.Diagnostics.Stopwatch.GetTimestamp());
                         MarkReady(info);
                         backoff = MinBackoff;
                     }
@@ -136,12 +177,14 @@ public sealed class StageReplica : IAsyncDisposable
                 catch (RpcException unimplemented) when (unimplemented.StatusCode == StatusCode.Unimplemented)
                 {
                     // A stage without load reports: identity polled as the health check, load known only from our own bindings.
+                    Interlocked.Exchange(ref _lastReport, System.Diagnostics.Stopwatch.GetTimestamp());
                     MarkReady(info);
                     backoff = MinBackoff;
                     while (!stop.IsCancellationRequested)
                     {
                         await Task.Delay(PollInterval, stop);
-                        await Client.GetInfoAsync(new GetInfoRequest(), deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: stop);
+                        await Client.GetInfoAsync(new GetInfoRequest(), deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: stop);
+                        Interlocked.Exchange(ref _lastReport, System.Diagnostics.Stopwatch.GetTimestamp());
                     }
                 }
                 State = ReplicaState.Unhealthy;
@@ -177,6 +220,10 @@ public sealed class StageReplica : IAsyncDisposable
     {
         if (State != ReplicaState.Ready)
         {
+            if (Volatile.Read(ref _lost).IsCancellationRequested)
+            {
+                Volatile.Write(ref _lost, new CancellationTokenSource());
+            }
             _logger.LogInformation("Replica {Address} of stage {Stage} is ready: replica_id {ReplicaId}, model {Model}",
                 Address, StageName, info.ReplicaId, info.ModelName);
             State = ReplicaState.Ready;

@@ -24,7 +24,7 @@ public sealed class FakeStages : IReplicaBinder
         Interlocked.Increment(ref _held);
         var info = new StageInfo { Kind = stage.Kind, StageId = (uint)stage.StageId, ReplicaId = (uint)(stage.StageId + 10) };
         return Task.FromResult(new StageBinding($"http://{stage.Name}.fake:1", info, new Stage.StageClient(new InMemoryStageInvoker(_handlers[stage.Name])),
-            new Release(this), _ => { }));
+            new Release(this), _ => { }, CancellationToken.None));
     }
 
     private sealed class Release(FakeStages stages) : IDisposable
