@@ -136,4 +136,34 @@ public sealed class GenerateTests(PipelineFixture fixture)
 
         Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
     }
+
+    [Fact]
+    public async Task Generate_DeadlinePassesMidGeneration_CountedAsDeadlineExceeded()
+    {
+        var metrics = fixture.Pipeline.Orchestrator.MetricsAddress;
+        var before = Failed(await Http.GetStringAsync(metrics));
+
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            fixture.Client.GenerateAsync(Requests.Text(maxTokens: 4000), deadline: DateTime.UtcNow.AddMilliseconds(400)));
+
+        Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        var after = Failed(await Http.GetStringAsync(metrics));
+        while (after == before && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+            after = Failed(await Http.GetStringAsync(metrics));
+        }
+        Assert.Equal((before.Deadline + 1, before.Cancelled), (after.Deadline, after.Cancelled));
+    }
+
+    private static readonly HttpClient Http = new();
+
+    private static (double Deadline, double Cancelled) Failed(string exposition)
+    {
+        double Sum(string reason) => exposition.Split('\n')
+            .Where(line => line.StartsWith("vllm:omni_requests_failed_total{", StringComparison.Ordinal) && line.Contains($"reason=\"{reason}\"", StringComparison.Ordinal))
+            .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        return (Sum("deadline_exceeded"), Sum("client_cancelled"));
+    }
 }
