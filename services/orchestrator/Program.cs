@@ -19,6 +19,8 @@ var builder = ServiceDefaults.CreateBuilder(args, new Dictionary<string, string>
     ["--max-chunks-in-flight"] = "Pipeline:Stages:1:Inputs:0:MaxChunksInFlight",
     ["--max-inflight"] = "Pipeline:MaxInflight",
     ["--max-waiting"] = "Pipeline:MaxWaiting",
+    ["--bearer-token"] = "Auth:BearerToken",
+    ["--bearer-token-file"] = "Auth:BearerTokenFile",
 });
 builder.Configuration.AddPipelineDefinition(builder.Configuration[PipelineDefinition.FileKey]);
 builder.AddOmniServiceDefaults();
@@ -38,6 +40,7 @@ builder.Services.AddSingleton<IPipelineObserver>(services => services.GetRequire
 builder.Services.AddSingleton<GraphRunner>();
 
 var app = builder.Build();
+app.UseBearerToken(builder.Configuration.GetSection(BearerTokenOptions.SectionName).Get<BearerTokenOptions>()?.Resolve(), ["/omni.v1.Omni/"]);
 app.UseGrpcRequestDecoding(new Dictionary<string, Google.Protobuf.MessageParser>
 {
     ["/omni.v1.Omni/Generate"] = Omni.Contracts.V1.GenerateRequest.Parser,

@@ -15,10 +15,11 @@ public static class CommandLine
         ["--http2-stream-window-bytes"] = "Endpoints:Http2StreamWindowBytes",
         ["--http2-connection-window-bytes"] = "Endpoints:Http2ConnectionWindowBytes",
         ["--disable-log-stats"] = "Metrics:DisableLogStats",
+        ["--enable-reflection"] = "Endpoints:EnableReflection",
     };
 
     /// <summary>Flags that may be given without a value; they mean "true".</summary>
-    public static readonly IReadOnlySet<string> BooleanSwitches = new HashSet<string> { "--disable-log-stats" };
+    public static readonly IReadOnlySet<string> BooleanSwitches = new HashSet<string> { "--disable-log-stats", "--enable-reflection" };
 
     /// <summary>Rewrites bare boolean flags (<c>--disable-log-stats</c>) as <c>--disable-log-stats=true</c>.</summary>
     public static string[] Normalize(string[] args)

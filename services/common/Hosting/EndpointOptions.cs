@@ -30,4 +30,7 @@ public sealed class EndpointOptions
     /// <summary>HTTP/2 receive window per connection, shared by its streams, in bytes (Kestrel's default: 1 MiB).</summary>
     [Range(65_535, int.MaxValue)]
     public int Http2ConnectionWindowBytes { get; set; } = 16 << 20;
+
+    /// <summary>Serve gRPC server reflection (for grpcurl and the like); off unless asked for, since it describes every service to anyone.</summary>
+    public bool EnableReflection { get; set; }
 }

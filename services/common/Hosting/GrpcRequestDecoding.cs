@@ -37,10 +37,7 @@ public static class GrpcRequestDecoding
                 return;
             }
             onRejected?.Invoke(context.Request.Path.Value!);
-            context.Response.StatusCode = StatusCodes.Status200OK;
-            context.Response.ContentType = "application/grpc";
-            context.Response.AppendTrailer("grpc-status", "3");
-            context.Response.AppendTrailer("grpc-message", Uri.EscapeDataString($"request: not a valid message ({problem})"));
+            GrpcStatusResponse.Write(context, Grpc.Core.StatusCode.InvalidArgument, $"request: not a valid message ({problem})");
         });
     }
 

@@ -74,7 +74,10 @@ public static class ServiceDefaults
     {
         var endpoints = app.Services.GetRequiredService<IOptions<EndpointOptions>>().Value;
         app.MapGrpcHealthChecksService();
-        app.MapGrpcReflectionService();
+        if (endpoints.EnableReflection)
+        {
+            app.MapGrpcReflectionService();
+        }
         app.MapGet("/metrics", (HttpContext context, MetricRegistry registry) =>
         {
             // OpenMetrics only when the scraper asks for it, as Prometheus does with its Accept header.

@@ -1,0 +1,43 @@
+using System.Security.Cryptography;
+using System.Text;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+
+namespace Omni.Common.Hosting;
+
+/// <summary>
+/// Requires <c>authorization: Bearer TOKEN</c> on every call to the named gRPC services (the public API), before
+/// anything else reads the request; other services (health, reflection) stay open for probes. UNAUTHENTICATED
+/// otherwise. The comparison takes the same time whatever the token sent.
+/// </summary>
+public static class BearerTokenCheck
+{
+    public static IApplicationBuilder UseBearerToken(this IApplicationBuilder app, string? token, IReadOnlyList<string> servicePrefixes)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        if (token is null)
+        {
+            return app;
+        }
+        var expected = Encoding.UTF8.GetBytes(token);
+        return app.Use(async (context, next) =>
+        {
+            var path = context.Request.Path.Value ?? "";
+            if (!servicePrefixes.Any(prefix => path.StartsWith(prefix, StringComparison.Ordinal)))
+            {
+                await next(context).ConfigureAwait(false);
+                return;
+            }
+            var header = context.Request.Headers.Authorization.ToString();
+            const string scheme = "Bearer ";
+            var sent = header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) ? Encoding.UTF8.GetBytes(header[scheme.Length..].Trim()) : [];
+            if (CryptographicOperations.FixedTimeEquals(sent, expected))
+            {
+                await next(context).ConfigureAwait(false);
+                return;
+            }
+            GrpcStatusResponse.Write(context, StatusCode.Unauthenticated,
+                header.Length == 0 ? "This API needs authorization: Bearer <token>." : "The bearer token is not valid.");
+        });
+    }
+}

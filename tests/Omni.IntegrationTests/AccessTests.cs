@@ -1,0 +1,93 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+using Grpc.Reflection.V1Alpha;
+using Omni.Cli.Client;
+using Omni.Contracts.V1;
+
+namespace Omni.IntegrationTests;
+
+/// <summary>Who may call what: the public API behind an optional bearer token, server reflection only when enabled.</summary>
+[Collection(PipelineCollection.Name)]
+public sealed class AccessTests(PipelineFixture fixture)
+{
+    private const string Token = "s3cret-token";
+
+    [Fact]
+    public async Task Generate_BearerTokenConfiguredAndNoneSent_Unauthenticated()
+    {
+        await using var orchestrator = await fixture.Pipeline.StartOrchestratorAsync(["--bearer-token", Token], CancellationToken.None);
+        using var client = new OmniClient(orchestrator.GrpcAddress);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => client.GenerateAsync(Requests.Text(maxTokens: 2)));
+
+        Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task Generate_BearerTokenConfiguredAndAWrongOneSent_Unauthenticated()
+    {
+        await using var orchestrator = await fixture.Pipeline.StartOrchestratorAsync(["--bearer-token", Token], CancellationToken.None);
+        using var channel = GrpcChannel.ForAddress(orchestrator.GrpcAddress);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => GenerateAsync(channel, "not-" + Token));
+
+        Assert.Equal((StatusCode.Unauthenticated, "The bearer token is not valid."), (error.StatusCode, error.Status.Detail));
+    }
+
+    [Fact]
+    public async Task Generate_BearerTokenFromAFile_TheRightTokenIsServed()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"omni-token-{Guid.NewGuid():N}");
+        await File.WriteAllTextAsync(file, Token + "\n");
+        await using var orchestrator = await fixture.Pipeline.StartOrchestratorAsync(["--bearer-token-file", file], CancellationToken.None);
+        using var channel = GrpcChannel.ForAddress(orchestrator.GrpcAddress);
+
+        var final = await GenerateAsync(channel, Token);
+
+        Assert.Equal(FinishReason.Length, final.FinishReason);
+    }
+
+    [Fact]
+    public async Task Reflection_Default_Unimplemented()
+    {
+        using var channel = GrpcChannel.ForAddress(fixture.Pipeline.Orchestrator.GrpcAddress);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => ListServicesAsync(channel));
+
+        Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task Reflection_Enabled_ListsThePublicService()
+    {
+        await using var orchestrator = await fixture.Pipeline.StartOrchestratorAsync(["--enable-reflection"], CancellationToken.None);
+        using var channel = GrpcChannel.ForAddress(orchestrator.GrpcAddress);
+
+        Assert.Contains("omni.v1.Omni", await ListServicesAsync(channel));
+    }
+
+    private static async Task<GenerateFinal> GenerateAsync(GrpcChannel channel, string token)
+    {
+        var headers = new Metadata { { "authorization", $"Bearer {token}" } };
+        using var call = new Contracts.V1.Omni.OmniClient(channel).Generate(Requests.Text(maxTokens: 2), headers);
+        GenerateFinal? final = null;
+        await foreach (var response in call.ResponseStream.ReadAllAsync())
+        {
+            final = response.Final ?? final;
+        }
+        return final!;
+    }
+
+    private static async Task<List<string>> ListServicesAsync(GrpcChannel channel)
+    {
+        using var call = new ServerReflection.ServerReflectionClient(channel).ServerReflectionInfo();
+        await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" });
+        await call.RequestStream.CompleteAsync();
+        var names = new List<string>();
+        await foreach (var response in call.ResponseStream.ReadAllAsync())
+        {
+            names.AddRange(response.ListServicesResponse.Service.Select(service => service.Name));
+        }
+        return names;
+    }
+}
