@@ -16,10 +16,14 @@ public static class CommandLine
         ["--http2-connection-window-bytes"] = "Endpoints:Http2ConnectionWindowBytes",
         ["--disable-log-stats"] = "Metrics:DisableLogStats",
         ["--enable-reflection"] = "Endpoints:EnableReflection",
+        ["--tls-cert"] = "Tls:CertificateFile",
+        ["--tls-key"] = "Tls:KeyFile",
+        ["--tls-ca"] = "Tls:CaFile",
+        ["--tls-require-client-cert"] = "Tls:RequireClientCertificate",
     };
 
     /// <summary>Flags that may be given without a value; they mean "true".</summary>
-    public static readonly IReadOnlySet<string> BooleanSwitches = new HashSet<string> { "--disable-log-stats", "--enable-reflection" };
+    public static readonly IReadOnlySet<string> BooleanSwitches = new HashSet<string> { "--disable-log-stats", "--enable-reflection", "--tls-require-client-cert" };
 
     /// <summary>Rewrites bare boolean flags (<c>--disable-log-stats</c>) as <c>--disable-log-stats=true</c>.</summary>
     public static string[] Normalize(string[] args)

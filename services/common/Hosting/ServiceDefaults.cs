@@ -30,12 +30,19 @@ public static class ServiceDefaults
             .ValidateOnStart();
         builder.Services.AddOptions<MetricsOptions>()
             .Bind(builder.Configuration.GetSection(MetricsOptions.SectionName));
+        builder.Services.AddOptions<TlsOptions>().Bind(builder.Configuration.GetSection(TlsOptions.SectionName));
+        builder.Services.AddSingleton<TlsCertificates>();
+        var tls = new TlsCertificates(Options.Create(builder.Configuration.GetSection(TlsOptions.SectionName).Get<TlsOptions>() ?? new TlsOptions()));
 
         var endpoints = builder.Configuration.GetSection(EndpointOptions.SectionName).Get<EndpointOptions>() ?? new EndpointOptions();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             var address = IPAddress.Parse(endpoints.Host);
-            kestrel.Listen(address, endpoints.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(address, endpoints.GrpcPort, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                tls.ConfigureListener(listen);
+            });
             kestrel.Limits.Http2.InitialStreamWindowSize = endpoints.Http2StreamWindowBytes;
             kestrel.Limits.Http2.InitialConnectionWindowSize = endpoints.Http2ConnectionWindowBytes;
             kestrel.Listen(address, endpoints.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1);

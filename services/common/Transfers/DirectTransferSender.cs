@@ -14,7 +14,7 @@ namespace Omni.Common.Transfers;
 /// process's clock: tx = the write call (serialize + submit to the transport); in-flight = submit done to the
 /// acknowledgement's arrival, less the receiver's own decode time that the acknowledgement reports.
 /// </summary>
-public sealed class DirectTransferSender(IOptions<EndpointOptions> endpoints) : IDisposable
+public sealed class DirectTransferSender(IOptions<EndpointOptions> endpoints, TlsCertificates tls) : IDisposable
 {
     public const int DefaultMaxChunksInFlight = 8;
 
@@ -98,15 +98,20 @@ public sealed class DirectTransferSender(IOptions<EndpointOptions> endpoints) : 
         }
     }
 
-    private GrpcChannel Channel(string address) => _channels.GetOrAdd(address, key => GrpcChannel.ForAddress(key, new GrpcChannelOptions
+    private GrpcChannel Channel(string address) => _channels.GetOrAdd(address, key =>
     {
-        MaxSendMessageSize = endpoints.Value.MaxMessageBytes,
-        MaxReceiveMessageSize = endpoints.Value.MaxMessageBytes,
-        HttpHandler = new SocketsHttpHandler
+        var handler = new SocketsHttpHandler
         {
             EnableMultipleHttp2Connections = true,
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
             ConnectTimeout = TimeSpan.FromSeconds(5),
-        },
-    }));
+        };
+        tls.ConfigureClient(handler);
+        return GrpcChannel.ForAddress(key, new GrpcChannelOptions
+        {
+            MaxSendMessageSize = endpoints.Value.MaxMessageBytes,
+            MaxReceiveMessageSize = endpoints.Value.MaxMessageBytes,
+            HttpHandler = handler,
+        });
+    });
 }

@@ -11,10 +11,10 @@ public sealed class PipelineStages : IHostedService, IAsyncDisposable
     private readonly Dictionary<StageNode, ReplicaSet> _sets;
     private int _disposed;
 
-    public PipelineStages(IOptions<PipelineOptions> pipeline, IOptions<EndpointOptions> endpoints, ILogger<PipelineStages> logger)
+    public PipelineStages(IOptions<PipelineOptions> pipeline, StageChannels channels, ILogger<PipelineStages> logger)
     {
         Graph = PipelineGraph.Build(pipeline.Value);
-        _sets = Graph.Stages.ToDictionary(node => node, node => new ReplicaSet(node.StageId, node.Options, endpoints.Value.MaxMessageBytes, logger));
+        _sets = Graph.Stages.ToDictionary(node => node, node => new ReplicaSet(node.StageId, node.Options, channels, logger));
     }
 
     public PipelineGraph Graph { get; }

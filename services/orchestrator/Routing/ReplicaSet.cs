@@ -13,7 +13,7 @@ namespace Omni.Orchestrator.Routing;
 public sealed class ReplicaSet : IAsyncDisposable
 {
     private readonly StageOptions _options;
-    private readonly int _maxMessageBytes;
+    private readonly StageChannels _channels;
     private readonly ILogger _logger;
     private readonly object _gate = new();
     private readonly CancellationTokenSource _stop = new();
@@ -22,11 +22,11 @@ public sealed class ReplicaSet : IAsyncDisposable
     private Task? _discovery;
     private int _roundRobin;
 
-    public ReplicaSet(int stageId, StageOptions options, int maxMessageBytes, ILogger logger)
+    public ReplicaSet(int stageId, StageOptions options, StageChannels channels, ILogger logger)
     {
         StageId = stageId;
         _options = options;
-        _maxMessageBytes = maxMessageBytes;
+        _channels = channels;
         _logger = logger;
         Name = options.Name ?? $"stage{stageId}";
         Kind = options.Kind ?? "";
@@ -120,7 +120,7 @@ public sealed class ReplicaSet : IAsyncDisposable
                 var addresses = await System.Net.Dns.GetHostAddressesAsync(host, stop);
                 var resolved = addresses
                     .Where(address => address.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)
-                    .Select(address => $"http://{(address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString())}:{port}");
+                    .Select(address => $"{_channels.Scheme}://{(address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString())}:{port}");
                 Update(_options.StaticAddresses().Concat(resolved).ToList());
             }
             catch (SocketException error)
@@ -155,7 +155,7 @@ public sealed class ReplicaSet : IAsyncDisposable
                 if (!_replicas.TryGetValue(address, out var replica))
                 {
                     _logger.LogInformation("Stage {Stage}: new replica {Address}", Name, address);
-                    replica = new StageReplica(Name, Kind, StageId, _options.Produces, address, _maxMessageBytes, _logger);
+                    replica = new StageReplica(Name, Kind, StageId, _options.Produces, address, _channels, _logger);
                 }
                 next[address] = replica;
             }

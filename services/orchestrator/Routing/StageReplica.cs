@@ -31,7 +31,7 @@ public sealed class StageReplica : IAsyncDisposable
     private CancellationTokenSource? _watchAttempt;
     private readonly Task _staleness;
 
-    public StageReplica(string stageName, string kind, int stageId, IReadOnlyCollection<string> produces, string address, int maxMessageBytes,
+    public StageReplica(string stageName, string kind, int stageId, IReadOnlyCollection<string> produces, string address, StageChannels channels,
         ILogger logger)
     {
         _produces = produces;
@@ -40,19 +40,7 @@ public sealed class StageReplica : IAsyncDisposable
         StageId = stageId;
         Address = address;
         _logger = logger;
-        _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
-        {
-            MaxReceiveMessageSize = maxMessageBytes,
-            MaxSendMessageSize = maxMessageBytes,
-            HttpHandler = new SocketsHttpHandler
-            {
-                EnableMultipleHttp2Connections = true,
-                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-                KeepAlivePingDelay = TimeSpan.FromSeconds(20),
-                KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
-                ConnectTimeout = TimeSpan.FromSeconds(3),
-            },
-        });
+        _channel = channels.Create(address);
         Client = new Stage.StageClient(_channel);
         _watch = Task.Run(() => WatchAsync(_stop.Token));
         _staleness = Task.Run(() => WatchStalenessAsync(_stop.Token));

@@ -13,8 +13,9 @@ public sealed partial class ServiceProcess : IAsyncDisposable
     private readonly GrpcChannel _channel;
 
     private ServiceProcess(ServiceKind kind, Process process, int grpcPort, int metricsPort, int stageId, int replicaId, string logPath,
-        StreamWriter log)
+        StreamWriter log, ServiceTls? tls)
     {
+        Tls = tls;
         Kind = kind;
         _process = process;
         GrpcPort = grpcPort;
@@ -23,8 +24,11 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         ReplicaId = replicaId;
         LogPath = logPath;
         _log = log;
-        _channel = GrpcChannel.ForAddress(GrpcAddress);
+        _channel = tls is null ? GrpcChannel.ForAddress(GrpcAddress) : tls.Channel(GrpcAddress);
     }
+
+    /// <summary>Set when the service serves TLS: how this launcher (and its health checks) reach it.</summary>
+    public ServiceTls? Tls { get; }
 
     public ServiceKind Kind { get; }
 
@@ -38,7 +42,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
 
     public string LogPath { get; }
 
-    public string GrpcAddress => $"http://127.0.0.1:{GrpcPort}";
+    public string GrpcAddress => $"{(Tls is null ? "http" : "https")}://127.0.0.1:{GrpcPort}";
 
     public string MetricsAddress => $"http://127.0.0.1:{MetricsPort}/metrics";
 
@@ -47,7 +51,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
 
     public static ServiceProcess Start(ServiceKind kind, int grpcPort, int metricsPort, int stageId, int replicaId, IEnumerable<string> extraArgs,
-        string logDirectory, Action<string>? echo = null, IReadOnlyDictionary<string, string?>? environment = null)
+        string logDirectory, Action<string>? echo = null, IReadOnlyDictionary<string, string?>? environment = null, ServiceTls? tls = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -92,7 +96,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => Write(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new ServiceProcess(kind, process, grpcPort, metricsPort, stageId, replicaId, logPath, log);
+        return new ServiceProcess(kind, process, grpcPort, metricsPort, stageId, replicaId, logPath, log, tls);
     }
 
     /// <summary>Waits until the gRPC health service answers SERVING; throws with the log's tail if the process dies or time runs out.</summary>

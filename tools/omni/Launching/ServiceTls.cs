@@ -1,0 +1,38 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Grpc.Net.Client;
+
+namespace Omni.Cli.Launching;
+
+/// <summary>
+/// How a client reaches a service that serves TLS: the deployment's CA, and the client certificate to present when the
+/// service requires one (mutual TLS).
+/// </summary>
+public sealed record ServiceTls(string CaFile, string? CertificateFile = null, string? KeyFile = null)
+{
+    public GrpcChannel Channel(string address, int maxReceiveMessageSize = 64 << 20)
+    {
+        var authority = new X509Certificate2Collection();
+        authority.ImportFromPemFile(CaFile);
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                {
+                    if (certificate is not X509Certificate2 presented)
+                    {
+                        return false;
+                    }
+                    using var chain = new X509Chain();
+                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                    chain.ChainPolicy.CustomTrustStore.AddRange(authority);
+                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                    return chain.Build(presented);
+                },
+                ClientCertificates = CertificateFile is null ? null : [X509Certificate2.CreateFromPemFile(CertificateFile, KeyFile)],
+            },
+        };
+        return GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler, MaxReceiveMessageSize = maxReceiveMessageSize });
+    }
+}
