@@ -4,6 +4,7 @@ using Omni.Cli.Launching;
 namespace Omni.IntegrationTests;
 
 /// <summary>Its own pipeline, since it kills a replica.</summary>
+[Collection(FaultsCollection.Name)]
 public sealed class FailoverTests
 {
     [Fact]

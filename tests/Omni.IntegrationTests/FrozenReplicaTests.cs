@@ -6,6 +6,7 @@ using Omni.Cli.Launching;
 namespace Omni.IntegrationTests;
 
 /// <summary>Its own pipeline, since it freezes a replica with SIGSTOP.</summary>
+[Collection(FaultsCollection.Name)]
 public sealed partial class FrozenReplicaTests
 {
     private const int SigStop = 19;
