@@ -29,7 +29,6 @@ builder.Services.AddOptions<PipelineOptions>()
     .Bind(builder.Configuration.GetSection(PipelineOptions.SectionName))
     .ValidateDataAnnotations()
     .ValidateOnStart();
-builder.Services.AddSingleton<StageChannels>();
 builder.Services.AddSingleton<PipelineStages>();
 builder.Services.AddHostedService(services => services.GetRequiredService<PipelineStages>());
 builder.Services.AddSingleton(services => services.GetRequiredService<PipelineStages>().Graph);

@@ -32,6 +32,7 @@ public static class ServiceDefaults
             .Bind(builder.Configuration.GetSection(MetricsOptions.SectionName));
         builder.Services.AddOptions<TlsOptions>().Bind(builder.Configuration.GetSection(TlsOptions.SectionName));
         builder.Services.AddSingleton<TlsCertificates>();
+        builder.Services.AddSingleton<PeerChannels>();
         var tls = new TlsCertificates(Options.Create(builder.Configuration.GetSection(TlsOptions.SectionName).Get<TlsOptions>() ?? new TlsOptions()));
 
         var endpoints = builder.Configuration.GetSection(EndpointOptions.SectionName).Get<EndpointOptions>() ?? new EndpointOptions();

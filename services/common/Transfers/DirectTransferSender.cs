@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Microsoft.Extensions.Options;
 using Omni.Common.Hosting;
 using Omni.Contracts.V1;
 
@@ -14,7 +13,7 @@ namespace Omni.Common.Transfers;
 /// process's clock: tx = the write call (serialize + submit to the transport); in-flight = submit done to the
 /// acknowledgement's arrival, less the receiver's own decode time that the acknowledgement reports.
 /// </summary>
-public sealed class DirectTransferSender(IOptions<EndpointOptions> endpoints, TlsCertificates tls) : IDisposable
+public sealed class DirectTransferSender(PeerChannels peers) : IDisposable
 {
     public const int DefaultMaxChunksInFlight = 8;
 
@@ -98,20 +97,5 @@ public sealed class DirectTransferSender(IOptions<EndpointOptions> endpoints, Tl
         }
     }
 
-    private GrpcChannel Channel(string address) => _channels.GetOrAdd(address, key =>
-    {
-        var handler = new SocketsHttpHandler
-        {
-            EnableMultipleHttp2Connections = true,
-            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-        };
-        tls.ConfigureClient(handler);
-        return GrpcChannel.ForAddress(key, new GrpcChannelOptions
-        {
-            MaxSendMessageSize = endpoints.Value.MaxMessageBytes,
-            MaxReceiveMessageSize = endpoints.Value.MaxMessageBytes,
-            HttpHandler = handler,
-        });
-    });
+    private GrpcChannel Channel(string address) => _channels.GetOrAdd(address, peers.Create);
 }

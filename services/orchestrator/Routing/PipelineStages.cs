@@ -11,7 +11,7 @@ public sealed class PipelineStages : IHostedService, IAsyncDisposable
     private readonly Dictionary<StageNode, ReplicaSet> _sets;
     private int _disposed;
 
-    public PipelineStages(IOptions<PipelineOptions> pipeline, StageChannels channels, ILogger<PipelineStages> logger)
+    public PipelineStages(IOptions<PipelineOptions> pipeline, PeerChannels channels, ILogger<PipelineStages> logger)
     {
         Graph = PipelineGraph.Build(pipeline.Value);
         _sets = Graph.Stages.ToDictionary(node => node, node => new ReplicaSet(node.StageId, node.Options, channels, logger));

@@ -1,3 +1,4 @@
+using Omni.Common.Hosting;
 using System.Net;
 using System.Net.Sockets;
 using Grpc.Core;
@@ -13,7 +14,7 @@ namespace Omni.Orchestrator.Routing;
 public sealed class ReplicaSet : IAsyncDisposable
 {
     private readonly StageOptions _options;
-    private readonly StageChannels _channels;
+    private readonly PeerChannels _channels;
     private readonly ILogger _logger;
     private readonly object _gate = new();
     private readonly CancellationTokenSource _stop = new();
@@ -22,7 +23,7 @@ public sealed class ReplicaSet : IAsyncDisposable
     private Task? _discovery;
     private int _roundRobin;
 
-    public ReplicaSet(int stageId, StageOptions options, StageChannels channels, ILogger logger)
+    public ReplicaSet(int stageId, StageOptions options, PeerChannels channels, ILogger logger)
     {
         StageId = stageId;
         _options = options;

@@ -1,3 +1,4 @@
+using Omni.Common.Hosting;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Omni.Contracts.V1;
@@ -31,7 +32,7 @@ public sealed class StageReplica : IAsyncDisposable
     private CancellationTokenSource? _watchAttempt;
     private readonly Task _staleness;
 
-    public StageReplica(string stageName, string kind, int stageId, IReadOnlyCollection<string> produces, string address, StageChannels channels,
+    public StageReplica(string stageName, string kind, int stageId, IReadOnlyCollection<string> produces, string address, PeerChannels channels,
         ILogger logger)
     {
         _produces = produces;

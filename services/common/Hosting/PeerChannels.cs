@@ -1,13 +1,15 @@
 using Grpc.Net.Client;
 using Microsoft.Extensions.Options;
-using Omni.Common.Hosting;
 
-namespace Omni.Orchestrator.Routing;
+namespace Omni.Common.Hosting;
 
-/// <summary>Channels to stage replicas: message limits, keepalive and connect timeouts, and TLS when configured.</summary>
-public sealed class StageChannels(IOptions<EndpointOptions> endpoints, TlsCertificates tls)
+/// <summary>
+/// Channels to other Omni services (the orchestrator's to stage replicas, a stage's direct pushes to another):
+/// message limits, keepalive, a short connect timeout, and TLS when configured.
+/// </summary>
+public sealed class PeerChannels(IOptions<EndpointOptions> endpoints, TlsCertificates tls)
 {
-    /// <summary>The scheme of replica addresses found by DNS: https when calls to stages use TLS.</summary>
+    /// <summary>The scheme of peer addresses found by DNS: https when calls to peers use TLS.</summary>
     public string Scheme => tls.Options.CallsTls ? "https" : "http";
 
     public GrpcChannel Create(string address)
