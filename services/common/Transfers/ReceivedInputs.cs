@@ -10,6 +10,4 @@ public sealed record ReceivedInputs(IReadOnlyDictionary<string, ReceivedTensor> 
     /// <summary>The named tensor; INVALID_ARGUMENT when the call's input did not carry it.</summary>
     public ReceivedTensor Require(string name) =>
         Tensors.TryGetValue(name, out var tensor) ? tensor : throw RequestValidator.Invalid("inputs", $"must carry tensor '{name}'");
-
-    public ReceivedTensor? Optional(string name) => Tensors.GetValueOrDefault(name);
 }

@@ -24,8 +24,6 @@ public sealed class TransferPeers
             .ToList();
     }
 
-    public bool IsEmpty => _peers.Count == 0;
-
     /// <summary>Whether <paramref name="address"/> (an http(s) URL) is one of the peers or one of their resolved addresses.</summary>
     public async Task<bool> AllowsAsync(string address, CancellationToken cancellationToken)
     {

@@ -22,8 +22,6 @@ public sealed class PipelineGraph
     /// <summary>The client modalities some stage produces.</summary>
     public IEnumerable<string> ClientOutputs => Stages.SelectMany(stage => stage.ClientOutputs);
 
-    public StageNode this[string name] => Stages.First(stage => stage.Name == name);
-
     /// <summary>Builds the graph; throws naming every problem when the definition is invalid.</summary>
     public static PipelineGraph Build(PipelineOptions options)
     {

@@ -40,8 +40,6 @@ public sealed class ReplicaSet : IAsyncDisposable
 
     public string Kind { get; }
 
-    public StageOptions Options => _options;
-
     public IReadOnlyList<StageReplica> Replicas
     {
         get

@@ -176,6 +176,8 @@ public sealed partial class ServiceProcess : IAsyncDisposable
                 await _process.WaitForExitAsync();
             }
         }
+        // Also when it had already exited: this waits until its last output lines are in the log.
+        await _process.WaitForExitAsync();
         return _process.ExitCode;
     }
 
