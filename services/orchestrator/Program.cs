@@ -4,6 +4,7 @@ using Omni.Orchestrator.Configuration;
 using Omni.Orchestrator.Grpc;
 using Omni.Orchestrator.Health;
 using Omni.Orchestrator.Metrics;
+using Omni.Orchestrator.OpenAi;
 using Omni.Orchestrator.Pipeline;
 using Omni.Orchestrator.Routing;
 
@@ -23,7 +24,7 @@ var builder = ServiceDefaults.CreateBuilder(args, new Dictionary<string, string>
     ["--bearer-token-file"] = "Auth:BearerTokenFile",
 });
 builder.Configuration.AddPipelineDefinition(builder.Configuration[PipelineDefinition.FileKey]);
-builder.AddOmniServiceDefaults();
+builder.AddOmniServiceDefaults(httpApi: true);
 
 builder.Services.AddOptions<PipelineOptions>()
     .Bind(builder.Configuration.GetSection(PipelineOptions.SectionName))
@@ -38,14 +39,23 @@ builder.Services.AddSingleton<AdmissionController>();
 builder.Services.AddSingleton<PipelineMetrics>();
 builder.Services.AddSingleton<IPipelineObserver>(services => services.GetRequiredService<PipelineMetrics>());
 builder.Services.AddSingleton<GraphRunner>();
+builder.Services.AddSingleton<GenerateHandler>();
+builder.Services.AddSingleton<OpenAiDoor>();
 
 var app = builder.Build();
-app.UseBearerToken(builder.Configuration.GetSection(BearerTokenOptions.SectionName).Get<BearerTokenOptions>()?.Resolve(), ["/omni.v1.Omni/"]);
+var endpoints = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<EndpointOptions>>().Value;
+var bearerToken = builder.Configuration.GetSection(BearerTokenOptions.SectionName).Get<BearerTokenOptions>()?.Resolve();
+app.UseBearerToken(bearerToken, ["/omni.v1.Omni/"]);
+app.UseBearerToken(bearerToken, [OpenAiEndpoints.PathPrefix], OpenAiEndpoints.RejectAsync);
 app.UseGrpcRequestDecoding(new Dictionary<string, Google.Protobuf.MessageParser>
 {
     ["/omni.v1.Omni/Generate"] = Omni.Contracts.V1.GenerateRequest.Parser,
-}, app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<EndpointOptions>>().Value.MaxMessageBytes,
+}, endpoints.MaxMessageBytes,
     _ => app.Services.GetRequiredService<IPipelineObserver>().OnFailed(FailureReason.InvalidArgument));
 app.MapOmniDefaultEndpoints();
 app.MapGrpcService<OmniService>();
+if (endpoints.HttpPort != 0)
+{
+    app.MapOpenAiDoor(endpoints.HttpPort);
+}
 app.Run();

@@ -108,7 +108,7 @@ public sealed partial class ContainerPipelineTests(ContainerPipelineFixture fixt
                     var replica = service.Replica;
                     Assert.Matches($"\\{{model_name=\"omni-ar-default\",engine=\"{replica}\",stage_id=\"0\",replica_id=\"{replica}\"", exposition);
                     Assert.DoesNotContain($"replica_id=\"{(replica == "0" ? 1 : 0)}\"", exposition);
-                    generated += Sum(exposition, "vllm:generation_tokens_total");
+                    generated += Exposition.Sum(exposition, "vllm:generation_tokens_total");
                     break;
                 case "diffusion-0":
                     Assert.Matches("vllm:omni_diffusion_exec_time_ms_count\\{model_name=\"omni-dit-default\",engine=\"10000\",stage_id=\"1\",replica_id=\"0\"\\}", exposition);
@@ -222,12 +222,4 @@ public sealed partial class ContainerPipelineTests(ContainerPipelineFixture fixt
         return (result.ExitCode ?? -1, result.Stdout + result.Stderr);
     }
 
-    private static double Sum(string exposition, string name) =>
-        exposition.Split('\n')
-            .Select(line => SampleLine().Match(line))
-            .Where(match => match.Success && match.Groups["name"].Value == name)
-            .Sum(match => double.Parse(match.Groups["value"].Value, CultureInfo.InvariantCulture));
-
-    [GeneratedRegex("^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*\\})? (?<value>[-+0-9.eE]+|NaN)")]
-    private static partial Regex SampleLine();
 }

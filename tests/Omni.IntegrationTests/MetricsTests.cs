@@ -29,15 +29,15 @@ public sealed partial class MetricsTests(PipelineFixture fixture)
     public async Task Metrics_ArStage_CountsServedRequestsWithReplicaLabels()
     {
         var ar = fixture.Pipeline.ArStages[0];
-        var before = Sum(await Http.GetStringAsync(ar.MetricsAddress), "vllm:request_success_total");
-        var beforePrompt = Sum(await Http.GetStringAsync(ar.MetricsAddress), "vllm:generation_tokens_total");
+        var before = Exposition.Sum(await Http.GetStringAsync(ar.MetricsAddress), "vllm:request_success_total");
+        var beforePrompt = Exposition.Sum(await Http.GetStringAsync(ar.MetricsAddress), "vllm:generation_tokens_total");
 
         await fixture.Client.GenerateAsync(Requests.Text(maxTokens: 5));
         await fixture.Client.GenerateAsync(Requests.Text(maxTokens: 3));
 
         var after = await Http.GetStringAsync(ar.MetricsAddress);
-        Assert.Equal(before + 2, Sum(after, "vllm:request_success_total"));
-        Assert.Equal(beforePrompt + 8, Sum(after, "vllm:generation_tokens_total"));
+        Assert.Equal(before + 2, Exposition.Sum(after, "vllm:request_success_total"));
+        Assert.Equal(beforePrompt + 8, Exposition.Sum(after, "vllm:generation_tokens_total"));
         Assert.Matches("vllm:request_success_total\\{model_name=\"omni-ar-default\",engine=\"0\",stage_id=\"0\",replica_id=\"0\",finished_reason=\"length\"\\}", after);
     }
 
@@ -50,8 +50,8 @@ public sealed partial class MetricsTests(PipelineFixture fixture)
         await fixture.Client.GenerateAsync(Requests.Image(steps: 4));
 
         var after = await Http.GetStringAsync(diffusion.MetricsAddress);
-        Assert.Equal(Sum(before, "vllm:omni_diffusion_exec_time_ms_count") + 1, Sum(after, "vllm:omni_diffusion_exec_time_ms_count"));
-        Assert.Equal(Sum(before, "vllm:omni_diffusion_step_time_ms_count") + 4, Sum(after, "vllm:omni_diffusion_step_time_ms_count"));
+        Assert.Equal(Exposition.Sum(before, "vllm:omni_diffusion_exec_time_ms_count") + 1, Exposition.Sum(after, "vllm:omni_diffusion_exec_time_ms_count"));
+        Assert.Equal(Exposition.Sum(before, "vllm:omni_diffusion_step_time_ms_count") + 4, Exposition.Sum(after, "vllm:omni_diffusion_step_time_ms_count"));
         Assert.Contains("stage_id=\"1\",replica_id=\"0\"", after);
     }
 
@@ -64,18 +64,9 @@ public sealed partial class MetricsTests(PipelineFixture fixture)
         await fixture.Client.GenerateAsync(Requests.Image());
 
         var after = await Http.GetStringAsync(orchestrator.MetricsAddress);
-        Assert.Equal(Sum(before, "vllm:omni_images_generated_total") + 1, Sum(after, "vllm:omni_images_generated_total"));
-        Assert.True(Sum(after, "vllm:omni_transfer_size_bytes_count") > Sum(before, "vllm:omni_transfer_size_bytes_count"));
+        Assert.Equal(Exposition.Sum(before, "vllm:omni_images_generated_total") + 1, Exposition.Sum(after, "vllm:omni_images_generated_total"));
+        Assert.True(Exposition.Sum(after, "vllm:omni_transfer_size_bytes_count") > Exposition.Sum(before, "vllm:omni_transfer_size_bytes_count"));
         Assert.Contains("from_stage=\"0\",from_replica=\"0\",to_stage=\"1\",to_replica=\"0\"", after);
     }
 
-    /// <summary>Sums every sample of one series name (all label sets) in a text exposition.</summary>
-    private static double Sum(string exposition, string name) =>
-        exposition.Split('\n')
-            .Select(line => SampleLine().Match(line))
-            .Where(match => match.Success && match.Groups["name"].Value == name)
-            .Sum(match => double.Parse(match.Groups["value"].Value, System.Globalization.CultureInfo.InvariantCulture));
-
-    [GeneratedRegex("^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*\\})? (?<value>[-+0-9.eE]+|NaN)")]
-    private static partial Regex SampleLine();
 }

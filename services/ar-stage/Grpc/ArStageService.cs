@@ -42,14 +42,14 @@ public sealed class ArStageService(ArEngine engine, StageHost host) : StageServi
 
         var streamText = call.Header.Outputs.Contains(TextOutput);
         var generated = new List<int>();
-        var outputs = Channel.CreateUnbounded<StageOutput>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var outputs = Channel.CreateUnbounded<GeneratedToken>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         using var requestCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var run = engine.GenerateAsync(generation, token =>
         {
             generated.Add(token.TokenId);
             if (streamText)
             {
-                outputs.Writer.TryWrite(new StageOutput { Text = ToDelta(token) });
+                outputs.Writer.TryWrite(token); // converted off the engine thread
             }
         }, requestCancellation.Token);
         _ = run.ContinueWith(_ => outputs.Writer.TryComplete(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -63,9 +63,9 @@ public sealed class ArStageService(ArEngine engine, StageHost host) : StageServi
             {
                 negativeRun = engine.GenerateAsync(negative, null, requestCancellation.Token);
             }
-            await foreach (var output in outputs.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var token in outputs.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                await call.WriteAsync(output).ConfigureAwait(false);
+                await call.WriteAsync(new StageOutput { Text = ToDelta(token) }).ConfigureAwait(false);
             }
             result = await run.ConfigureAwait(false);
             if (negativeRun is not null)
@@ -137,18 +137,20 @@ public sealed class ArStageService(ArEngine engine, StageHost host) : StageServi
         return (ids, inputs.Chunks);
     }
 
-    private static TextDelta ToDelta(GeneratedToken generated)
+    private TextDelta ToDelta(GeneratedToken generated)
     {
         var delta = new TextDelta { Text = generated.TextDelta };
         delta.TokenIds.Add(generated.TokenId);
         if (generated.Logprob is EngineTokenLogprob logprob)
         {
-            var entry = new TokenLogprob { TokenId = logprob.TokenId, Logprob = logprob.Logprob };
-            entry.Top.AddRange(logprob.Top.Select(top => new TopLogprob { TokenId = top.TokenId, Logprob = top.Logprob }));
+            var entry = new TokenLogprob { TokenId = logprob.TokenId, Logprob = logprob.Logprob, Token = TokenText(logprob.TokenId) };
+            entry.Top.AddRange(logprob.Top.Select(top => new TopLogprob { TokenId = top.TokenId, Logprob = top.Logprob, Token = TokenText(top.TokenId) }));
             delta.Logprobs.Add(entry);
         }
         return delta;
     }
+
+    private string TokenText(int tokenId) => engine.Tokenizer.Decode([tokenId]);
 
     private (GenerationRequest Request, GenerationRequest? Negative) Build(StageCall call, int[] promptIds)
     {

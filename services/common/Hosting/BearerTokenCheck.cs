@@ -2,17 +2,20 @@ using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 
 namespace Omni.Common.Hosting;
 
 /// <summary>
-/// Requires <c>authorization: Bearer TOKEN</c> on every call to the named gRPC services (the public API), before
-/// anything else reads the request; other services (health, reflection) stay open for probes. UNAUTHENTICATED
-/// otherwise. The comparison takes the same time whatever the token sent.
+/// Requires <c>authorization: Bearer TOKEN</c> on every request whose path starts with one of the prefixes (the public
+/// API's gRPC service, the HTTP door's routes), before anything else reads the request; other paths (health, reflection)
+/// stay open for probes. Refused requests get UNAUTHENTICATED, or whatever <c>reject</c> answers. The comparison takes
+/// the same time whatever the token sent.
 /// </summary>
 public static class BearerTokenCheck
 {
-    public static IApplicationBuilder UseBearerToken(this IApplicationBuilder app, string? token, IReadOnlyList<string> servicePrefixes)
+    public static IApplicationBuilder UseBearerToken(this IApplicationBuilder app, string? token, IReadOnlyList<string> servicePrefixes,
+        Func<HttpContext, string, Task>? reject = null)
     {
         ArgumentNullException.ThrowIfNull(app);
         if (token is null)
@@ -36,8 +39,15 @@ public static class BearerTokenCheck
                 await next(context).ConfigureAwait(false);
                 return;
             }
-            GrpcStatusResponse.Write(context, StatusCode.Unauthenticated,
-                header.Length == 0 ? "This API needs authorization: Bearer <token>." : "The bearer token is not valid.");
+            var message = header.Length == 0 ? "This API needs authorization: Bearer <token>." : "The bearer token is not valid.";
+            if (reject is null)
+            {
+                GrpcStatusResponse.Write(context, StatusCode.Unauthenticated, message);
+            }
+            else
+            {
+                await reject(context, message).ConfigureAwait(false);
+            }
         });
     }
 }

@@ -11,6 +11,7 @@ public static class CommandLine
         ["--host"] = "Endpoints:Host",
         ["--grpc-port"] = "Endpoints:GrpcPort",
         ["--metrics-port"] = "Endpoints:MetricsPort",
+        ["--http-port"] = "Endpoints:HttpPort",
         ["--max-message-bytes"] = "Endpoints:MaxMessageBytes",
         ["--http2-stream-window-bytes"] = "Endpoints:Http2StreamWindowBytes",
         ["--http2-connection-window-bytes"] = "Endpoints:Http2ConnectionWindowBytes",

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Omni.Common.Hosting;
 
-/// <summary>Where a service listens: gRPC (h2c) on one port, /metrics (HTTP/1.1) on another.</summary>
+/// <summary>Where a service listens: gRPC (h2c) on one port, /metrics (HTTP/1.1) on another, an HTTP API on a third where it has one.</summary>
 public sealed class EndpointOptions
 {
     public const string SectionName = "Endpoints";
@@ -15,6 +15,13 @@ public sealed class EndpointOptions
 
     [Range(1, 65535)]
     public int MetricsPort { get; set; } = 9090;
+
+    /// <summary>
+    /// The HTTP API's port (HTTP/1.1 and HTTP/2; TLS as on the gRPC port), for services that have one (the
+    /// orchestrator's OpenAI-compatible door); 0 turns it off.
+    /// </summary>
+    [Range(0, 65535)]
+    public int HttpPort { get; set; } = 8000;
 
     /// <summary>Largest gRPC message accepted or sent, in bytes.</summary>
     [Range(1 << 20, 1 << 30)]

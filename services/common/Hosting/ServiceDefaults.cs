@@ -22,7 +22,9 @@ public static class ServiceDefaults
         return builder;
     }
 
-    public static WebApplicationBuilder AddOmniServiceDefaults(this WebApplicationBuilder builder)
+    /// <param name="builder">The service's builder.</param>
+    /// <param name="httpApi">Whether the service serves an HTTP API on <see cref="EndpointOptions.HttpPort"/>.</param>
+    public static WebApplicationBuilder AddOmniServiceDefaults(this WebApplicationBuilder builder, bool httpApi = false)
     {
         builder.Services.AddOptions<EndpointOptions>()
             .Bind(builder.Configuration.GetSection(EndpointOptions.SectionName))
@@ -47,6 +49,14 @@ public static class ServiceDefaults
             kestrel.Limits.Http2.InitialStreamWindowSize = endpoints.Http2StreamWindowBytes;
             kestrel.Limits.Http2.InitialConnectionWindowSize = endpoints.Http2ConnectionWindowBytes;
             kestrel.Listen(address, endpoints.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1);
+            if (httpApi && endpoints.HttpPort != 0)
+            {
+                kestrel.Listen(address, endpoints.HttpPort, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1AndHttp2;
+                    tls.ConfigureListener(listen);
+                });
+            }
         });
 
         builder.Logging.ClearProviders();

@@ -25,7 +25,8 @@ public static class DemoCommand
             await using var pipeline = await LocalPipeline.StartAsync(launch.Build(parse, echo: null), cancellationToken);
             foreach (var service in pipeline.All)
             {
-                Console.WriteLine($"  {service.Kind.Name,-16} grpc {service.GrpcAddress}  metrics {service.MetricsAddress}");
+                Console.WriteLine($"  {service.Kind.Name,-16} grpc {service.GrpcAddress}  metrics {service.MetricsAddress}"
+                    + (service.HttpPort is null ? "" : $"  http {service.HttpAddress}"));
             }
             Console.WriteLine($"Prompt: {generate.Prompt}");
             Console.Write("Text: ");

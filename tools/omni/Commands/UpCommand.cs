@@ -33,6 +33,7 @@ public static class UpCommand
                         ["stage_id"] = service.StageId < 0 ? null : service.StageId,
                         ["replica_id"] = service.ReplicaId,
                         ["grpc"] = service.GrpcAddress,
+                        ["http"] = service.HttpPort is null ? null : service.HttpAddress,
                         ["metrics"] = service.MetricsAddress,
                         ["pid"] = service.ProcessId,
                         ["log"] = service.LogPath,
@@ -40,7 +41,8 @@ public static class UpCommand
                 }
                 else
                 {
-                    Console.WriteLine($"{service.Kind.Name,-16} grpc {service.GrpcAddress}  metrics {service.MetricsAddress}");
+                    Console.WriteLine($"{service.Kind.Name,-16} grpc {service.GrpcAddress}  metrics {service.MetricsAddress}"
+                        + (service.HttpPort is null ? "" : $"  http (OpenAI API) {service.HttpAddress}/v1"));
                 }
             }
             Console.Out.Flush();

@@ -12,9 +12,10 @@ public sealed partial class ServiceProcess : IAsyncDisposable
     private readonly StreamWriter _log;
     private readonly GrpcChannel _channel;
 
-    private ServiceProcess(ServiceKind kind, Process process, int grpcPort, int metricsPort, int stageId, int replicaId, string logPath,
+    private ServiceProcess(ServiceKind kind, Process process, int grpcPort, int metricsPort, int? httpPort, int stageId, int replicaId, string logPath,
         StreamWriter log, ServiceTls? tls)
     {
+        HttpPort = httpPort;
         Tls = tls;
         Kind = kind;
         _process = process;
@@ -35,6 +36,13 @@ public sealed partial class ServiceProcess : IAsyncDisposable
     public int GrpcPort { get; }
 
     public int MetricsPort { get; }
+
+    /// <summary>The orchestrator's HTTP door (OpenAI-compatible API); null for stages and when it is off.</summary>
+    public int? HttpPort { get; }
+
+    public string HttpAddress => HttpPort is { } port
+        ? $"{(Tls is null ? "http" : "https")}://127.0.0.1:{port}"
+        : throw new InvalidOperationException($"{Kind.Name} serves no HTTP API.");
 
     public int StageId { get; }
 
@@ -60,7 +68,9 @@ public sealed partial class ServiceProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(ServiceBinaries.Locate(kind));
-        foreach (var argument in new[] { "--host", "127.0.0.1", "--grpc-port", $"{grpcPort}", "--metrics-port", $"{metricsPort}" }.Concat(extraArgs))
+        var arguments = extraArgs.ToList();
+        var httpPort = HttpPortOf(kind, arguments);
+        foreach (var argument in new[] { "--host", "127.0.0.1", "--grpc-port", $"{grpcPort}", "--metrics-port", $"{metricsPort}" }.Concat(arguments))
         {
             start.ArgumentList.Add(argument);
         }
@@ -96,7 +106,28 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => Write(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new ServiceProcess(kind, process, grpcPort, metricsPort, stageId, replicaId, logPath, log, tls);
+        return new ServiceProcess(kind, process, grpcPort, metricsPort, httpPort, stageId, replicaId, logPath, log, tls);
+    }
+
+    /// <summary>
+    /// The orchestrator's HTTP port: the one its arguments name (0: off), else a free one added to them, so that
+    /// several orchestrators on one machine never reach for the same default port.
+    /// </summary>
+    private static int? HttpPortOf(ServiceKind kind, List<string> arguments)
+    {
+        if (kind != ServiceKind.Orchestrator)
+        {
+            return null;
+        }
+        var flag = arguments.IndexOf("--http-port");
+        if (flag >= 0 && flag + 1 < arguments.Count)
+        {
+            var port = int.Parse(arguments[flag + 1], System.Globalization.CultureInfo.InvariantCulture);
+            return port == 0 ? null : port;
+        }
+        var free = FreePorts.Take(1)[0];
+        arguments.AddRange(["--http-port", $"{free}"]);
+        return free;
     }
 
     /// <summary>Waits until the gRPC health service answers SERVING; throws with the log's tail if the process dies or time runs out.</summary>

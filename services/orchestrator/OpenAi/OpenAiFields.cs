@@ -1,0 +1,202 @@
+using System.Text.Json;
+using Omni.Contracts.V1;
+
+namespace Omni.Orchestrator.OpenAi;
+
+/// <summary>
+/// The one table of what each OpenAI field becomes in the pipeline's <see cref="GenerateRequest"/>: the field's path in
+/// the proto, the OpenAI names it is read from, and how. The converter applies it; error messages use it to name the
+/// OpenAI field where validation named the proto's; tests enumerate the proto against it, so a new request field
+/// fails a test until this door carries it too.
+/// </summary>
+public static class OpenAiFields
+{
+    public sealed record Mapping(string ProtoPath, string[] Params, Action<OpenAiInput, GenerateRequest> Apply);
+
+    private static readonly Mapping RequestId = new("request_id", [OpenAiInput.RequestIdHeaderName], (input, request) =>
+    {
+        if (input.RequestIdHeader is { } id)
+        {
+            request.RequestId = id;
+        }
+    });
+
+    private static readonly Mapping[] Sampling =
+    [
+        new("text.max_tokens", ["max_completion_tokens", "max_tokens"], (input, request) =>
+            Set(input.Body.UInt("max_completion_tokens") ?? input.Body.UInt("max_tokens"), value => Text(request).MaxTokens = value)),
+        new("text.temperature", ["temperature"], (input, request) => Set(input.Body.Float("temperature"), value => Text(request).Temperature = value)),
+        new("text.top_p", ["top_p"], (input, request) => Set(input.Body.Float("top_p"), value => Text(request).TopP = value)),
+        // vLLM's extension; -1 is its "off", as 0 is ours.
+        new("text.top_k", ["top_k"], (input, request) => Set(input.Body.Int("top_k"), value => Text(request).TopK = value == -1 ? 0 : value)),
+        new("text.seed", ["seed"], (input, request) => Set(input.Body.UInt64("seed"), value => Text(request).Seed = value)),
+        new("text.stop", ["stop"], (input, request) =>
+        {
+            var stop = input.Body.Strings("stop");
+            if (stop.Count > 0)
+            {
+                Text(request).Stop.AddRange(stop);
+            }
+        }),
+        new("text.min_p", ["min_p"], (input, request) => Set(input.Body.Float("min_p"), value => Text(request).MinP = value)),
+        new("text.repetition_penalty", ["repetition_penalty"], (input, request) =>
+            Set(input.Body.Float("repetition_penalty"), value => Text(request).RepetitionPenalty = value)),
+        new("text.presence_penalty", ["presence_penalty"], (input, request) =>
+            Set(input.Body.Float("presence_penalty"), value => Text(request).PresencePenalty = value)),
+        new("text.frequency_penalty", ["frequency_penalty"], (input, request) =>
+            Set(input.Body.Float("frequency_penalty"), value => Text(request).FrequencyPenalty = value)),
+        new("text.stop_token_ids", ["stop_token_ids"], (input, request) =>
+        {
+            var ids = input.Body.Ints("stop_token_ids");
+            if (ids.Count > 0)
+            {
+                Text(request).StopTokenIds.AddRange(ids);
+            }
+        }),
+        new("text.ignore_eos", ["ignore_eos"], (input, request) => Set(input.Body.Bool("ignore_eos"), value => Text(request).IgnoreEos = value)),
+        RequestId,
+    ];
+
+    private static readonly Mapping[] Chat =
+    [
+        new("prompt", [ChatTemplate.MessagesParam], (input, request) => request.Prompt = ChatTemplate.Render(input.Body.Get(ChatTemplate.MessagesParam))),
+        new("outputs", ["modalities"], (input, request) =>
+        {
+            foreach (var (modality, i) in input.Body.Strings("modalities").Select((modality, i) => (modality, i)))
+            {
+                if (modality != "text")
+                {
+                    throw OpenAiRequestException.Invalid($"modalities[{i}]", modality == "audio"
+                        ? $"modalities[{i}] 'audio' needs a speech stage, which this pipeline does not have."
+                        : $"modalities[{i}] must be 'text', got '{modality}' (images come from /v1/images/generations).");
+                }
+            }
+            request.Outputs.Add(Modality.Text);
+        }),
+        // logprobs: true asks for the chosen token's; top_logprobs: N adds the N best alternatives.
+        new("text.logprobs", ["top_logprobs", "logprobs"], (input, request) =>
+        {
+            var top = input.Body.UInt("top_logprobs");
+            if (input.Body.Bool("logprobs") == true)
+            {
+                Text(request).Logprobs = top ?? 0;
+            }
+            else if (top is not null)
+            {
+                throw OpenAiRequestException.Invalid("top_logprobs", "top_logprobs needs logprobs: true.");
+            }
+        }),
+        .. Sampling,
+    ];
+
+    private static readonly Mapping[] Completions =
+    [
+        new("prompt", ["prompt"], (input, request) => request.Prompt = input.Body.Get("prompt") switch
+        {
+            { ValueKind: JsonValueKind.String } prompt => prompt.GetString()!,
+            { ValueKind: JsonValueKind.Array } prompts when prompts.GetArrayLength() == 1 && prompts[0].ValueKind == JsonValueKind.String =>
+                prompts[0].GetString()!,
+            null => "",
+            _ => throw OpenAiRequestException.Invalid("prompt", "prompt must be a string (or an array of one string)."),
+        }),
+        new("outputs", [], (_, request) => request.Outputs.Add(Modality.Text)),
+        new("text.logprobs", ["logprobs"], (input, request) => Set(input.Body.UInt("logprobs"), value => Text(request).Logprobs = value)),
+        .. Sampling,
+    ];
+
+    private static readonly Mapping[] Images =
+    [
+        new("prompt", ["prompt"], (input, request) => request.Prompt = input.Body.String("prompt") ?? ""),
+        new("outputs", [], (_, request) => request.Outputs.Add(Modality.Image)),
+        new("image.width", ["size"], (input, request) => Set(Size(input.Body)?.Width, value => Image(request).Width = value)),
+        new("image.height", ["size"], (input, request) => Set(Size(input.Body)?.Height, value => Image(request).Height = value)),
+        new("image.num_images", ["n"], (input, request) => Set(input.Body.UInt("n"), value => Image(request).NumImages = value)),
+        new("image.num_inference_steps", ["num_inference_steps"], (input, request) =>
+            Set(input.Body.UInt("num_inference_steps"), value => Image(request).NumInferenceSteps = value)),
+        new("image.guidance_scale", ["guidance_scale"], (input, request) =>
+            Set(input.Body.Float("guidance_scale"), value => Image(request).GuidanceScale = value)),
+        new("image.seed", ["seed"], (input, request) => Set(input.Body.UInt64("seed"), value => Image(request).Seed = value)),
+        new("image.negative_prompt", ["negative_prompt"], (input, request) =>
+            Set(input.Body.String("negative_prompt"), value => Image(request).NegativePrompt = value)),
+        new("image.scheduler", ["scheduler"], (input, request) => Set(input.Body.String("scheduler"), value => Image(request).Scheduler = value switch
+        {
+            "flow_match_euler" => Scheduler.FlowMatchEuler,
+            "ddim" => Scheduler.Ddim,
+            _ => throw OpenAiRequestException.Invalid("scheduler", $"scheduler must be 'flow_match_euler' or 'ddim', got '{value}'."),
+        })),
+        new("image.shift", ["shift"], (input, request) => Set(input.Body.Float("shift"), value => Image(request).Shift = value)),
+        new("image.timestep_spacing", ["timestep_spacing"], (input, request) =>
+            Set(input.Body.String("timestep_spacing"), value => Image(request).TimestepSpacing = value switch
+            {
+                "leading" => TimestepSpacing.Leading,
+                "trailing" => TimestepSpacing.Trailing,
+                _ => throw OpenAiRequestException.Invalid("timestep_spacing", $"timestep_spacing must be 'leading' or 'trailing', got '{value}'."),
+            })),
+        new("image.output_format", ["output_format"], (input, request) =>
+            Set(input.Body.String("output_format"), value => Image(request).OutputFormat = value switch
+            {
+                "png" => ImageFormat.Png,
+                "rgb8" => ImageFormat.Rgb8,
+                _ => throw OpenAiRequestException.Invalid("output_format", $"output_format must be 'png' or 'rgb8', got '{value}'."),
+            })),
+        RequestId,
+    ];
+
+    public static IReadOnlyList<Mapping> For(OpenAiApi api) => api switch
+    {
+        OpenAiApi.ChatCompletions => Chat,
+        OpenAiApi.Completions => Completions,
+        OpenAiApi.ImageGenerations => Images,
+        _ => throw new ArgumentOutOfRangeException(nameof(api)),
+    };
+
+    /// <summary>
+    /// The OpenAI name of the field a validation message names by its proto path (<c>text.stop[2]</c> becomes
+    /// <c>stop[2]</c>): the name the client used where it could use several.
+    /// </summary>
+    public static string? ParamFor(OpenAiApi api, string protoPath, JsonBody? body)
+    {
+        var bracket = protoPath.IndexOf('[', StringComparison.Ordinal);
+        var (path, index) = bracket < 0 ? (protoPath, "") : (protoPath[..bracket], protoPath[bracket..]);
+        var mapping = For(api).FirstOrDefault(mapping => mapping.ProtoPath == path);
+        if (mapping is null || mapping.Params.Length == 0)
+        {
+            return null;
+        }
+        var name = mapping.Params.FirstOrDefault(param => body?.Has(param) == true) ?? mapping.Params[0];
+        return name + index;
+    }
+
+    private static (uint Width, uint Height)? Size(JsonBody body)
+    {
+        var size = body.String("size");
+        if (size is null or "auto")
+        {
+            return null;
+        }
+        var parts = size.Split('x');
+        return parts.Length == 2 && uint.TryParse(parts[0], out var width) && uint.TryParse(parts[1], out var height)
+            ? (width, height)
+            : throw OpenAiRequestException.Invalid("size", $"size must be 'WIDTHxHEIGHT' (such as '256x256') or 'auto', got '{size}'.");
+    }
+
+    private static TextParams Text(GenerateRequest request) => request.Text ??= new TextParams();
+
+    private static ImageParams Image(GenerateRequest request) => request.Image ??= new ImageParams();
+
+    private static void Set<T>(T? value, Action<T> set) where T : struct
+    {
+        if (value is { } present)
+        {
+            set(present);
+        }
+    }
+
+    private static void Set(string? value, Action<string> set)
+    {
+        if (value is not null)
+        {
+            set(value);
+        }
+    }
+}

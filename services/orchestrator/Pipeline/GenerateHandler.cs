@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using Grpc.Core;
+using Omni.Common.Hosting;
+using Omni.Contracts.V1;
+using Omni.Orchestrator.Admission;
+
+namespace Omni.Orchestrator.Pipeline;
+
+/// <summary>
+/// What every door of the public API does with a request: validates it, admits it, runs the pipeline, writes the final
+/// message, records the pipeline metrics, and turns every failure into one clear gRPC status (thrown as an
+/// <see cref="RpcException"/>). The gRPC door hands it its call; the HTTP door converts its JSON into the same
+/// <see cref="GenerateRequest"/> first and its responses back afterwards, so no behaviour belongs to one door.
+/// </summary>
+public sealed class GenerateHandler(AdmissionController admission, GraphRunner runner, IPipelineObserver observer, ILogger<GenerateHandler> logger)
+{
+    /// <param name="request">The request as the client sent it (not yet validated).</param>
+    /// <param name="output">Receives the streamed payloads, then the final message.</param>
+    /// <param name="deadline">The client's deadline (UTC), if it set one.</param>
+    /// <param name="cancellationToken">Cancelled when the client goes away or its deadline passes.</param>
+    public async Task HandleAsync(GenerateRequest request, IServerStreamWriter<GenerateResponse> output, DateTime? deadline,
+        CancellationToken cancellationToken)
+    {
+        var arrival = Stopwatch.GetTimestamp();
+        var validated = Validate(request);
+
+        IDisposable lease;
+        observer.OnQueued();
+        try
+        {
+            lease = await admission.EnterAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (AdmissionRejectedException rejected)
+        {
+            observer.OnDequeued(null);
+            observer.OnFailed(FailureReason.Rejected);
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, rejected.Message));
+        }
+        catch (OperationCanceledException)
+        {
+            observer.OnDequeued(null);
+            throw new RpcException(Cancelled(deadline));
+        }
+
+        using (lease)
+        {
+            var queueTime = Stopwatch.GetElapsedTime(arrival);
+            observer.OnDequeued(queueTime);
+            try
+            {
+                var final = await runner.RunAsync(validated, arrival, queueTime, output, deadline, cancellationToken).ConfigureAwait(false);
+                await output.WriteLastAsync(new GenerateResponse { RequestId = validated.RequestId, Final = final }, cancellationToken)
+                    .ConfigureAwait(false);
+                observer.OnFinished(Label(final.FinishReason), Stopwatch.GetElapsedTime(arrival));
+            }
+            catch (Exception exception)
+            {
+                var (status, reason) = Classify(exception, deadline, cancellationToken);
+                observer.OnFailed(reason);
+                observer.OnFinished("abort", null);
+                if (reason is FailureReason.StageError or FailureReason.StageUnavailable)
+                {
+                    logger.LogWarning(exception, "Request {RequestId} failed: {Status}", validated.RequestId, status);
+                }
+                throw new RpcException(status);
+            }
+        }
+    }
+
+    /// <summary>Counts a request that a door could not even decode as invalid, like one that fails validation.</summary>
+    public void OnUndecodable() => observer.OnFailed(FailureReason.InvalidArgument);
+
+    private ValidatedRequest Validate(GenerateRequest request)
+    {
+        try
+        {
+            return ValidatedRequest.From(request);
+        }
+        catch (RpcException)
+        {
+            observer.OnFailed(FailureReason.InvalidArgument);
+            throw;
+        }
+    }
+
+    private static (Status Status, FailureReason Reason) Classify(Exception exception, DateTime? deadline, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            var status = Cancelled(deadline);
+            return (status, status.StatusCode == StatusCode.DeadlineExceeded ? FailureReason.DeadlineExceeded : FailureReason.ClientCancelled);
+        }
+        return exception switch
+        {
+            RpcException { StatusCode: StatusCode.InvalidArgument } rpc => (rpc.Status, FailureReason.InvalidArgument),
+            RpcException { StatusCode: StatusCode.ResourceExhausted } rpc => (rpc.Status, FailureReason.Rejected),
+            RpcException { StatusCode: StatusCode.DeadlineExceeded } => (new Status(StatusCode.DeadlineExceeded, "The request deadline expired."),
+                FailureReason.DeadlineExceeded),
+            RpcException { StatusCode: StatusCode.Cancelled } => (new Status(StatusCode.Cancelled, "A stage cancelled the request."),
+                FailureReason.StageError),
+            RpcException { StatusCode: StatusCode.Unavailable } rpc => (new Status(StatusCode.Unavailable, $"A stage is unavailable: {rpc.Status.Detail}"),
+                FailureReason.StageUnavailable),
+            RpcException rpc => (new Status(rpc.StatusCode, rpc.Status.Detail), FailureReason.StageError),
+            _ => (new Status(StatusCode.Internal, $"The pipeline failed: {exception.Message}"), FailureReason.StageError),
+        };
+    }
+
+    /// <summary>
+    /// The status of a request its client ended. A client whose deadline expires cancels the call itself, and its
+    /// cancellation can arrive a little before this clock reaches the deadline: within this margin, it counts as the
+    /// deadline.
+    /// </summary>
+    private static Status Cancelled(DateTime? deadline) =>
+        deadline is { } due && due <= DateTime.UtcNow + TimeSpan.FromMilliseconds(250)
+            ? new Status(StatusCode.DeadlineExceeded, "The request deadline expired.")
+            : new Status(StatusCode.Cancelled, "The client cancelled the request.");
+
+    private static string Label(FinishReason reason) => reason switch
+    {
+        FinishReason.Stop => "stop",
+        FinishReason.Length => "length",
+        _ => "abort",
+    };
+}

@@ -1,0 +1,206 @@
+using Omni.Testing;
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using OpenAI;
+using OpenAI.Chat;
+using OpenAI.Images;
+using Omni.Cli.Client;
+using Omni.Contracts.V1;
+
+namespace Omni.IntegrationTests;
+
+/// <summary>
+/// The HTTP door through the official OpenAI client for .NET, against real processes: the same token ids, logprobs and
+/// image bytes as the gRPC door for the same seed, and OpenAI's error shape.
+/// </summary>
+[Collection(PipelineCollection.Name)]
+public sealed class OpenAiDoorTests(PipelineFixture fixture)
+{
+    private const string Model = "omni-default";
+    private const string System = "You answer briefly.";
+    private const string User = "Name a colour.";
+
+    private static readonly HttpClient Http = new();
+
+    private string BaseUrl => fixture.Pipeline.Orchestrator.HttpAddress + "/v1";
+
+    private OpenAIClientOptions ClientOptions => new() { Endpoint = new Uri(BaseUrl), NetworkTimeout = TimeSpan.FromMinutes(2) };
+
+    [Fact]
+    public async Task ChatCompletion_DotNetClient_SameTextAndLogprobsAsTheGrpcDoor()
+    {
+        var client = new ChatClient(Model, new ApiKeyCredential("unused"), ClientOptions);
+#pragma warning disable OPENAI001 // Seed is marked experimental by the client library
+        var options = new ChatCompletionOptions { MaxOutputTokenCount = 8, Seed = 7, IncludeLogProbabilities = true, TopLogProbabilityCount = 2 };
+#pragma warning restore OPENAI001
+
+        ChatCompletion completion = await client.CompleteChatAsync([new SystemChatMessage(System), new UserChatMessage(User)], options);
+        var grpc = await fixture.Client.GenerateAsync(ChatOverGrpc(maxTokens: 8, seed: 7, logprobs: 2));
+
+        Assert.Equal(grpc.Text, completion.Content[0].Text);
+        Assert.Equal(grpc.Logprobs.Select(entry => (entry.Token, entry.Logprob, string.Join('|', entry.Top.Select(top => top.Token)))),
+            completion.ContentTokenLogProbabilities.Select(entry =>
+                (entry.Token, entry.LogProbability, string.Join('|', entry.TopLogProbabilities.Select(top => top.Token)))));
+        Assert.Equal((grpc.Final.Usage.PromptTokens, grpc.Final.Usage.CompletionTokens),
+            ((uint)completion.Usage.InputTokenCount, (uint)completion.Usage.OutputTokenCount));
+        Assert.Equal(ChatFinishReason.Length, completion.FinishReason);
+    }
+
+    [Fact]
+    public async Task ChatCompletionStreaming_DotNetClient_SameTextAsTheGrpcDoorInSeveralChunks()
+    {
+        var client = new ChatClient(Model, new ApiKeyCredential("unused"), ClientOptions);
+#pragma warning disable OPENAI001
+        var options = new ChatCompletionOptions { MaxOutputTokenCount = 6, Seed = 3 };
+#pragma warning restore OPENAI001
+        var text = new StringBuilder();
+        var updates = 0;
+        ChatTokenUsage? usage = null;
+
+        await foreach (var update in client.CompleteChatStreamingAsync([new SystemChatMessage(System), new UserChatMessage(User)], options))
+        {
+            updates++;
+            text.Append(string.Concat(update.ContentUpdate.Select(part => part.Text)));
+            usage = update.Usage ?? usage;
+        }
+        var grpc = await fixture.Client.GenerateAsync(ChatOverGrpc(maxTokens: 6, seed: 3));
+
+        Assert.Equal(grpc.Text, text.ToString());
+        Assert.True(updates >= 6, $"{updates} updates for 6 tokens");
+        Assert.Equal(grpc.Final.Usage.CompletionTokens, (uint)usage!.OutputTokenCount);
+    }
+
+    [Fact]
+    public async Task ImageGeneration_DotNetClient_SameBytesAsTheGrpcDoor()
+    {
+        var clientOptions = ClientOptions;
+        clientOptions.AddPolicy(new ExtraBodyFields(new Dictionary<string, JsonNode> { ["seed"] = 11, ["num_inference_steps"] = 3 }), PipelinePosition.PerCall);
+        var client = new ImageClient(Model, new ApiKeyCredential("unused"), clientOptions);
+        var options = new ImageGenerationOptions { Size = new GeneratedImageSize(64, 64), ResponseFormat = GeneratedImageFormat.Bytes };
+
+        GeneratedImage image = await client.GenerateImageAsync("A red square", options);
+        var grpc = await fixture.Client.GenerateAsync(Requests.Image("A red square", 64, 64, steps: 3, seed: 11));
+
+        Assert.Equal(grpc.Image!.Data.ToByteArray(), image.ImageBytes.ToArray());
+    }
+
+    [Fact]
+    public async Task ChatCompletion_TemperatureOutOfRange_400NamingTheField()
+    {
+        var client = new ChatClient(Model, new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = new Uri(BaseUrl), RetryPolicy = null });
+
+        var error = await Assert.ThrowsAsync<ClientResultException>(() =>
+            client.CompleteChatAsync([new UserChatMessage(User)], new ChatCompletionOptions { Temperature = 5f }));
+
+        using var body = JsonDocument.Parse(error.GetRawResponse()!.Content.ToString());
+        var detail = body.RootElement.GetProperty("error");
+        Assert.Equal((400, "temperature", "invalid_request_error"),
+            (error.Status, detail.GetProperty("param").GetString(), detail.GetProperty("type").GetString()));
+    }
+
+    [Fact]
+    public async Task ChatCompletion_UnknownModel_404ModelNotFound()
+    {
+        using var response = await PostAsync("chat/completions", """{"model":"gpt-4o","messages":[{"role":"user","content":"Hi"}]}""");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("\"code\":\"model_not_found\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ChatCompletion_RequestIdHeader_EchoedInTheHeaderTheIdAndTheBreakdown()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, BaseUrl + "/chat/completions")
+        {
+            Content = new StringContent("""{"messages":[{"role":"user","content":"Hi"}],"max_tokens":2}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("X-Request-Id", "http-door-42");
+
+        using var response = await Http.SendAsync(request);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal("http-door-42", response.Headers.GetValues("X-Request-Id").Single());
+        Assert.Equal("chatcmpl-http-door-42", body.RootElement.GetProperty("id").GetString());
+        Assert.Equal("http-door-42", body.RootElement.GetProperty("omni").GetProperty("request_id").GetString());
+    }
+
+    [Fact]
+    public async Task ChatCompletion_Breakdown_HasTheArStagesTimings()
+    {
+        using var response = await PostAsync("chat/completions", """{"messages":[{"role":"user","content":"Hi"}],"max_tokens":3}""");
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+
+        var final = body.RootElement.GetProperty("omni").GetProperty("final");
+        var stage = final.GetProperty("stages")[0];
+        Assert.Equal("ar", stage.GetProperty("stage").GetString());
+        Assert.Contains(stage.GetProperty("timings").EnumerateArray(), timing => timing.GetProperty("name").GetString() == "decode");
+        Assert.True(final.GetProperty("e2e_time_ms").GetDouble() > 0);
+    }
+
+    [Fact]
+    public async Task Completion_StreamedWithUsage_ServerSentEventsEndingInDone()
+    {
+        using var response = await PostAsync("completions", """{"prompt":"Once upon a time","max_tokens":4,"seed":2,"stream":true,"stream_options":{"include_usage":true}}""");
+        var events = (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        var grpc = await fixture.Client.GenerateAsync(Requests.Text("Once upon a time", maxTokens: 4, seed: 2));
+
+        Assert.StartsWith("text/event-stream", response.Content.Headers.ContentType!.ToString(), StringComparison.Ordinal);
+        Assert.Equal("data: [DONE]", events[^1]);
+        var chunks = events[..^1].Select(line => JsonDocument.Parse(line["data: ".Length..]).RootElement).ToList();
+        Assert.Equal(grpc.Text, string.Concat(chunks.SelectMany(chunk => chunk.GetProperty("choices").EnumerateArray())
+            .Select(choice => choice.GetProperty("text").GetString())));
+        Assert.Equal(4, chunks[^1].GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+    }
+
+    [Fact]
+    public async Task Models_Get_ListsTheServedModel()
+    {
+        using var body = JsonDocument.Parse(await Http.GetStringAsync(BaseUrl + "/models"));
+
+        Assert.Equal(Model, body.RootElement.GetProperty("data")[0].GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task ChatCompletion_ThroughTheHttpDoor_CountedInThePipelineMetrics()
+    {
+        var metrics = fixture.Pipeline.Orchestrator.MetricsAddress;
+        var before = await Http.GetStringAsync(metrics);
+
+        using var response = await PostAsync("chat/completions", """{"messages":[{"role":"user","content":"Hi"}],"max_tokens":2}""");
+        response.EnsureSuccessStatusCode();
+
+        var after = await Http.GetStringAsync(metrics);
+        Assert.Equal(Exposition.Sum(before, "vllm:omni_requests_success_total") + 1, Exposition.Sum(after, "vllm:omni_requests_success_total"));
+        Assert.Equal(Exposition.Sum(before, "vllm:omni_text_ttfp_seconds_count") + 1, Exposition.Sum(after, "vllm:omni_text_ttfp_seconds_count"));
+    }
+
+    [Fact]
+    public async Task ChatCompletion_InvalidJson_400CountedAsInvalidArgument()
+    {
+        var metrics = fixture.Pipeline.Orchestrator.MetricsAddress;
+        var before = Exposition.Sum(await Http.GetStringAsync(metrics), "vllm:omni_requests_failed_total", "reason=\"invalid_argument\"");
+
+        using var response = await PostAsync("chat/completions", "{\"messages\":");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(before + 1, Exposition.Sum(await Http.GetStringAsync(metrics), "vllm:omni_requests_failed_total", "reason=\"invalid_argument\""));
+    }
+
+    /// <summary>The chat's prompt as the door's documented template (ChatML) forms it, sent through the gRPC door.</summary>
+    internal static GenerateRequest ChatOverGrpc(uint maxTokens, ulong seed, uint? logprobs = null)
+    {
+        var request = Requests.Text($"<|im_start|>system\n{System}<|im_end|>\n<|im_start|>user\n{User}<|im_end|>\n<|im_start|>assistant\n", maxTokens, seed);
+        if (logprobs is { } top)
+        {
+            request.Text.Logprobs = top;
+        }
+        return request;
+    }
+
+    private Task<HttpResponseMessage> PostAsync(string path, string json) =>
+        Http.PostAsync($"{BaseUrl}/{path}", new StringContent(json, Encoding.UTF8, "application/json"));
+}
