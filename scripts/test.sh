@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite (unit + integration) and ends with one line: "N passed, N failed, N skipped".
-# Needs only the .NET SDK; installs promtool (Debian package prometheus) when it is missing and apt can.
+# Needs the .NET SDK and Node.js; installs promtool (Debian package prometheus) when it is missing and apt can, and the
+# OpenAI npm client the HTTP door's tests use.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,16 @@ if ! command -v promtool >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
   else
     echo "promtool is missing: install the 'prometheus' package (it provides promtool) to run the metric tests." >&2
+  fi
+fi
+
+# The HTTP door's tests drive it with the official OpenAI npm client, pinned in tests/openai-node.
+if [ ! -d tests/openai-node/node_modules/openai ]; then
+  if command -v npm >/dev/null 2>&1; then
+    echo "Installing the OpenAI npm client for the HTTP door's tests ..."
+    (cd tests/openai-node && npm ci --no-audit --no-fund --loglevel=error)
+  else
+    echo "npm is missing: install Node.js (20 or later) to run the HTTP door's tests with the official OpenAI client." >&2
   fi
 fi
 

@@ -1,8 +1,11 @@
+using System.ClientModel;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Grpc.Reflection.V1Alpha;
 using Omni.Cli.Client;
 using Omni.Contracts.V1;
+using OpenAI;
+using OpenAI.Chat;
 
 namespace Omni.IntegrationTests;
 
@@ -45,6 +48,30 @@ public sealed class AccessTests(PipelineFixture fixture)
         var final = await GenerateAsync(channel, Token);
 
         Assert.Equal(FinishReason.Length, final.FinishReason);
+    }
+
+    [Fact]
+    public async Task HttpDoor_BearerTokenConfiguredAndAWrongOneSent_401InOpenAisShape()
+    {
+        await using var orchestrator = await fixture.Pipeline.StartOrchestratorAsync(["--bearer-token", Token], CancellationToken.None);
+        var client = new ChatClient("omni-default", new ApiKeyCredential("not-" + Token),
+            new OpenAIClientOptions { Endpoint = new Uri(orchestrator.HttpAddress + "/v1"), RetryPolicy = null });
+
+        var error = await Assert.ThrowsAsync<ClientResultException>(() => client.CompleteChatAsync([new UserChatMessage("Hi")]));
+
+        Assert.Equal(401, error.Status);
+        Assert.Contains("\"type\":\"authentication_error\"", error.GetRawResponse()!.Content.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HttpDoor_BearerTokenConfiguredAndSent_Served()
+    {
+        await using var orchestrator = await fixture.Pipeline.StartOrchestratorAsync(["--bearer-token", Token], CancellationToken.None);
+        var client = new ChatClient("omni-default", new ApiKeyCredential(Token), new OpenAIClientOptions { Endpoint = new Uri(orchestrator.HttpAddress + "/v1") });
+
+        ChatCompletion completion = await client.CompleteChatAsync([new UserChatMessage("Hi")], new ChatCompletionOptions { MaxOutputTokenCount = 2 });
+
+        Assert.Equal(ChatFinishReason.Length, completion.FinishReason);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Net;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
@@ -21,6 +22,34 @@ public sealed class HealthTests(PipelineFixture fixture)
         var status = await FirstAnswerAsync(health);
 
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, status);
+    }
+
+    [Fact]
+    public async Task HttpDoor_NoArReplicaReachable_HealthAndChatAnswer503()
+    {
+        var ports = FreePorts.Take(4);
+        await using var orchestrator = ServiceProcess.Start(ServiceKind.Orchestrator, ports[0], ports[1], -1, 0,
+            ["--ar-address", $"http://127.0.0.1:{ports[2]}", "--diffusion-address", $"http://127.0.0.1:{ports[3]}"], fixture.Pipeline.LogDirectory);
+        using var channel = GrpcChannel.ForAddress(orchestrator.GrpcAddress);
+        await FirstAnswerAsync(new Health.HealthClient(channel));
+        using var http = new HttpClient { BaseAddress = new Uri(orchestrator.HttpAddress) };
+
+        using var health = await http.GetAsync("/health");
+        using var chat = await http.PostAsync("/v1/chat/completions",
+            new StringContent("""{"messages":[{"role":"user","content":"Hi"}],"max_tokens":2}""", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, HttpStatusCode.ServiceUnavailable), (health.StatusCode, chat.StatusCode));
+        Assert.Contains("\"type\":\"server_error\"", await chat.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HttpDoor_StagesReady_Health200()
+    {
+        using var http = new HttpClient();
+
+        using var health = await http.GetAsync(fixture.Pipeline.Orchestrator.HttpAddress + "/health");
+
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
     }
 
     [Fact]

@@ -157,6 +157,26 @@ public sealed class OpenAiDoorTests(PipelineFixture fixture)
     }
 
     [Fact]
+    public async Task ChatCompletion_AdmissionFull_429RateLimitError()
+    {
+        await using var orchestrator = await fixture.Pipeline.StartOrchestratorAsync(["--max-inflight", "1", "--max-waiting", "0"], CancellationToken.None);
+        using var first = new HttpRequestMessage(HttpMethod.Post, orchestrator.HttpAddress + "/v1/chat/completions")
+        {
+            Content = new StringContent("""{"messages":[{"role":"user","content":"Hi"}],"max_tokens":256,"ignore_eos":true,"stream":true}""",
+                Encoding.UTF8, "application/json"),
+        };
+        // The event stream's headers leave with its first chunk: from then on the request holds the only slot.
+        using var streaming = await Http.SendAsync(first, HttpCompletionOption.ResponseHeadersRead);
+
+        using var second = await Http.PostAsync(orchestrator.HttpAddress + "/v1/chat/completions",
+            new StringContent("""{"messages":[{"role":"user","content":"Hi"}],"max_tokens":2}""", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.OK, streaming.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
+        Assert.Contains("\"type\":\"rate_limit_error\"", await second.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Models_Get_ListsTheServedModel()
     {
         using var body = JsonDocument.Parse(await Http.GetStringAsync(BaseUrl + "/models"));

@@ -1,3 +1,4 @@
+using System.Net;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Omni.Cli.Launching;
@@ -66,6 +67,22 @@ public sealed class TlsTests(TlsPipelineFixture fixture) : IClassFixture<TlsPipe
         Assert.Equal(3, text);
         Assert.Equal(1, images);
         Assert.Equal("direct", final.Transfers.Single().Connector);
+    }
+
+    [Fact]
+    public async Task HttpDoor_OverTls_ChatCompletionOverHttp2()
+    {
+        using var http = new HttpClient(new ServiceTls(fixture.Certificates.CaFile).Handler())
+        {
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+
+        using var response = await http.PostAsync(fixture.Orchestrator.HttpAddress + "/v1/chat/completions",
+            new StringContent("""{"messages":[{"role":"user","content":"Hi"}],"max_tokens":2}""", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal((HttpVersion.Version20, HttpStatusCode.OK), (response.Version, response.StatusCode));
+        Assert.StartsWith("https://", fixture.Orchestrator.HttpAddress, StringComparison.Ordinal);
     }
 
     [Fact]

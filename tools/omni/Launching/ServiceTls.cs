@@ -10,11 +10,15 @@ namespace Omni.Cli.Launching;
 /// </summary>
 public sealed record ServiceTls(string CaFile, string? CertificateFile = null, string? KeyFile = null)
 {
-    public GrpcChannel Channel(string address, int maxReceiveMessageSize = 64 << 20)
+    public GrpcChannel Channel(string address, int maxReceiveMessageSize = 64 << 20) =>
+        GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = Handler(), MaxReceiveMessageSize = maxReceiveMessageSize });
+
+    /// <summary>An HTTP handler that trusts the deployment's CA only and presents the client certificate, if any.</summary>
+    public SocketsHttpHandler Handler()
     {
         var authority = new X509Certificate2Collection();
         authority.ImportFromPemFile(CaFile);
-        var handler = new SocketsHttpHandler
+        return new SocketsHttpHandler
         {
             SslOptions = new SslClientAuthenticationOptions
             {
@@ -33,6 +37,5 @@ public sealed record ServiceTls(string CaFile, string? CertificateFile = null, s
                 ClientCertificates = CertificateFile is null ? null : [X509Certificate2.CreateFromPemFile(CertificateFile, KeyFile)],
             },
         };
-        return GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler, MaxReceiveMessageSize = maxReceiveMessageSize });
     }
 }
