@@ -56,8 +56,10 @@ COPY deploy/docker/healthcheck.sh /usr/local/bin/omni-healthcheck
 ENV ASPNETCORE_HTTP_PORTS= \
     Endpoints__Host=0.0.0.0 \
     Endpoints__GrpcPort=50051 \
-    Endpoints__MetricsPort=9100
-EXPOSE 50051 9100
+    Endpoints__MetricsPort=9100 \
+    Endpoints__HttpPort=8000
+# 50051: the gRPC API; 8000: the OpenAI-compatible HTTP API; 9100: /metrics.
+EXPOSE 50051 8000 9100
 USER ${APP_UID}
 HEALTHCHECK --interval=10s --timeout=5s --start-period=120s --retries=3 CMD ["omni-healthcheck"]
 ENTRYPOINT ["dotnet", "/app/Omni.Orchestrator.dll"]

@@ -361,7 +361,7 @@ function mutations(objects) {
   add("Service metrics port renamed", (o, f) => { f("Service", "omni-ar-stage").spec.ports[1].name = "http-metrics"; }, /endpoints\[0\]\.port "metrics" is not a port/);
   add("ServiceMonitor selector matches nothing", (o, f) => { f("ServiceMonitor", "omni-diffusion-stage").spec.selector.matchLabels["app.kubernetes.io/name"] = "omni-diffusion"; }, /selects no Service/);
   add("pod template label changed", (o, f) => { f("StatefulSet", "omni-ar-stage").spec.template.metadata.labels["app.kubernetes.io/name"] = "ar"; }, /spec\.selector does not match/);
-  add("Service targets a missing container port", (o, f) => { f("Service", "omni-orchestrator").spec.ports[0].targetPort = "http"; }, /target http is not a port/);
+  add("Service targets a missing container port", (o, f) => { f("Service", "omni-orchestrator").spec.ports[0].targetPort = "rest"; }, /target rest is not a port/);
   add("probe on a wrong port", (o, f) => { f("Deployment", "omni-orchestrator").spec.template.spec.containers[0].readinessProbe.grpc.port = 1234; }, /readinessProbe port 1234/);
   add("replica relabeling dropped", (o, f) => { f("ServiceMonitor", "omni-ar-stage").spec.endpoints[0].relabelings = []; }, /no relabeling keeps the replica label/);
   add("writable root file system", (o, f) => { f("StatefulSet", "omni-diffusion-stage").spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem = false; }, /readOnlyRootFilesystem must be true/);

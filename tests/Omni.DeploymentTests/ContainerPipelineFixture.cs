@@ -9,6 +9,9 @@ namespace Omni.DeploymentTests;
 /// <summary>One service container of the test pipeline and the 127.0.0.1 ports it listens on.</summary>
 public sealed record ServiceContainer(string Name, string Service, string Replica, IContainer Container, int GrpcPort, int MetricsPort)
 {
+    /// <summary>The orchestrator's OpenAI-compatible HTTP API; 0 for the stages.</summary>
+    public int HttpPort { get; init; }
+
     public string MetricsUrl => $"http://127.0.0.1:{MetricsPort}/metrics";
 
     public string GrpcAddress => $"http://127.0.0.1:{GrpcPort}";
@@ -56,7 +59,7 @@ public sealed class ContainerPipelineFixture : IAsyncLifetime
         }
         ImageBuildTime = DateTime.UtcNow - started;
 
-        var ports = FreePorts.Take(8);
+        var ports = FreePorts.Take(9);
         try
         {
             var stages = new[]
@@ -74,7 +77,8 @@ public sealed class ContainerPipelineFixture : IAsyncLifetime
                     // As in docker-compose.yml: every replica of each stage, routed by the orchestrator.
                     ["Pipeline__Stages__0__Addresses"] = $"{stages[0].GrpcAddress},{stages[1].GrpcAddress}",
                     ["Pipeline__Stages__1__Addresses"] = stages[2].GrpcAddress,
-                });
+                    ["Endpoints__HttpPort"] = $"{ports[8]}",
+                }) with { HttpPort = ports[8] };
             _containers.Add(orchestrator);
             await StartAsync(orchestrator);
             Client = new OmniClient(orchestrator.GrpcAddress);

@@ -33,7 +33,7 @@ public sealed partial class ContainerPipelineTests(ContainerPipelineFixture fixt
         output.WriteLine($"image builds took {fixture.ImageBuildTime.TotalSeconds:F0} s");
         var expectedPorts = new Dictionary<string, string[]>
         {
-            ["orchestrator"] = ["50051/tcp", "9100/tcp"],
+            ["orchestrator"] = ["50051/tcp", "8000/tcp", "9100/tcp"],
             ["ar-stage"] = ["50061/tcp", "9101/tcp"],
             ["diffusion-stage"] = ["50062/tcp", "9102/tcp"],
         };
@@ -82,6 +82,22 @@ public sealed partial class ContainerPipelineTests(ContainerPipelineFixture fixt
         }
         // One request after another: equal load, round robin between the two AR containers.
         Assert.Equal([0u, 1u], arReplicas.Order());
+    }
+
+    [SkippableFact]
+    public async Task HttpDoor_ChatCompletionThroughTheOrchestratorContainer_SameTextAsItsGrpcDoor()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(3) };
+
+        using var response = await http.PostAsync($"http://127.0.0.1:{fixture.Orchestrator.HttpPort}/v1/completions",
+            new StringContent("""{"prompt":"Hello","max_tokens":4,"seed":5}""", System.Text.Encoding.UTF8, "application/json"));
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var request = new GenerateRequest { Prompt = "Hello", Text = new TextParams { MaxTokens = 4, Seed = 5 } };
+        request.Outputs.Add(Modality.Text);
+        var grpc = await fixture.Client.GenerateAsync(request, deadline: DateTime.UtcNow.AddMinutes(3));
+
+        Assert.Equal(grpc.Text, body.RootElement.GetProperty("choices")[0].GetProperty("text").GetString());
     }
 
     [SkippableFact]
