@@ -177,6 +177,17 @@ public sealed class OpenAiDoorTests(PipelineFixture fixture)
     }
 
     [Fact]
+    public async Task ChatCompletion_BodyOverOneMebibyte_413()
+    {
+        var prompt = new string('a', 2 << 20);
+
+        using var response = await PostAsync("chat/completions", $$"""{"messages":[{"role":"user","content":"{{prompt}}"}]}""");
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("\"type\":\"invalid_request_error\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Models_Get_ListsTheServedModel()
     {
         using var body = JsonDocument.Parse(await Http.GetStringAsync(BaseUrl + "/models"));

@@ -155,3 +155,38 @@ public sealed class OpenAiFieldsTests
         _ => value.ToString()!,
     };
 }
+
+public sealed class OpenAiFieldsDocumentationTests
+{
+    public static TheoryData<string> OpenAiParams()
+    {
+        var names = new TheoryData<string>();
+        foreach (var name in Enum.GetValues<OpenAiApi>().SelectMany(OpenAiFields.For).SelectMany(mapping => mapping.Params).Distinct())
+        {
+            names.Add(name);
+        }
+        return names;
+    }
+
+    [Theory]
+    [MemberData(nameof(OpenAiParams))]
+    public void UsageDoc_EveryFieldTheHttpDoorReads_IsInItsTable(string param)
+    {
+        var usage = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "usage.md"));
+        var door = usage[usage.IndexOf("## The HTTP door", StringComparison.Ordinal)..];
+
+        Assert.Contains($"`{param}`", door, StringComparison.Ordinal);
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Omni.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+        throw new DirectoryNotFoundException($"No Omni.sln above {AppContext.BaseDirectory}.");
+    }
+}
