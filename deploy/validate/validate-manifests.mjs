@@ -7,7 +7,8 @@
 //      TypeScript against the packages' typings, whose excess-property check rejects any misspelt field;
 //   4. our own cross-reference checks: selectors match pod templates, Services reach named container ports,
 //      every ServiceMonitor selects an existing Service with the port it names and keeps pod/replica identity,
-//      probes, volumes, PDBs, HPA and NetworkPolicies point at what exists, the security settings hold, and the
+//      probes, volumes, PDBs, HPA and NetworkPolicies point at what exists, the security settings hold (TLS: the
+//      certificate files mounted, no gRPC probe or h2c Service in front of a TLS port), and the
 //      PrometheusRule carries exactly the groups of deploy/prometheus/rules/omni-rules.yml.
 // A self-test then breaks copies of the manifests in known ways and requires each check to notice.
 import { execFileSync, spawnSync } from "node:child_process";
@@ -21,7 +22,8 @@ import { readFileSync } from "node:fs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
-const overlays = process.argv.slice(2).length ? process.argv.slice(2) : ["k8s/overlays/cpu", "k8s/overlays/gpu"];
+const overlays = process.argv.slice(2).length ? process.argv.slice(2) : ["k8s/overlays/cpu", "k8s/overlays/gpu", "k8s/overlays/cpu-tls"];
+const TLS_OVERLAY = "k8s/overlays/cpu-tls";
 const WORKLOADS = new Set(["Deployment", "StatefulSet", "DaemonSet"]);
 const STAGES = ["omni-ar-stage", "omni-diffusion-stage"];
 
@@ -164,6 +166,12 @@ function crossReferenceErrors(objects, { overlay = "" } = {}) {
     for (const c of podSpec.containers ?? []) {
       const where = `container ${c.name}`;
       const ports = c.ports ?? [];
+      const tlsFiles = (c.env ?? []).filter((e) => /^Tls__(CertificateFile|KeyFile|CaFile)$/.test(e.name));
+      const servesTls = tlsFiles.some((e) => e.name === "Tls__CertificateFile" && e.value);
+      for (const e of tlsFiles) {
+        if (!(c.volumeMounts ?? []).some((m) => String(e.value).startsWith(m.mountPath.replace(/\/?$/, "/"))))
+          err(w, `${where}: env ${e.name} (${e.value}) is not under a volumeMount`);
+      }
       const sc = c.securityContext ?? {};
       if (sc.readOnlyRootFilesystem !== true) err(w, `${where}: readOnlyRootFilesystem must be true`);
       if (sc.allowPrivilegeEscalation !== false) err(w, `${where}: allowPrivilegeEscalation must be false`);
@@ -180,7 +188,14 @@ function crossReferenceErrors(objects, { overlay = "" } = {}) {
         const handler = probe.grpc ?? probe.httpGet ?? probe.tcpSocket;
         if (!handler) err(w, `${where}: ${probeName} has no grpc/httpGet/tcpSocket handler`);
         else if (!portExists(ports, handler.port)) err(w, `${where}: ${probeName} port ${handler.port} is not a container port`);
-        if ((probeName === "readinessProbe" || probeName === "livenessProbe") && !probe.grpc)
+        if (servesTls && probe.grpc)
+          err(w, `${where}: ${probeName} uses the gRPC health service, which a Kubernetes probe cannot reach over TLS: probe the metrics port`);
+        else if (servesTls && (probeName === "readinessProbe" || probeName === "startupProbe")
+          && !(probe.httpGet?.port === "metrics" && probe.httpGet?.path === "/readyz"))
+          err(w, `${where}: ${probeName} must be GET /readyz on the metrics port (the gRPC health over plain HTTP)`);
+        else if (servesTls && probeName === "livenessProbe" && !(probe.httpGet?.port === "metrics" && ["/healthz", "/readyz"].includes(probe.httpGet?.path)))
+          err(w, `${where}: livenessProbe must be GET /healthz or /readyz on the metrics port`);
+        else if (!servesTls && (probeName === "readinessProbe" || probeName === "livenessProbe") && !probe.grpc)
           err(w, `${where}: ${probeName} must use the gRPC health service`);
       }
       const mounts = c.volumeMounts ?? [];
@@ -216,8 +231,10 @@ function crossReferenceErrors(objects, { overlay = "" } = {}) {
       err(s, "selects no pod template");
       continue;
     }
+    const tls = selected.some((w) => (w.spec.template.spec.containers ?? []).some((c) => (c.env ?? []).some((e) => e.name === "Tls__CertificateFile" && e.value)));
     for (const p of s.spec.ports ?? []) {
       if (!p.name) err(s, `port ${p.port} has no name`);
+      if (tls && p.appProtocol === "kubernetes.io/h2c") err(s, `port ${p.name}: appProtocol kubernetes.io/h2c, but its pods serve TLS`);
       const target = p.targetPort ?? p.port;
       for (const w of selected) if (!portExists(containerPortsOf(w), target)) err(s, `port ${p.name}: target ${target} is not a port of ${id(w)}`);
     }
@@ -372,6 +389,22 @@ function mutations(objects) {
   return cases;
 }
 
+/** Defects of the TLS component, checked on the TLS overlay's objects. */
+function tlsMutations(objects) {
+  const cases = [];
+  const add = (name, mutate, expect) => {
+    const objs = structuredClone(objects);
+    mutate((kind, n) => objs.find((o) => o.kind === kind && o.metadata.name === n));
+    cases.push({ name, objects: objs, expect });
+  };
+  add("gRPC probe on a TLS port", (f) => { f("StatefulSet", "omni-ar-stage").spec.template.spec.containers[0].readinessProbe = { grpc: { port: 50061 } }; },
+    /readinessProbe uses the gRPC health service/);
+  add("TLS files not mounted", (f) => { f("Deployment", "omni-orchestrator").spec.template.spec.containers[0].volumeMounts =
+    f("Deployment", "omni-orchestrator").spec.template.spec.containers[0].volumeMounts.filter((m) => m.name !== "tls"); }, /Tls__KeyFile .* is not under a volumeMount/);
+  add("h2c Service in front of TLS", (f) => { f("Service", "omni-diffusion-stage").spec.ports[0].appProtocol = "kubernetes.io/h2c"; }, /appProtocol kubernetes\.io\/h2c, but its pods serve TLS/);
+  return cases;
+}
+
 function fieldMutations(objects) {
   const objs = structuredClone(objects);
   const ss = objs.find((o) => o.kind === "StatefulSet");
@@ -385,9 +418,11 @@ function fieldMutations(objects) {
 const failures = [];
 const fieldSets = [];
 let firstRendered = null;
+let tlsRendered = null;
 for (const overlay of overlays) {
   const objects = render(overlay);
   firstRendered ??= objects;
+  if (overlay === TLS_OVERLAY) tlsRendered = objects;
   const kinds = {};
   for (const o of objects) kinds[o.kind] = (kinds[o.kind] ?? 0) + 1;
   console.log(`${overlay}: rendered ${objects.length} objects (${Object.entries(kinds).map(([k, n]) => `${n} ${k}`).join(", ")})`);
@@ -415,6 +450,11 @@ let selfTests = 0;
 for (const c of mutations(firstRendered)) {
   selfTests++;
   const errors = crossReferenceErrors(c.objects, { overlay: overlays[0] });
+  if (!errors.some((e) => c.expect.test(e))) failures.push(`self-test "${c.name}": not detected (got: ${errors.join("; ") || "no errors"})`);
+}
+for (const c of tlsRendered ? tlsMutations(tlsRendered) : []) {
+  selfTests++;
+  const errors = crossReferenceErrors(c.objects, { overlay: TLS_OVERLAY });
   if (!errors.some((e) => c.expect.test(e))) failures.push(`self-test "${c.name}": not detected (got: ${errors.join("; ") || "no errors"})`);
 }
 console.log(`self-test: ${selfTests + 2} deliberate defects, each must be reported`);

@@ -1,3 +1,4 @@
+using Omni.Testing;
 using Omni.Common.Metrics;
 
 namespace Omni.Common.Tests;
@@ -8,7 +9,7 @@ public sealed class MetricDocumentationTests
     [Fact]
     public void MetricsDoc_GeneratedTables_MatchCatalog()
     {
-        var path = Path.Combine(RepositoryRoot(), "docs", "metrics.md");
+        var path = Path.Combine(RepositoryPaths.Root, "docs", "metrics.md");
         var document = File.ReadAllText(path);
         var begin = document.IndexOf(MetricDocumentation.BeginMarker, StringComparison.Ordinal);
         var end = document.IndexOf(MetricDocumentation.EndMarker, StringComparison.Ordinal);
@@ -25,13 +26,4 @@ public sealed class MetricDocumentationTests
         Assert.Equal(expected, current);
     }
 
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Omni.sln")))
-        {
-            directory = directory.Parent;
-        }
-        return directory?.FullName ?? throw new InvalidOperationException("Omni.sln not found above the test output.");
-    }
 }

@@ -1,3 +1,4 @@
+using Omni.Testing;
 using System.Text.RegularExpressions;
 
 namespace Omni.DeploymentTests;

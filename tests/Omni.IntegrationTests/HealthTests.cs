@@ -6,7 +6,10 @@ using Omni.Cli.Launching;
 
 namespace Omni.IntegrationTests;
 
-/// <summary>The orchestrator's gRPC health follows its stages: NOT_SERVING while no AR replica is ready.</summary>
+/// <summary>
+/// The orchestrator's health follows its stages: NOT_SERVING while no AR replica is ready, on the gRPC health service,
+/// the metrics port's /readyz (for probes that cannot speak TLS) and the HTTP door's /health alike.
+/// </summary>
 [Collection(PipelineCollection.Name)]
 public sealed class HealthTests(PipelineFixture fixture)
 {
@@ -40,6 +43,33 @@ public sealed class HealthTests(PipelineFixture fixture)
 
         Assert.Equal((HttpStatusCode.ServiceUnavailable, HttpStatusCode.ServiceUnavailable), (health.StatusCode, chat.StatusCode));
         Assert.Contains("\"type\":\"server_error\"", await chat.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Readyz_NoArReplicaReachable_503OnTheMetricsPort()
+    {
+        var ports = FreePorts.Take(4);
+        await using var orchestrator = ServiceProcess.Start(ServiceKind.Orchestrator, ports[0], ports[1], -1, 0,
+            ["--ar-address", $"http://127.0.0.1:{ports[2]}", "--diffusion-address", $"http://127.0.0.1:{ports[3]}"], fixture.Pipeline.LogDirectory);
+        using var channel = GrpcChannel.ForAddress(orchestrator.GrpcAddress);
+        await FirstAnswerAsync(new Health.HealthClient(channel));
+        using var http = new HttpClient();
+
+        using var ready = await http.GetAsync($"http://127.0.0.1:{orchestrator.MetricsPort}/readyz");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+    }
+
+    [Fact]
+    public async Task Readyz_EveryServiceReady_200OnTheMetricsPort()
+    {
+        using var http = new HttpClient();
+
+        foreach (var service in fixture.Pipeline.All)
+        {
+            using var ready = await http.GetAsync($"http://127.0.0.1:{service.MetricsPort}/readyz");
+            Assert.True(ready.StatusCode == HttpStatusCode.OK, $"{service.Kind.Name}: {ready.StatusCode}");
+        }
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Omni.Testing;
 using System.Diagnostics;
 using System.Text.Json;
 
@@ -85,7 +86,7 @@ public sealed class OpenAiTypeScriptClientTests(PipelineFixture fixture)
 
     private static async Task<JsonElement> RunScriptAsync(string baseUrl)
     {
-        var folder = Path.Combine(RepositoryRoot(), "tests", "openai-node");
+        var folder = Path.Combine(RepositoryPaths.Root, "tests", "openai-node");
         Assert.True(Directory.Exists(Path.Combine(folder, "node_modules", "openai")),
             $"The npm package openai is not installed in {folder}: run 'npm ci' there (scripts/test.sh does).");
         var start = new ProcessStartInfo("node") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -102,15 +103,4 @@ public sealed class OpenAiTypeScriptClientTests(PipelineFixture fixture)
         return document.RootElement.Clone();
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Omni.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-        throw new DirectoryNotFoundException($"No Omni.sln above {AppContext.BaseDirectory}.");
-    }
 }

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Omni.Common.Metrics;
@@ -105,6 +106,19 @@ public static class ServiceDefaults
                 : Results.Text(registry.Expose(ExpositionFormat.Text), "text/plain; version=0.0.4; charset=utf-8");
         }).RequireHost($"*:{endpoints.MetricsPort}");
         app.MapGet("/healthz", () => Results.Text("ok")).RequireHost($"*:{endpoints.MetricsPort}");
+        // For probes that cannot speak TLS to the gRPC port (Kubernetes' gRPC probes): the gRPC health's answer over
+        // plain HTTP, 200 for SERVING and 503 for NOT_SERVING.
+        app.MapGet("/readyz", (HealthCheckService health, CancellationToken cancellationToken) => ReadyAsync(health, cancellationToken)).RequireHost($"*:{endpoints.MetricsPort}");
         return app;
+    }
+
+    /// <summary>200 while the service serves (every health check healthy or degraded, as the gRPC health's SERVING), else 503.</summary>
+    public static async Task<IResult> ReadyAsync(HealthCheckService health, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(health);
+        var report = await health.CheckHealthAsync(cancellationToken).ConfigureAwait(false);
+        return report.Status == HealthStatus.Unhealthy
+            ? Results.Text("not serving", statusCode: StatusCodes.Status503ServiceUnavailable)
+            : Results.Text("serving");
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Omni.Common.Hosting;
 
 namespace Omni.Orchestrator.OpenAi;
 
@@ -33,11 +34,8 @@ public static class OpenAiEndpoints
             json.WriteEndObject();
         }), "application/json")).RequireHost(host);
         // Ready as the gRPC health service says: 200 while text can be served, 503 otherwise.
-        app.MapGet("/health", async (HealthCheckService health, CancellationToken cancellationToken) =>
-        {
-            var report = await health.CheckHealthAsync(cancellationToken).ConfigureAwait(false);
-            return report.Status == HealthStatus.Unhealthy ? Results.StatusCode(StatusCodes.Status503ServiceUnavailable) : Results.Ok();
-        }).RequireHost(host);
+        app.MapGet("/health", (HealthCheckService health, CancellationToken cancellationToken) => ServiceDefaults.ReadyAsync(health, cancellationToken))
+            .RequireHost(host);
         app.MapFallback(PathPrefix + "{**rest}", (HttpContext context) => OpenAiErrors.WriteAsync(context,
             new OpenAiRequestException(StatusCodes.Status404NotFound, null, $"{context.Request.Method} {context.Request.Path} is not an endpoint of this server.",
                 "not_found_error", "unknown_url"))).RequireHost(host);

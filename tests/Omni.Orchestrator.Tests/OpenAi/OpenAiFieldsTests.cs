@@ -1,3 +1,4 @@
+using Omni.Testing;
 using System.Collections;
 using System.Text.Json;
 using Google.Protobuf;
@@ -172,21 +173,10 @@ public sealed class OpenAiFieldsDocumentationTests
     [MemberData(nameof(OpenAiParams))]
     public void UsageDoc_EveryFieldTheHttpDoorReads_IsInItsTable(string param)
     {
-        var usage = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "usage.md"));
+        var usage = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "docs", "usage.md"));
         var door = usage[usage.IndexOf("## The HTTP door", StringComparison.Ordinal)..];
 
         Assert.Contains($"`{param}`", door, StringComparison.Ordinal);
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Omni.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-        throw new DirectoryNotFoundException($"No Omni.sln above {AppContext.BaseDirectory}.");
-    }
 }

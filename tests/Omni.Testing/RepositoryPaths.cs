@@ -1,4 +1,4 @@
-namespace Omni.DeploymentTests;
+namespace Omni.Testing;
 
 /// <summary>The repository root (found from the test assembly's folder) and files in it.</summary>
 public static class RepositoryPaths
@@ -13,7 +13,7 @@ public static class RepositoryPaths
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
-            if (File.Exists(Path.Combine(directory.FullName, "Omni.sln")) && Directory.Exists(Path.Combine(directory.FullName, "deploy", "docker")))
+            if (File.Exists(Path.Combine(directory.FullName, "Omni.sln")))
             {
                 return directory.FullName;
             }
