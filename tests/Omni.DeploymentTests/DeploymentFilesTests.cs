@@ -75,6 +75,13 @@ public sealed partial class DeploymentFilesTests
             Assert.Contains($"Endpoints__MetricsPort={metrics}", Dockerfile(service));
             Assert.Matches($"- name: grpc\\s+containerPort: {grpc}\\b", manifests[service]);
             Assert.Matches($"- name: metrics\\s+containerPort: {metrics}\\b", manifests[service]);
+            // The orchestrator's HTTP API (the OpenAI-compatible door); the stages have none.
+            Assert.Equal(service == "orchestrator", exposed.Groups["http"].Success);
+            if (exposed.Groups["http"].Success)
+            {
+                Assert.Contains($"Endpoints__HttpPort={exposed.Groups["http"].Value}", Dockerfile(service));
+                Assert.Matches($"- name: http\\s+containerPort: {exposed.Groups["http"].Value}\\b", manifests[service]);
+            }
         }
     }
 
@@ -111,7 +118,7 @@ public sealed partial class DeploymentFilesTests
         Assert.Equal(3, Regex.Matches(gpu, "Model__Device: cuda").Count);
     }
 
-    [GeneratedRegex(@"(?m)^EXPOSE (?<grpc>\d+) (?<metrics>\d+)$")]
+    [GeneratedRegex(@"(?m)^EXPOSE (?<grpc>\d+)(?: (?<http>\d+))? (?<metrics>\d+)$")]
     private static partial Regex ExposeLine();
 
     [GeneratedRegex(@"(?m)^  (?<name>(ar|diffusion)-\d+):\n(?:    .*\n)*?    image: omni/(?<kind>[a-z-]+):latest")]

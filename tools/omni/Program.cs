@@ -5,4 +5,5 @@ var root = new RootCommand("Omni: run and call the multi-stage omni pipeline (AR
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(UpCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 return await root.Parse(args).InvokeAsync();

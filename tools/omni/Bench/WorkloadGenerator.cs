@@ -1,0 +1,90 @@
+using System.Text.Json;
+using Omni.Contracts.V1;
+
+namespace Omni.Cli.Bench;
+
+/// <summary>The kinds of request a workload mixes.</summary>
+public enum RequestKind
+{
+    Text,
+    Image,
+    TextAndImage,
+}
+
+/// <summary>One request of a workload: its kind and what is sent.</summary>
+public sealed record BenchRequest(int Index, RequestKind Kind, GenerateRequest Request);
+
+/// <summary>
+/// Draws a workload's requests from its options with a seeded generator: the same options and seed give the same
+/// requests, in the same order, on any machine. Every request carries its own seed, so the answers are reproducible too.
+/// </summary>
+public sealed class WorkloadGenerator(WorkloadOptions options)
+{
+    private static readonly string[] Words =
+    [
+        "a", "quiet", "harbor", "at", "dawn", "with", "red", "boats", "and", "gulls", "over", "the", "water", "an", "old", "lighthouse",
+        "stands", "on", "cliff", "while", "fog", "rolls", "in", "from", "sea", "painted", "in", "oil", "soft", "light", "mountains",
+        "behind", "village", "street", "market", "stalls", "fruit", "children", "playing", "cat", "sleeping", "window", "rain", "city",
+        "night", "neon", "signs", "reflecting", "wet", "pavement", "forest", "path", "autumn", "leaves", "river", "bridge", "stone",
+    ];
+
+    private readonly Random _random = new(unchecked((int)(options.Seed ^ (options.Seed >> 32))));
+    private int _next;
+
+    public BenchRequest Next()
+    {
+        var kind = DrawKind();
+        var request = new GenerateRequest { Prompt = Prompt() };
+        var seed = (ulong)_random.NextInt64(0, long.MaxValue);
+        if (kind is RequestKind.Text or RequestKind.TextAndImage)
+        {
+            request.Outputs.Add(Modality.Text);
+            request.Text = new TextParams { MaxTokens = (uint)Uniform(options.MaxTokens), Seed = seed };
+        }
+        if (kind is RequestKind.Image or RequestKind.TextAndImage)
+        {
+            request.Outputs.Add(Modality.Image);
+            var side = (uint)options.ImageSizes[_random.Next(options.ImageSizes.Count)];
+            request.Image = new ImageParams { Width = side, Height = side, NumInferenceSteps = (uint)Uniform(options.Steps), Seed = seed };
+        }
+        return new BenchRequest(_next++, kind, request);
+    }
+
+    /// <summary>Prompts from a JSONL file: each line an object with a "prompt" string.</summary>
+    public static IReadOnlyList<string> ReadPrompts(string path)
+    {
+        var prompts = new List<string>();
+        foreach (var (line, number) in File.ReadLines(path).Select((line, i) => (line, i + 1)).Where(entry => entry.line.Trim().Length > 0))
+        {
+            using var document = JsonDocument.Parse(line);
+            prompts.Add(document.RootElement.TryGetProperty("prompt", out var prompt) && prompt.ValueKind == JsonValueKind.String
+                ? prompt.GetString()!
+                : throw new FormatException($"{path}:{number}: each line must be an object with a \"prompt\" string."));
+        }
+        return prompts.Count > 0 ? prompts : throw new FormatException($"{path} holds no prompts.");
+    }
+
+    private RequestKind DrawKind()
+    {
+        var (text, image, both) = options.Mix;
+        var total = text + image + both;
+        if (!(total > 0) || text < 0 || image < 0 || both < 0)
+        {
+            throw new ArgumentException("The mix needs non-negative weights, at least one of them positive.");
+        }
+        var draw = _random.NextDouble() * total;
+        return draw < text ? RequestKind.Text : draw < text + image ? RequestKind.Image : RequestKind.TextAndImage;
+    }
+
+    private string Prompt()
+    {
+        if (options.Prompts is { Count: > 0 } prompts)
+        {
+            return prompts[_random.Next(prompts.Count)];
+        }
+        var count = Uniform(options.PromptWords);
+        return string.Join(' ', Enumerable.Range(0, count).Select(_ => Words[_random.Next(Words.Length)]));
+    }
+
+    private int Uniform((int Min, int Max) range) => _random.Next(range.Min, range.Max + 1);
+}
