@@ -40,6 +40,7 @@ builder.Services.AddSingleton<PipelineMetrics>();
 builder.Services.AddSingleton<IPipelineObserver>(services => services.GetRequiredService<PipelineMetrics>());
 builder.Services.AddSingleton<GraphRunner>();
 builder.Services.AddSingleton<GenerateHandler>();
+builder.Services.AddSingleton<CheckpointChatTemplate>();
 builder.Services.AddSingleton<OpenAiDoor>();
 
 var app = builder.Build();

@@ -1,3 +1,4 @@
+using Omni.Testing;
 using System.Text.Json.Nodes;
 using Google.Protobuf.Reflection;
 using Omni.Cli.Client;
@@ -241,7 +242,7 @@ public sealed class ParameterPropagationTests(PipelineFixture fixture)
         var model = Path.Combine(Path.GetTempPath(), $"omni-eos-model-{Guid.NewGuid():N}");
         try
         {
-            CopyBuiltInArModel(model, eosTokenId: full.TokenIds[3]);
+            BuiltInModels.CopyArModel(model, config => config["eos_token_id"] = full.TokenIds[3]);
             await using var pipeline = await LocalPipeline.StartAsync(new LocalPipelineOptions { Device = "cpu", ArModelDirectory = model }, CancellationToken.None);
             using var eosClient = new OmniClient(pipeline.Orchestrator.GrpcAddress);
 
@@ -259,22 +260,6 @@ public sealed class ParameterPropagationTests(PipelineFixture fixture)
         }
     }
 
-    private static void CopyBuiltInArModel(string target, int eosTokenId)
-    {
-        var cacheRoot = Environment.GetEnvironmentVariable("OMNI_CACHE_DIR") is { Length: > 0 } fromEnvironment
-            ? fromEnvironment
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "omni", "models");
-        var source = Path.Combine(cacheRoot, "ar-default-v1");
-        Directory.CreateDirectory(target);
-        foreach (var file in Directory.GetFiles(source))
-        {
-            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
-        }
-        var configPath = Path.Combine(target, "config.json");
-        var config = JsonNode.Parse(File.ReadAllText(configPath))!;
-        config["eos_token_id"] = eosTokenId;
-        File.WriteAllText(configPath, config.ToJsonString());
-    }
 
     private static async Task LogprobsComeBack(OmniClient client)
     {

@@ -71,6 +71,9 @@ public sealed class ArEngine : IDisposable
 
     public ITextTokenizer Tokenizer { get; }
 
+    /// <summary>The checkpoint's chat template (its tokenizer_config.json), or null when it has none.</summary>
+    public ChatTemplateConfig? ChatTemplate { get; private set; }
+
     public KvCacheConfig CacheConfig { get; }
 
     /// <summary>Running and waiting requests and KV cache usage after the engine's last step.</summary>
@@ -101,7 +104,10 @@ public sealed class ArEngine : IDisposable
         ITextTokenizer tokenizer = tokenizerPath is not null && File.Exists(tokenizerPath)
             ? HuggingFaceTokenizer.Load(tokenizerPath)
             : Gpt2TextTokenizer.Instance;
-        return Load(options, tokenizer, observer);
+        var chatTemplate = ChatTemplateConfig.Load(options.ModelDirectory);
+        var engine = Load(options, tokenizer, observer);
+        engine.ChatTemplate = chatTemplate;
+        return engine;
     }
 
     internal static ArEngine Load(ArEngineOptions options, ITextTokenizer tokenizer, IArEngineObserver? observer = null)

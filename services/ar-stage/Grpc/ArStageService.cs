@@ -32,7 +32,12 @@ public sealed class ArStageService(ArEngine engine, StageHost host) : StageServi
     private const long MaxTokenIdsBytes = 1 << 20;
 
     protected override StageDescription Description { get; } = new("ar", engine.ModelName, engine.HiddenSize, engine.DeviceName,
-        [TokenIdsTensor], [TextOutput, TokenIdsTensor, HiddenStatesTensor, NegativeHiddenStatesTensor]);
+        [TokenIdsTensor], [TextOutput, TokenIdsTensor, HiddenStatesTensor, NegativeHiddenStatesTensor])
+    {
+        ChatTemplate = engine.ChatTemplate is { } chat
+            ? new ChatTemplate { Template = chat.Template, BosToken = chat.BosToken, EosToken = chat.EosToken }
+            : null,
+    };
 
     protected override async Task ProcessAsync(StageCall call)
     {

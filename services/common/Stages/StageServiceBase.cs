@@ -28,6 +28,7 @@ public abstract class StageServiceBase(StageHost host) : Stage.StageBase
             ModelName = description.ModelName,
             HiddenSize = (uint)description.HiddenSize,
             Device = description.Device,
+            ChatTemplate = description.ChatTemplate,
         };
         info.Inputs.AddRange(description.Inputs);
         info.Outputs.AddRange(description.Outputs);

@@ -12,7 +12,7 @@ namespace Omni.Orchestrator.OpenAi;
 /// The OpenAI-compatible HTTP door: reads the JSON, converts it (<see cref="OpenAiRequestConverter"/>), hands the
 /// request to the same <see cref="GenerateHandler"/> as the gRPC door, and answers in OpenAI's shape.
 /// </summary>
-public sealed class OpenAiDoor(GenerateHandler handler, IOptions<PipelineOptions> pipeline)
+public sealed class OpenAiDoor(GenerateHandler handler, CheckpointChatTemplate chatTemplate, IOptions<PipelineOptions> pipeline)
 {
     /// <summary>Largest request body: a full prompt of JSON-escaped text with room to spare.</summary>
     public const long MaxBodyBytes = 1 << 20;
@@ -30,12 +30,16 @@ public sealed class OpenAiDoor(GenerateHandler handler, IOptions<PipelineOptions
         {
             document = await ReadAsync(context).ConfigureAwait(false);
             body = JsonBody.Parse(document);
-            call = OpenAiRequestConverter.Convert(api, new OpenAiInput(body.Value, context.Request.Headers[OpenAiInput.RequestIdHeaderName].FirstOrDefault()), ModelName);
+            var input = new OpenAiInput(body.Value, context.Request.Headers[OpenAiInput.RequestIdHeaderName].FirstOrDefault())
+            {
+                ChatTemplate = api == OpenAiApi.ChatCompletions ? chatTemplate.Current() : null,
+            };
+            call = OpenAiRequestConverter.Convert(api, input, ModelName);
         }
         catch (OpenAiRequestException refused)
         {
             document?.Dispose();
-            handler.OnUndecodable();
+            handler.OnRefusedAtTheDoor(refused.StatusCode < 500 ? FailureReason.InvalidArgument : FailureReason.StageError);
             await OpenAiErrors.WriteAsync(context, refused).ConfigureAwait(false);
             return;
         }

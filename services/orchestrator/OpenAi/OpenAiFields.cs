@@ -59,7 +59,8 @@ public static class OpenAiFields
 
     private static readonly Mapping[] Chat =
     [
-        new("prompt", [ChatTemplate.MessagesParam], (input, request) => request.Prompt = ChatTemplate.Render(input.Body.Get(ChatTemplate.MessagesParam))),
+        new("prompt", [ChatPrompt.MessagesParam], (input, request) =>
+            request.Prompt = ChatPrompt.Render(input.Body.Get(ChatPrompt.MessagesParam), input.ChatTemplate)),
         new("outputs", ["modalities"], (input, request) =>
         {
             foreach (var (modality, i) in input.Body.Strings("modalities").Select((modality, i) => (modality, i)))

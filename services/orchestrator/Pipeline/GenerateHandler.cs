@@ -67,8 +67,8 @@ public sealed class GenerateHandler(AdmissionController admission, GraphRunner r
         }
     }
 
-    /// <summary>Counts a request that a door could not even decode as invalid, like one that fails validation.</summary>
-    public void OnUndecodable() => observer.OnFailed(FailureReason.InvalidArgument);
+    /// <summary>Counts a request a door refused before it could be handled (undecodable: invalid_argument), as this handler would.</summary>
+    public void OnRefusedAtTheDoor(FailureReason reason) => observer.OnFailed(reason);
 
     private ValidatedRequest Validate(GenerateRequest request)
     {

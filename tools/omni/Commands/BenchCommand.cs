@@ -179,7 +179,7 @@ public static class BenchCommand
             var clock = Stopwatch.StartNew();
             while (!run.IsCompleted)
             {
-                await Task.WhenAny(run, Task.Delay(2000, cancellationToken));
+                await Task.WhenAny(run, Task.Delay(10_000, cancellationToken));
                 if (!run.IsCompleted)
                 {
                     console.WriteLine(progress.Line());
