@@ -16,13 +16,10 @@ public sealed class HealthTests(PipelineFixture fixture)
     [Fact]
     public async Task Check_NoArReplicaReachable_NotServing()
     {
-        var ports = FreePorts.Take(4);
-        await using var orchestrator = ServiceProcess.Start(ServiceKind.Orchestrator, ports[0], ports[1], -1, 0,
-            ["--ar-address", $"http://127.0.0.1:{ports[2]}", "--diffusion-address", $"http://127.0.0.1:{ports[3]}"], fixture.Pipeline.LogDirectory);
+        await using var orchestrator = StartWithUnreachableStages();
         using var channel = GrpcChannel.ForAddress(orchestrator.GrpcAddress);
-        var health = new Health.HealthClient(channel);
 
-        var status = await FirstAnswerAsync(health);
+        var status = await FirstAnswerAsync(new Health.HealthClient(channel));
 
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, status);
     }
@@ -30,11 +27,7 @@ public sealed class HealthTests(PipelineFixture fixture)
     [Fact]
     public async Task HttpDoor_NoArReplicaReachable_HealthAndChatAnswer503()
     {
-        var ports = FreePorts.Take(4);
-        await using var orchestrator = ServiceProcess.Start(ServiceKind.Orchestrator, ports[0], ports[1], -1, 0,
-            ["--ar-address", $"http://127.0.0.1:{ports[2]}", "--diffusion-address", $"http://127.0.0.1:{ports[3]}"], fixture.Pipeline.LogDirectory);
-        using var channel = GrpcChannel.ForAddress(orchestrator.GrpcAddress);
-        await FirstAnswerAsync(new Health.HealthClient(channel));
+        await using var orchestrator = await StartAnsweringWithUnreachableStagesAsync();
         using var http = new HttpClient { BaseAddress = new Uri(orchestrator.HttpAddress) };
 
         using var health = await http.GetAsync("/health");
@@ -48,11 +41,7 @@ public sealed class HealthTests(PipelineFixture fixture)
     [Fact]
     public async Task Readyz_NoArReplicaReachable_503OnTheMetricsPort()
     {
-        var ports = FreePorts.Take(4);
-        await using var orchestrator = ServiceProcess.Start(ServiceKind.Orchestrator, ports[0], ports[1], -1, 0,
-            ["--ar-address", $"http://127.0.0.1:{ports[2]}", "--diffusion-address", $"http://127.0.0.1:{ports[3]}"], fixture.Pipeline.LogDirectory);
-        using var channel = GrpcChannel.ForAddress(orchestrator.GrpcAddress);
-        await FirstAnswerAsync(new Health.HealthClient(channel));
+        await using var orchestrator = await StartAnsweringWithUnreachableStagesAsync();
         using var http = new HttpClient();
 
         using var ready = await http.GetAsync($"http://127.0.0.1:{orchestrator.MetricsPort}/readyz");
@@ -90,6 +79,23 @@ public sealed class HealthTests(PipelineFixture fixture)
         var reply = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest());
 
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, reply.Status);
+    }
+
+    /// <summary>An orchestrator whose stages' addresses answer nothing.</summary>
+    private ServiceProcess StartWithUnreachableStages()
+    {
+        var ports = FreePorts.Take(4);
+        return ServiceProcess.Start(ServiceKind.Orchestrator, ports[0], ports[1], -1, 0,
+            ["--ar-address", $"http://127.0.0.1:{ports[2]}", "--diffusion-address", $"http://127.0.0.1:{ports[3]}"], fixture.Pipeline.LogDirectory);
+    }
+
+    /// <summary>That orchestrator, once its gRPC health answers (so its HTTP ports are open too).</summary>
+    private async Task<ServiceProcess> StartAnsweringWithUnreachableStagesAsync()
+    {
+        var orchestrator = StartWithUnreachableStages();
+        using var channel = GrpcChannel.ForAddress(orchestrator.GrpcAddress);
+        await FirstAnswerAsync(new Health.HealthClient(channel));
+        return orchestrator;
     }
 
     private static async Task<HealthCheckResponse.Types.ServingStatus> FirstAnswerAsync(Health.HealthClient health)

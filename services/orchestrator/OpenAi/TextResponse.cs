@@ -53,11 +53,7 @@ public sealed class TextResponse(HttpContext context, OpenAiCall call, string re
 
     private byte[] Whole(GenerateFinal final) => OpenAiJson.Write(json =>
     {
-        json.WriteStartObject();
-        Header(json, IsChat ? "chat.completion" : "text_completion");
-        json.WriteStartArray("choices");
-        json.WriteStartObject();
-        json.WriteNumber("index", 0);
+        OpenChoice(json, IsChat ? "chat.completion" : "text_completion");
         if (IsChat)
         {
             json.WriteStartObject("message");
@@ -73,8 +69,7 @@ public sealed class TextResponse(HttpContext context, OpenAiCall call, string re
         WriteLogprobs(json, _logprobs, 0);
         json.WriteString("finish_reason", OpenAiJson.FinishReason(final.FinishReason));
         WriteTokenIds(json, _tokenIds);
-        json.WriteEndObject();
-        json.WriteEndArray();
+        CloseChoice(json);
         OpenAiJson.WriteUsage(json, final.Usage);
         OpenAiJson.WriteBreakdown(json, requestId, final);
         json.WriteEndObject();
@@ -83,11 +78,7 @@ public sealed class TextResponse(HttpContext context, OpenAiCall call, string re
     /// <summary>A stream chunk: one text delta, or (with <paramref name="final"/>) the finish reason and breakdown.</summary>
     private byte[] Chunk(TextDelta? delta, GenerateFinal? final) => OpenAiJson.Write(json =>
     {
-        json.WriteStartObject();
-        Header(json, IsChat ? "chat.completion.chunk" : "text_completion");
-        json.WriteStartArray("choices");
-        json.WriteStartObject();
-        json.WriteNumber("index", 0);
+        OpenChoice(json, IsChat ? "chat.completion.chunk" : "text_completion");
         if (IsChat)
         {
             json.WriteStartObject("delta");
@@ -126,8 +117,7 @@ public sealed class TextResponse(HttpContext context, OpenAiCall call, string re
         {
             WriteTokenIds(json, delta.TokenIds);
         }
-        json.WriteEndObject();
-        json.WriteEndArray();
+        CloseChoice(json);
         if (call.IncludeUsage)
         {
             json.WriteNull("usage");
@@ -148,6 +138,22 @@ public sealed class TextResponse(HttpContext context, OpenAiCall call, string re
         OpenAiJson.WriteUsage(json, usage);
         json.WriteEndObject();
     });
+
+    /// <summary>Opens the response object and its one choice: <c>{"id", "object", "created", "model", "choices": [{"index": 0, </c>.</summary>
+    private void OpenChoice(Utf8JsonWriter json, string type)
+    {
+        json.WriteStartObject();
+        Header(json, type);
+        json.WriteStartArray("choices");
+        json.WriteStartObject();
+        json.WriteNumber("index", 0);
+    }
+
+    private static void CloseChoice(Utf8JsonWriter json)
+    {
+        json.WriteEndObject();
+        json.WriteEndArray();
+    }
 
     private void Header(Utf8JsonWriter json, string type)
     {
