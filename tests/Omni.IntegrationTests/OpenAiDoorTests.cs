@@ -177,11 +177,17 @@ public sealed class OpenAiDoorTests(PipelineFixture fixture)
     }
 
     [Fact]
-    public async Task ChatCompletion_BodyOverOneMebibyte_413()
+    public async Task ChatCompletion_BodyOverOneMebibyte_413BeforeTheBodyIsSent()
     {
         var prompt = new string('a', 2 << 20);
+        using var request = new HttpRequestMessage(HttpMethod.Post, BaseUrl + "/chat/completions")
+        {
+            Content = new StringContent($$"""{"messages":[{"role":"user","content":"{{prompt}}"}]}""", Encoding.UTF8, "application/json"),
+        };
+        // As curl does past 1 MiB: the body follows only after "100 Continue", so the refusal comes first.
+        request.Headers.ExpectContinue = true;
 
-        using var response = await PostAsync("chat/completions", $$"""{"messages":[{"role":"user","content":"{{prompt}}"}]}""");
+        using var response = await Http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Contains("\"type\":\"invalid_request_error\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);

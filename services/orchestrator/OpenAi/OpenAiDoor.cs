@@ -71,6 +71,12 @@ public sealed class OpenAiDoor(GenerateHandler handler, CheckpointChatTemplate c
 
     private static async Task<JsonDocument> ReadAsync(HttpContext context)
     {
+        // Refused from its declared length before any of it is read, so that a client that waits for
+        // "100 Continue" (curl does past 1 MiB) gets the 413 without sending the body.
+        if (context.Request.ContentLength > MaxBodyBytes)
+        {
+            throw new OpenAiRequestException(StatusCodes.Status413PayloadTooLarge, null, $"The request body is larger than {MaxBodyBytes} bytes.");
+        }
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
             limit.MaxRequestBodySize = MaxBodyBytes;
