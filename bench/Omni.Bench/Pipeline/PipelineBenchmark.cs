@@ -3,8 +3,8 @@ using System.Diagnostics;
 using System.Globalization;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Omni.Cli.Client;
 using Omni.Bench.Measuring;
+using Omni.Cli.Client;
 using Omni.Cli.Launching;
 using Omni.Contracts.V1;
 using static Omni.Bench.Measuring.Statistics;
@@ -87,6 +87,8 @@ public static class PipelineBenchmark
             var inside = new List<double>();
             var unaryDirect = new List<double>();
             var unaryRelay = new List<double>();
+            int[] processes = [pipeline.Orchestrator.ProcessId, relayProcess.Id, pipeline.ArStages[0].ProcessId];
+            var cpuBefore = processes.Select(ProcessCpu.Milliseconds).ToArray();
             for (var i = 0; i < samples; i++)
             {
                 var unary = Stopwatch.GetTimestamp();
@@ -117,6 +119,9 @@ public static class PipelineBenchmark
             Console.WriteLine(Row("unary GetInfo: client -> bare gRPC relay -> AR stage", unaryRelay, unaryDirect));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Inside the orchestrator (its e2e less its AR call): p50 {Median(inside):F3} ms"));
+            var cpu = processes.Select((id, i) => (ProcessCpu.Milliseconds(id) - cpuBefore[i]) / samples).ToArray();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"CPU per triple: orchestrator {cpu[0]:F3} ms (one streamed request, and its replicas' load reports), bare relay {cpu[1]:F3} ms (one streamed and one unary call), AR stage {cpu[2]:F3} ms (all five calls)"));
         }
         finally
         {
