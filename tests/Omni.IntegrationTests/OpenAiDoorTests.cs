@@ -42,6 +42,7 @@ public sealed class OpenAiDoorTests(PipelineFixture fixture)
         var grpc = await fixture.Client.GenerateAsync(ChatOverGrpc(maxTokens: 8, seed: 7, logprobs: 2));
 
         Assert.Equal(grpc.Text, completion.Content[0].Text);
+        Assert.All(grpc.Logprobs, entry => Assert.False(string.IsNullOrEmpty(entry.Token), $"token {entry.TokenId} has no text"));
         Assert.Equal(grpc.Logprobs.Select(entry => (entry.Token, entry.Logprob, string.Join('|', entry.Top.Select(top => top.Token)))),
             completion.ContentTokenLogProbabilities.Select(entry =>
                 (entry.Token, entry.LogProbability, string.Join('|', entry.TopLogProbabilities.Select(top => top.Token)))));
