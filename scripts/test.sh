@@ -16,6 +16,16 @@ if ! command -v promtool >/dev/null 2>&1; then
   fi
 fi
 
+# The exposition tests read /metrics back with the reference client's parsers (Debian's python3-prometheus-client).
+if ! /usr/bin/python3 -c "import prometheus_client" >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing python3-prometheus-client for the exposition tests ..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 python3-prometheus-client >/dev/null
+  else
+    echo "python3-prometheus-client is missing: install it (Debian package) to run the exposition tests." >&2
+  fi
+fi
+
 # The HTTP door's tests drive it with the official OpenAI npm client, pinned in tests/openai-node.
 if [ ! -d tests/openai-node/node_modules/openai ]; then
   if command -v npm >/dev/null 2>&1; then

@@ -59,6 +59,9 @@ public sealed class HistogramFamily(MetricDefinition definition) : MetricFamily<
     private readonly string[] _boundLabels = (definition.Buckets ?? []).Select(bound => MetricFamily.FormatValue(bound))
         .Append("+Inf").ToArray();
 
+    // OpenMetrics requires canonical le values (1.0, 1.048576e+06); the text format keeps the short ones it always had.
+    private readonly string[] _canonicalBoundLabels = (definition.Buckets ?? []).Select(MetricFamily.CanonicalNumber).Append("+Inf").ToArray();
+
     protected override Histogram Create() => new(_bounds);
 
     internal override void Write(StringBuilder output, ExpositionFormat format)
@@ -69,7 +72,8 @@ public sealed class HistogramFamily(MetricDefinition definition) : MetricFamily<
             var (cumulative, sum, count) = child.Snapshot();
             for (var i = 0; i < cumulative.Length; i++)
             {
-                WriteSample(output, Definition.Name + "_bucket", labels, "le", _boundLabels[i], cumulative[i]);
+                WriteSample(output, Definition.Name + "_bucket", labels, "le",
+                    format == ExpositionFormat.OpenMetrics ? _canonicalBoundLabels[i] : _boundLabels[i], cumulative[i]);
             }
             WriteSample(output, Definition.Name + "_sum", labels, null, null, sum);
             WriteSample(output, Definition.Name + "_count", labels, null, null, count);

@@ -29,7 +29,7 @@ public abstract class MetricFamily(MetricDefinition definition)
         {
             name = name[..^"_total".Length];
         }
-        output.Append("# HELP ").Append(name).Append(' ').Append(EscapeHelp(Definition.Help)).Append('\n');
+        output.Append("# HELP ").Append(name).Append(' ').Append(EscapeHelp(Definition.Help, format)).Append('\n');
         output.Append("# TYPE ").Append(name).Append(' ').Append(typeName).Append('\n');
     }
 
@@ -68,7 +68,45 @@ public abstract class MetricFamily(MetricDefinition definition)
         _ => value.ToString("R", CultureInfo.InvariantCulture),
     };
 
-    private static string EscapeHelp(string help) => help.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+    /// <summary>
+    /// A number as OpenMetrics requires it where it must be canonical (the <c>le</c> label): Go's shortest form, as
+    /// the reference client writes it (Python's <c>floatToGoString</c>): <c>1.0</c>, <c>0.25</c>, <c>262144.0</c>,
+    /// <c>1.048576e+06</c>, <c>+Inf</c>.
+    /// </summary>
+    public static string CanonicalNumber(double value)
+    {
+        if (!double.IsFinite(value))
+        {
+            return FormatValue(value);
+        }
+        var text = value.ToString("R", CultureInfo.InvariantCulture);
+        var exponent = text.IndexOf('E', StringComparison.Ordinal);
+        if (exponent >= 0)
+        {
+            // Python's repr: "1e-05", "1.5e+16".
+            var power = int.Parse(text[(exponent + 1)..], CultureInfo.InvariantCulture);
+            return string.Create(CultureInfo.InvariantCulture, $"{text[..exponent]}e{(power < 0 ? '-' : '+')}{Math.Abs(power):00}");
+        }
+        if (!text.Contains('.', StringComparison.Ordinal))
+        {
+            text += ".0";
+        }
+        var dot = text.IndexOf('.', StringComparison.Ordinal);
+        if (value > 0 && dot > 6)
+        {
+            // Go switches to an exponent from 1e+06.
+            var mantissa = $"{text[0]}.{text[1..dot]}{text[(dot + 1)..]}".TrimEnd('0', '.');
+            return string.Create(CultureInfo.InvariantCulture, $"{mantissa}e+0{dot - 1}");
+        }
+        return text;
+    }
+
+    /// <summary>HELP text: backslash and newline escaped in both formats, double quotes too in OpenMetrics.</summary>
+    private static string EscapeHelp(string help, ExpositionFormat format)
+    {
+        var escaped = help.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+        return format == ExpositionFormat.OpenMetrics ? escaped.Replace("\"", "\\\"", StringComparison.Ordinal) : escaped;
+    }
 
     private static string EscapeLabel(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal)
         .Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
