@@ -151,7 +151,7 @@ public sealed class DiffusionEngineLoopTests(DefaultEngineFixture fixture)
         Assert.Equal(3, observer.Steps.Count);
         var after = await loop.SubmitAsync(DefaultEngineFixture.SmallRequest() with { Steps = 1 }, CancellationToken.None).WaitAsync(Timeout);
         Assert.Single(after.Images);
-        Assert.Equal((0, 0), observer.Last);
+        Assert.Equal((0, 0), await observer.SettledQueueAsync(Timeout));
     }
 
     [Fact]
@@ -227,7 +227,7 @@ public sealed class DiffusionEngineLoopTests(DefaultEngineFixture fixture)
             Assert.True(result.ExecTime > TimeSpan.Zero);
             Assert.True(result.PostprocessTime > TimeSpan.Zero);
         });
-        Assert.Equal((0, 0), observer.Last);
+        Assert.Equal((0, 0), await observer.SettledQueueAsync(Timeout));
     }
 
     [Fact]

@@ -18,6 +18,20 @@ internal sealed class RecordingEngineObserver : IDiffusionEngineObserver
 
     public (int Running, int Waiting) Last { get; private set; }
 
+    /// <summary>
+    /// The queue once the loop has reported it idle, or as last reported when <paramref name="timeout"/> passes. The
+    /// loop reports its queue after it hands a batch's results over, so an awaited result can arrive first.
+    /// </summary>
+    public async Task<(int Running, int Waiting)> SettledQueueAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (Last != (0, 0) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+        return Last;
+    }
+
     public IReadOnlyList<(int Step, TimeSpan Duration)> Steps
     {
         get
