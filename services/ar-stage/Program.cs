@@ -8,7 +8,7 @@ using Omni.Common.Hosting;
 using Omni.Common.Metrics;
 
 var builder = ServiceDefaults.CreateBuilder(ArStageSwitches.Normalize(args), ArStageSwitches.All);
-builder.AddOmniServiceDefaults();
+builder.AddOmniServiceDefaults("omni-ar-stage");
 builder.AddStageDefaults<ArStageOptions>();
 
 builder.Services.AddSingleton(services => new ArStageMetrics(
@@ -23,7 +23,7 @@ builder.Services.AddSingleton<IStageLoad>(services => new ArEngineLoad(services.
 
 var app = builder.Build();
 // Load the model and start the engine loop before the ports open, so that health reports SERVING only once requests can be served.
-app.Services.GetRequiredService<ArEngine>();
+app.UseStagePlatformMetrics(app.Services.GetRequiredService<ArEngine>().ModelName);
 app.MapOmniDefaultEndpoints();
 app.MapGrpcService<ArStageService>();
 app.Run();

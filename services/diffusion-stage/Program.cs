@@ -12,7 +12,7 @@ var builder = ServiceDefaults.CreateBuilder(args, new Dictionary<string, string>
     ["--max-conditioning-bytes"] = "Model:MaxConditioningBytes",
     ["--max-batch-size"] = "Model:MaxBatchSize",
 });
-builder.AddOmniServiceDefaults();
+builder.AddOmniServiceDefaults("omni-diffusion-stage");
 builder.AddStageDefaults<DiffusionStageOptions>();
 
 builder.Services.AddSingleton(services => DiffusionEngineLoader.Load(
@@ -32,6 +32,7 @@ builder.Services.AddSingleton<IStageLoad>(services => new DiffusionLoopLoad(serv
 var app = builder.Build();
 // Load the model before the ports open, so that health reports SERVING only once requests can be served.
 app.Services.GetRequiredService<DiffusionEngineLoop>();
+app.UseStagePlatformMetrics(app.Services.GetRequiredService<DiffusionEngine>().ModelName);
 app.MapOmniDefaultEndpoints();
 app.MapGrpcService<DiffusionStageService>();
 app.Run();

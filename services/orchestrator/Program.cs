@@ -1,4 +1,5 @@
 using Omni.Common.Hosting;
+using Omni.Common.Tracing;
 using Omni.Orchestrator.Admission;
 using Omni.Orchestrator.Configuration;
 using Omni.Orchestrator.Grpc;
@@ -24,7 +25,7 @@ var builder = ServiceDefaults.CreateBuilder(args, new Dictionary<string, string>
     ["--bearer-token-file"] = "Auth:BearerTokenFile",
 });
 builder.Configuration.AddPipelineDefinition(builder.Configuration[PipelineDefinition.FileKey]);
-builder.AddOmniServiceDefaults(httpApi: true);
+builder.AddOmniServiceDefaults("omni-orchestrator", httpApi: true);
 
 builder.Services.AddOptions<PipelineOptions>()
     .Bind(builder.Configuration.GetSection(PipelineOptions.SectionName))
@@ -44,8 +45,10 @@ builder.Services.AddSingleton<CheckpointChatTemplate>();
 builder.Services.AddSingleton<OpenAiDoor>();
 
 var app = builder.Build();
+app.UsePlatformMetrics(Omni.Common.Metrics.MetricLabels.Pipeline, [app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PipelineOptions>>().Value.ModelName]);
 var endpoints = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<EndpointOptions>>().Value;
 var bearerToken = builder.Configuration.GetSection(BearerTokenOptions.SectionName).Get<BearerTokenOptions>()?.Resolve();
+app.UseTraceResponse(endpoints.MetricsPort);
 app.UseBearerToken(bearerToken, ["/omni.v1.Omni/"]);
 app.UseBearerToken(bearerToken, [OpenAiEndpoints.PathPrefix], OpenAiEndpoints.RejectAsync);
 app.UseGrpcRequestDecoding(new Dictionary<string, Google.Protobuf.MessageParser>

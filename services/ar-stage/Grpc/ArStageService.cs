@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Omni.ArStage.Engine;
 using Omni.Common.Payloads;
 using Omni.Common.Stages;
+using Omni.Common.Tracing;
 using Omni.Common.Validation;
 using Omni.Contracts.V1;
 using EngineFinishReason = Omni.ArStage.Engine.FinishReason;
@@ -49,6 +51,7 @@ public sealed class ArStageService(ArEngine engine, StageHost host) : StageServi
         var generated = new List<int>();
         var outputs = Channel.CreateUnbounded<GeneratedToken>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         using var requestCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var submitted = Stopwatch.GetTimestamp();
         var run = engine.GenerateAsync(generation, token =>
         {
             generated.Add(token.TokenId);
@@ -86,6 +89,8 @@ public sealed class ArStageService(ArEngine engine, StageHost host) : StageServi
                 .ConfigureAwait(false);
             throw;
         }
+
+        PhaseSpans.Record("ar", submitted, [("prefill", result.PrefillTime), ("decode", result.DecodeTime)]);
 
         var chunks = new List<TensorChunk>();
         if (call.Wants(TokenIdsTensor))

@@ -9,6 +9,8 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Omni.Common.Metrics;
+using Omni.Common.Metrics.Platform;
+using Omni.Common.Tracing;
 
 namespace Omni.Common.Hosting;
 
@@ -24,8 +26,9 @@ public static class ServiceDefaults
     }
 
     /// <param name="builder">The service's builder.</param>
+    /// <param name="serviceName">The service's name in traces (OpenTelemetry's service.name).</param>
     /// <param name="httpApi">Whether the service serves an HTTP API on <see cref="EndpointOptions.HttpPort"/>.</param>
-    public static WebApplicationBuilder AddOmniServiceDefaults(this WebApplicationBuilder builder, bool httpApi = false)
+    public static WebApplicationBuilder AddOmniServiceDefaults(this WebApplicationBuilder builder, string serviceName, bool httpApi = false)
     {
         builder.Services.AddOptions<EndpointOptions>()
             .Bind(builder.Configuration.GetSection(EndpointOptions.SectionName))
@@ -80,13 +83,21 @@ public static class ServiceDefaults
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks().AddCheck<ReadinessHealthCheck>("ready");
 
-        builder.Services.AddSingleton(_ =>
-        {
-            var registry = new MetricRegistry();
-            ProcessMetrics.Register(registry);
-            return registry;
-        });
+        builder.AddOmniTracing(serviceName, endpoints.MetricsPort);
+        builder.Services.AddSingleton<MetricRegistry>();
+        builder.Services.AddSingleton<PlatformMetrics>();
         return builder;
+    }
+
+    /// <summary>
+    /// Starts the platform's metrics (process, runtime, ASP.NET Core, Kestrel, HttpClient) with the process's identity
+    /// labels; call it before the ports open, so that the server's instruments are bridged from its first connection.
+    /// </summary>
+    public static WebApplication UsePlatformMetrics(this WebApplication app, string[] identityNames, string[] identityValues)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.Services.GetRequiredService<PlatformMetrics>().Start(identityNames, identityValues);
+        return app;
     }
 
     public static WebApplication MapOmniDefaultEndpoints(this WebApplication app)

@@ -50,4 +50,12 @@ public static class StageDefaults
             .ValidateOnStart();
         return builder;
     }
+
+    /// <summary>The platform's metrics of a stage replica, labelled as its engine families are (model_name, engine, stage_id, replica_id).</summary>
+    public static WebApplication UseStagePlatformMetrics(this WebApplication app, string modelName)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var identity = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<StageIdentityOptions>>().Value;
+        return app.UsePlatformMetrics(Metrics.MetricLabels.Engine4, identity.LabelValues(modelName));
+    }
 }

@@ -1,12 +1,17 @@
+using System.Diagnostics;
 using System.Text;
 
 namespace Omni.Common.Metrics;
 
-/// <summary>One histogram series: cumulative buckets, sum and count. Observations are lock-free.</summary>
+/// <summary>
+/// One histogram series: cumulative buckets, sum and count. Observations are lock-free. An observation made inside a
+/// sampled trace (a recorded <see cref="Activity"/>) becomes its bucket's exemplar, shown to OpenMetrics scrapers.
+/// </summary>
 public sealed class Histogram
 {
     private readonly double[] _upperBounds;
     private readonly long[] _bucketCounts;
+    private readonly Exemplar?[] _exemplars;
     private double _sum;
     private long _count;
 
@@ -14,6 +19,7 @@ public sealed class Histogram
     {
         _upperBounds = upperBounds;
         _bucketCounts = new long[upperBounds.Length + 1];
+        _exemplars = new Exemplar?[upperBounds.Length + 1];
     }
 
     public long Count => Interlocked.Read(ref _count);
@@ -34,6 +40,22 @@ public sealed class Histogram
         Interlocked.Increment(ref _bucketCounts[index]);
         AtomicDouble.Add(ref _sum, value);
         Interlocked.Increment(ref _count);
+        if (Activity.Current is { Recorded: true } traced)
+        {
+            Volatile.Write(ref _exemplars[index], new Exemplar(traced.TraceId.ToHexString(), traced.SpanId.ToHexString(), value,
+                DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0));
+        }
+    }
+
+    /// <summary>The latest exemplar of each bucket (+Inf last), null where no sampled observation fell.</summary>
+    internal Exemplar?[] Exemplars()
+    {
+        var copy = new Exemplar?[_exemplars.Length];
+        for (var i = 0; i < copy.Length; i++)
+        {
+            copy[i] = Volatile.Read(ref _exemplars[i]);
+        }
+        return copy;
     }
 
     /// <summary>Cumulative counts per upper bound, +Inf last, and the sum, read consistently enough for a scrape.</summary>
@@ -56,12 +78,6 @@ public sealed class HistogramFamily(MetricDefinition definition) : MetricFamily<
         ? buckets
         : throw new ArgumentException($"Histogram {definition.Name} needs buckets.", nameof(definition));
 
-    private readonly string[] _boundLabels = (definition.Buckets ?? []).Select(bound => MetricFamily.FormatValue(bound))
-        .Append("+Inf").ToArray();
-
-    // OpenMetrics requires canonical le values (1.0, 1.048576e+06); the text format keeps the short ones it always had.
-    private readonly string[] _canonicalBoundLabels = (definition.Buckets ?? []).Select(MetricFamily.CanonicalNumber).Append("+Inf").ToArray();
-
     protected override Histogram Create() => new(_bounds);
 
     internal override void Write(StringBuilder output, ExpositionFormat format)
@@ -69,17 +85,13 @@ public sealed class HistogramFamily(MetricDefinition definition) : MetricFamily<
         WriteHeader(output, format, "histogram");
         foreach (var (labels, child) in Children)
         {
-            var (cumulative, sum, count) = child.Snapshot();
-            for (var i = 0; i < cumulative.Length; i++)
-            {
-                WriteSample(output, Definition.Name + "_bucket", labels, "le",
-                    format == ExpositionFormat.OpenMetrics ? _canonicalBoundLabels[i] : _boundLabels[i], cumulative[i]);
-            }
-            WriteSample(output, Definition.Name + "_sum", labels, null, null, sum);
-            WriteSample(output, Definition.Name + "_count", labels, null, null, count);
+            WriteHistogram(output, format, Definition.Name, Definition.LabelNames, labels, child, _bounds);
         }
     }
 }
+
+/// <summary>An OpenMetrics exemplar: the trace of one observation, its value and when it was made (Unix seconds).</summary>
+internal sealed record Exemplar(string TraceId, string SpanId, double Value, double Timestamp);
 
 internal static class AtomicDouble
 {

@@ -33,7 +33,12 @@ public abstract class MetricFamily(MetricDefinition definition)
         output.Append("# TYPE ").Append(name).Append(' ').Append(typeName).Append('\n');
     }
 
-    protected void WriteSample(StringBuilder output, string name, string[] labelValues, string? extraLabel, string? extraValue, double value)
+    internal void WriteSample(StringBuilder output, string name, string[] labelValues, string? extraLabel, string? extraValue, double value,
+        Exemplar? exemplar = null) =>
+        WriteSample(output, name, Definition.LabelNames, labelValues, extraLabel, extraValue, value, exemplar);
+
+    internal static void WriteSample(StringBuilder output, string name, string[] labelNames, string[] labelValues, string? extraLabel,
+        string? extraValue, double value, Exemplar? exemplar = null)
     {
         output.Append(name);
         if (labelValues.Length > 0 || extraLabel is not null)
@@ -45,7 +50,7 @@ public abstract class MetricFamily(MetricDefinition definition)
                 {
                     output.Append(',');
                 }
-                output.Append(Definition.LabelNames[i]).Append("=\"").Append(EscapeLabel(labelValues[i])).Append('"');
+                output.Append(labelNames[i]).Append("=\"").Append(EscapeLabel(labelValues[i])).Append('"');
             }
             if (extraLabel is not null)
             {
@@ -57,7 +62,28 @@ public abstract class MetricFamily(MetricDefinition definition)
             }
             output.Append('}');
         }
-        output.Append(' ').Append(FormatValue(value)).Append('\n');
+        output.Append(' ').Append(FormatValue(value));
+        if (exemplar is not null)
+        {
+            output.Append(" # {trace_id=\"").Append(exemplar.TraceId).Append("\",span_id=\"").Append(exemplar.SpanId).Append("\"} ")
+                .Append(FormatValue(exemplar.Value)).Append(' ').Append(exemplar.Timestamp.ToString("F3", CultureInfo.InvariantCulture));
+        }
+        output.Append('\n');
+    }
+
+    /// <summary>One histogram series: its buckets (le canonical in OpenMetrics, with exemplars), sum and count.</summary>
+    internal static void WriteHistogram(StringBuilder output, ExpositionFormat format, string name, string[] labelNames, string[] labelValues,
+        Histogram histogram, double[] bounds)
+    {
+        var (cumulative, sum, count) = histogram.Snapshot();
+        var exemplars = format == ExpositionFormat.OpenMetrics ? histogram.Exemplars() : null;
+        for (var i = 0; i < cumulative.Length; i++)
+        {
+            var le = i == bounds.Length ? "+Inf" : format == ExpositionFormat.OpenMetrics ? CanonicalNumber(bounds[i]) : FormatValue(bounds[i]);
+            WriteSample(output, name + "_bucket", labelNames, labelValues, "le", le, cumulative[i], exemplars?[i]);
+        }
+        WriteSample(output, name + "_sum", labelNames, labelValues, null, null, sum);
+        WriteSample(output, name + "_count", labelNames, labelValues, null, null, count);
     }
 
     public static string FormatValue(double value) => value switch

@@ -49,6 +49,16 @@ public sealed class MetricRegistry
         return output.ToString();
     }
 
+    /// <summary>
+    /// The family of a bridged instrument (the first definition of a name wins: instruments of one name agree), or
+    /// null where Omni's own code already owns the name.
+    /// </summary>
+    internal Platform.InstrumentFamily? GetOrAddInstrument(MetricDefinition definition, Func<Platform.InstrumentFamily> create)
+    {
+        MetricNames.Validate(definition);
+        return _families.GetOrAdd(definition.Name, _ => create()) as Platform.InstrumentFamily;
+    }
+
     private TFamily GetOrAdd<TFamily>(MetricDefinition definition, MetricType type, Func<MetricDefinition, TFamily> create)
         where TFamily : MetricFamily
     {

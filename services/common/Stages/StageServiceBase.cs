@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Omni.Common.Tracing;
 using Omni.Common.Transfers;
 using Omni.Common.Validation;
 using Omni.Contracts.V1;
@@ -51,7 +52,22 @@ public abstract class StageServiceBase(StageHost host) : Stage.StageBase
         var header = await StageHeader.ReadAsync(requestStream, context).ConfigureAwait(false);
         CheckNames(header);
         await CheckTargetsAsync(header, context.CancellationToken).ConfigureAwait(false);
-        await ProcessAsync(new StageCall(header, requestStream, responseStream, context, host)).ConfigureAwait(false);
+        var description = Description;
+        using var span = OmniTrace.Source.StartActivity($"{description.Kind}.process");
+        span?.SetTag(OmniTrace.ModelName, description.ModelName)
+            .SetTag(OmniTrace.StageKind, description.Kind)
+            .SetTag(OmniTrace.StageId, host.Identity.StageId)
+            .SetTag(OmniTrace.ReplicaId, host.Identity.ReplicaId)
+            .SetTag(OmniTrace.RequestId, header.RequestId);
+        try
+        {
+            await ProcessAsync(new StageCall(header, requestStream, responseStream, context, host)).ConfigureAwait(false);
+        }
+        catch (Exception error)
+        {
+            span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, error.Message);
+            throw;
+        }
     }
 
     /// <summary>Runs one call whose header names only inputs and outputs this kind knows.</summary>

@@ -330,7 +330,15 @@ public sealed class DiffusionEngineLoop : IDisposable
             try
             {
                 var result = _engine.Finish(submission.Job!);
-                _observer?.OnCompleted(result);
+                if (_observer is { } observer && submission.Context is { } context)
+                {
+                    // In the submitter's context, so that what the observer records belongs to the request (its trace).
+                    ExecutionContext.Run(context, _ => observer.OnCompleted(result), null);
+                }
+                else
+                {
+                    _observer?.OnCompleted(result);
+                }
                 submission.Complete(result);
             }
             catch (Exception exception)
@@ -360,6 +368,9 @@ public sealed class DiffusionEngineLoop : IDisposable
         public DiffusionRequest Request { get; } = request;
 
         public CancellationToken Token { get; } = token;
+
+        /// <summary>The submitter's execution context (ambient state such as its trace), captured at submission.</summary>
+        public ExecutionContext? Context { get; } = ExecutionContext.Capture();
 
         public LinkedListNode<Submission>? Node { get; set; }
 

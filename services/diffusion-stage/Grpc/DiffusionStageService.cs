@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Omni.Common.Payloads;
 using Omni.Common.Stages;
+using Omni.Common.Tracing;
 using Omni.Common.Validation;
 using Omni.Contracts.V1;
 using Omni.DiffusionStage.Configuration;
@@ -54,7 +56,10 @@ public sealed class DiffusionStageService(DiffusionEngine engine, DiffusionEngin
             NegativeConditioning = negative?.Float32,
             NegativeConditioningTokens = negative is null ? 0 : (int)negative.Shape[0],
         };
+        var submitted = Stopwatch.GetTimestamp();
         var result = await loop.SubmitAsync(request, call.CancellationToken).ConfigureAwait(false);
+        PhaseSpans.Record("diffusion", submitted,
+            [("preprocess", result.PreprocessTime), ("denoise", result.ExecTime), ("postprocess", result.PostprocessTime)]);
 
         foreach (var generated in result.Images)
         {

@@ -1,8 +1,11 @@
 using System.Diagnostics;
 using Grpc.Core;
+using Microsoft.Extensions.Options;
 using Omni.Common.Hosting;
+using Omni.Common.Tracing;
 using Omni.Contracts.V1;
 using Omni.Orchestrator.Admission;
+using Omni.Orchestrator.Configuration;
 
 namespace Omni.Orchestrator.Pipeline;
 
@@ -12,7 +15,8 @@ namespace Omni.Orchestrator.Pipeline;
 /// <see cref="RpcException"/>). The gRPC door hands it its call; the HTTP door converts its JSON into the same
 /// <see cref="GenerateRequest"/> first and its responses back afterwards, so no behaviour belongs to one door.
 /// </summary>
-public sealed class GenerateHandler(AdmissionController admission, GraphRunner runner, IPipelineObserver observer, ILogger<GenerateHandler> logger)
+public sealed class GenerateHandler(AdmissionController admission, GraphRunner runner, IPipelineObserver observer, IOptions<PipelineOptions> pipeline,
+    ILogger<GenerateHandler> logger)
 {
     /// <param name="request">The request as the client sent it (not yet validated).</param>
     /// <param name="output">Receives the streamed payloads, then the final message.</param>
@@ -22,10 +26,15 @@ public sealed class GenerateHandler(AdmissionController admission, GraphRunner r
         CancellationToken cancellationToken)
     {
         var arrival = Stopwatch.GetTimestamp();
-        var validated = Validate(request);
+        using var span = OmniTrace.Source.StartActivity("omni.request");
+        var validated = Validate(request, span);
+        span?.SetTag(OmniTrace.ModelName, pipeline.Value.ModelName)
+            .SetTag(OmniTrace.RequestId, validated.RequestId)
+            .SetTag(OmniTrace.Outputs, string.Join(",", validated.ClientOutputs));
 
         IDisposable lease;
         observer.OnQueued();
+        var queueSpan = OmniTrace.Source.StartActivity("omni.queue");
         try
         {
             lease = await admission.EnterAsync(cancellationToken).ConfigureAwait(false);
@@ -34,12 +43,16 @@ public sealed class GenerateHandler(AdmissionController admission, GraphRunner r
         {
             observer.OnDequeued(null);
             observer.OnFailed(FailureReason.Rejected);
-            throw new RpcException(new Status(StatusCode.ResourceExhausted, rejected.Message));
+            throw Failed(span, new Status(StatusCode.ResourceExhausted, rejected.Message));
         }
         catch (OperationCanceledException)
         {
             observer.OnDequeued(null);
-            throw new RpcException(Cancelled(deadline));
+            throw Failed(span, Cancelled(deadline));
+        }
+        finally
+        {
+            queueSpan?.Dispose();
         }
 
         using (lease)
@@ -49,6 +62,7 @@ public sealed class GenerateHandler(AdmissionController admission, GraphRunner r
             try
             {
                 var final = await runner.RunAsync(validated, arrival, queueTime, output, deadline, cancellationToken).ConfigureAwait(false);
+                final.TraceId = OmniTrace.CurrentTraceId();
                 await output.WriteLastAsync(new GenerateResponse { RequestId = validated.RequestId, Final = final }, cancellationToken)
                     .ConfigureAwait(false);
                 observer.OnFinished(Label(final.FinishReason), Stopwatch.GetElapsedTime(arrival));
@@ -62,23 +76,30 @@ public sealed class GenerateHandler(AdmissionController admission, GraphRunner r
                 {
                     logger.LogWarning(exception, "Request {RequestId} failed: {Status}", validated.RequestId, status);
                 }
-                throw new RpcException(status);
+                throw Failed(span, status);
             }
         }
+    }
+
+    private static RpcException Failed(Activity? span, Status status)
+    {
+        span?.SetStatus(ActivityStatusCode.Error, $"{status.StatusCode}: {status.Detail}");
+        return new RpcException(status);
     }
 
     /// <summary>Counts a request a door refused before it could be handled (undecodable: invalid_argument), as this handler would.</summary>
     public void OnRefusedAtTheDoor(FailureReason reason) => observer.OnFailed(reason);
 
-    private ValidatedRequest Validate(GenerateRequest request)
+    private ValidatedRequest Validate(GenerateRequest request, Activity? span)
     {
         try
         {
             return ValidatedRequest.From(request);
         }
-        catch (RpcException)
+        catch (RpcException invalid)
         {
             observer.OnFailed(FailureReason.InvalidArgument);
+            span?.SetStatus(ActivityStatusCode.Error, $"{invalid.StatusCode}: {invalid.Status.Detail}");
             throw;
         }
     }

@@ -46,7 +46,9 @@ public static class ResultAssembler
         {
             var (from, to) = (executions[connector.Edge.From].Binding.ReplicaId, executions[connector.Edge.To].Binding.ReplicaId);
             connector.Ledger.Observe(observer, from, to);
-            final.Transfers.Add(connector.Ledger.Report(from, to));
+            var report = connector.Ledger.Report(from, to);
+            connector.Ledger.Trace(report);
+            final.Transfers.Add(report);
         }
         final.E2ETimeMs = Stopwatch.GetElapsedTime(arrivalTimestamp).TotalMilliseconds;
         return final;

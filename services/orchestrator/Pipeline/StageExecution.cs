@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Grpc.Core;
+using Omni.Common.Tracing;
 using Omni.Contracts.V1;
 using Omni.Orchestrator.Graph;
 using Omni.Orchestrator.Pipeline.Connectors;
@@ -110,6 +111,24 @@ public sealed class StageExecution : IDisposable
     private async Task AttemptOnReplicaAsync(ClientStream client, DateTime? deadline, Action onOutput, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
+        using var span = OmniTrace.Source.StartActivity("omni.stage_call", ActivityKind.Internal);
+        span?.SetTag(OmniTrace.Stage, Node.Name)
+            .SetTag(OmniTrace.StageId, Node.StageId)
+            .SetTag(OmniTrace.ReplicaId, Binding.ReplicaId)
+            .SetTag(OmniTrace.StageKind, Binding.Info?.Kind);
+        try
+        {
+            await CallReplicaAsync(client, deadline, onOutput, start, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception error)
+        {
+            span?.SetStatus(ActivityStatusCode.Error, error.Message);
+            throw;
+        }
+    }
+
+    private async Task CallReplicaAsync(ClientStream client, DateTime? deadline, Action onOutput, long start, CancellationToken cancellationToken)
+    {
         using var call = Binding.Client.Process(deadline: deadline, cancellationToken: cancellationToken);
         try
         {

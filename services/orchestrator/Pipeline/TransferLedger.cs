@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Omni.Common.Tracing;
 using Omni.Contracts.V1;
 using Omni.Orchestrator.Configuration;
 
@@ -9,12 +10,16 @@ namespace Omni.Orchestrator.Pipeline;
 /// reported of the edge's tensors. Merged per chunk index, observed once per chunk, and summed into the client's
 /// transfer report.
 /// </summary>
-public sealed class TransferLedger(int fromStage, int toStage, Connector connector, IReadOnlyCollection<string> tensors)
+/// <param name="transferId">The direct connector's transfer id; none for relay.</param>
+public sealed class TransferLedger(int fromStage, int toStage, Connector connector, IReadOnlyCollection<string> tensors, string? transferId = null)
 {
     private readonly List<ChunkTiming> _chunks = [];
     private long _firstArrival;
     private long _lastForwarded;
     private double? _sendDurationMs;
+    private long _senderReported;
+
+    public string? TransferId => transferId;
 
     /// <summary>
     /// Relay: one chunk passed through the orchestrator, arriving from the sender at <paramref name="arrived"/> and
@@ -42,6 +47,7 @@ public sealed class TransferLedger(int fromStage, int toStage, Connector connect
     {
         ArgumentNullException.ThrowIfNull(sent);
         _sendDurationMs = sent.DurationMs;
+        _senderReported = Stopwatch.GetTimestamp();
         MergeSent(sent.Chunks);
     }
 
@@ -110,6 +116,29 @@ public sealed class TransferLedger(int fromStage, int toStage, Connector connect
             return _sendDurationMs ?? 0;
         }
         return _chunks[0].TxMs + Stopwatch.GetElapsedTime(_firstArrival, _lastForwarded).TotalMilliseconds + _chunks[^1].RxDecodeMs;
+    }
+
+    /// <summary>
+    /// The edge's span under the request's, as long as <paramref name="report"/>'s duration says, ending when this
+    /// process last heard of the payload: the sender's report (direct) or the last chunk's forward and decode (relay).
+    /// </summary>
+    public void Trace(TransferReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var end = connector == Connector.Direct ? _senderReported : _lastForwarded;
+        if (_chunks.Count == 0 || end == 0)
+        {
+            return;
+        }
+        var endedAgo = Stopwatch.GetElapsedTime(end) - TimeSpan.FromMilliseconds(connector == Connector.Direct ? 0 : _chunks[^1].RxDecodeMs);
+        using var span = OmniTrace.RecordInterval("omni.transfer", TimeSpan.FromMilliseconds(report.DurationMs),
+            endedAgo > TimeSpan.Zero ? endedAgo : TimeSpan.Zero);
+        span?.SetTag(OmniTrace.Connector, report.Connector)
+            .SetTag(OmniTrace.FromStage, report.FromStage)
+            .SetTag(OmniTrace.ToStage, report.ToStage)
+            .SetTag(OmniTrace.Bytes, (long)report.Bytes)
+            .SetTag(OmniTrace.Chunks, (int)report.Chunks)
+            .SetTag(OmniTrace.TransferId, transferId);
     }
 
     private List<ChunkTiming> Of(IEnumerable<ChunkTiming> chunks) => [.. chunks.Where(chunk => tensors.Contains(chunk.Tensor))];

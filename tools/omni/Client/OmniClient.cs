@@ -13,10 +13,12 @@ public sealed class OmniClient(string address) : IDisposable
     public Contracts.V1.Omni.OmniClient Raw => new(_channel);
 
     /// <summary>Runs one request to the end; <paramref name="onText"/> sees each text delta as it arrives.</summary>
+    /// <param name="traceParent">A W3C traceparent to send, so the request joins that trace.</param>
     public async Task<GenerateResult> GenerateAsync(GenerateRequest request, Action<string>? onText = null, DateTime? deadline = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, string? traceParent = null)
     {
-        using var call = Raw.Generate(request, deadline: deadline, cancellationToken: cancellationToken);
+        var headers = traceParent is null ? null : new Metadata { { "traceparent", traceParent } };
+        using var call = Raw.Generate(request, headers, deadline, cancellationToken);
         var text = new StringBuilder();
         var tokenIds = new List<int>();
         var logprobs = new List<TokenLogprob>();

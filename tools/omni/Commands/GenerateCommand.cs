@@ -12,7 +12,11 @@ public static class GenerateCommand
         var request = new RequestOptions();
         var orchestrator = new Option<string>("--orchestrator") { Description = "Orchestrator gRPC address.", DefaultValueFactory = _ => "http://127.0.0.1:50051" };
         var timeout = new Option<double?>("--timeout") { Description = "Deadline in seconds." };
-        var command = new Command("generate", "Send one request to a running orchestrator.") { orchestrator, timeout };
+        var trace = new Option<bool>("--trace")
+        {
+            Description = "Start a sampled trace for the request and print its span tree with durations (exported too where the services export traces).",
+        };
+        var command = new Command("generate", "Send one request to a running orchestrator.") { orchestrator, timeout, trace };
         foreach (var option in request.All)
         {
             command.Options.Add(option);
@@ -23,13 +27,18 @@ public static class GenerateCommand
             DateTime? deadline = parse.GetValue(timeout) is { } seconds ? DateTime.UtcNow.AddSeconds(seconds) : null;
             try
             {
-                var result = await client.GenerateAsync(request.Build(parse), Console.Write, deadline, cancellationToken);
+                var traceParent = parse.GetValue(trace) ? SpanTree.NewTraceParent() : null;
+                var result = await client.GenerateAsync(request.Build(parse), Console.Write, deadline, cancellationToken, traceParent);
                 Console.WriteLine();
                 if (ResultPrinter.SaveImage(result, parse.GetValue(request.Out) ?? ".") is { } path)
                 {
                     Console.WriteLine($"Image: {path}");
                 }
                 Console.WriteLine($"Timing: {ResultPrinter.Summary(result.Final)}");
+                if (traceParent is not null)
+                {
+                    Console.Write(SpanTree.Render(result.Final));
+                }
                 return 0;
             }
             catch (RpcException error)

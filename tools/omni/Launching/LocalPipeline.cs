@@ -25,6 +25,9 @@ public sealed record LocalPipelineOptions
 
     /// <summary>Receives every service log line, prefixed with its name (null: logs go to files only).</summary>
     public Action<string>? Echo { get; init; }
+
+    /// <summary>Environment variables every service gets (OTEL_EXPORTER_OTLP_ENDPOINT, say); a null value removes one.</summary>
+    public IReadOnlyDictionary<string, string?> Environment { get; init; } = new Dictionary<string, string?>();
 }
 
 /// <summary>
@@ -94,7 +97,7 @@ public sealed class LocalPipeline : IAsyncDisposable
             };
             orchestratorArgs.AddRange(options.OrchestratorArgs);
             var orchestrator = ServiceProcess.Start(ServiceKind.Orchestrator, ports[next++], ports[next++], -1, 0, orchestratorArgs, logDirectory,
-                options.Echo);
+                options.Echo, options.Environment);
             started.Add(orchestrator);
             await orchestrator.WaitHealthyAsync(options.StartTimeout, cancellationToken);
             return new LocalPipeline(ar, diffusion, orchestrator, logDirectory);
@@ -113,7 +116,7 @@ public sealed class LocalPipeline : IAsyncDisposable
                 args.AddRange(["--model-dir", modelDirectory]);
             }
             args.AddRange(extra);
-            var process = ServiceProcess.Start(kind, ports[next++], ports[next++], stageId, replica, args, logDirectory, options.Echo);
+            var process = ServiceProcess.Start(kind, ports[next++], ports[next++], stageId, replica, args, logDirectory, options.Echo, options.Environment);
             started.Add(process);
             return process;
         }

@@ -10,20 +10,21 @@ namespace Omni.Orchestrator.Pipeline.Connectors;
 /// </summary>
 public sealed class DirectConnector(GraphEdge edge) : IEdgeConnector
 {
-    private readonly string _transferId = Guid.NewGuid().ToString("N");
 
     public GraphEdge Edge => edge;
 
-    public TransferLedger Ledger { get; } = new(edge.From.StageId, edge.To.StageId, Connector.Direct, edge.Tensors);
+    public TransferLedger Ledger { get; } = new(edge.From.StageId, edge.To.StageId, Connector.Direct, edge.Tensors, Guid.NewGuid().ToString("N"));
+
+    private string TransferId => Ledger.TransferId!;
 
     public void Prepare(StageRequest upstream, StageRequest downstream, string downstreamAddress)
     {
         ArgumentNullException.ThrowIfNull(upstream);
         ArgumentNullException.ThrowIfNull(downstream);
-        var target = new DirectTarget { Address = downstreamAddress, TransferId = _transferId, MaxChunksInFlight = (uint)edge.MaxChunksInFlight };
+        var target = new DirectTarget { Address = downstreamAddress, TransferId = TransferId, MaxChunksInFlight = (uint)edge.MaxChunksInFlight };
         target.Tensors.AddRange(edge.Tensors);
         upstream.ForwardTo.Add(target);
-        downstream.ReceiveTransferIds.Add(_transferId);
+        downstream.ReceiveTransferIds.Add(TransferId);
     }
 
     public Task OnChunkAsync(TensorChunk chunk, long arrived, CancellationToken cancellationToken) =>
@@ -32,7 +33,7 @@ public sealed class DirectConnector(GraphEdge edge) : IEdgeConnector
     public Task OnUpstreamFinishedAsync(StageFinal final, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(final);
-        if (final.DirectSends.FirstOrDefault(sent => sent.TransferId == _transferId) is { } sent)
+        if (final.DirectSends.FirstOrDefault(sent => sent.TransferId == TransferId) is { } sent)
         {
             Ledger.MergeDirect(sent);
         }
