@@ -40,7 +40,11 @@ public sealed class PrometheusServer : IAsyncDisposable
     /// Starts Prometheus with the configuration <paramref name="configForPort"/> gives for the port it will listen on,
     /// next to <paramref name="files"/> (paths relative to the configuration's folder, e.g. rule files, and contents).
     /// </summary>
-    public static async Task<PrometheusServer> StartAsync(Func<int, string> configForPort, IReadOnlyDictionary<string, string>? files = null)
+    /// <param name="configForPort">The configuration for the port it will listen on.</param>
+    /// <param name="files">Files beside the configuration (rule files, say), by relative path.</param>
+    /// <param name="extraArguments">More command-line flags (--enable-feature=exemplar-storage, say).</param>
+    public static async Task<PrometheusServer> StartAsync(Func<int, string> configForPort, IReadOnlyDictionary<string, string>? files = null,
+        IReadOnlyList<string>? extraArguments = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), $"omni-prometheus-{Guid.NewGuid():N}");
         Directory.CreateDirectory(directory);
@@ -62,7 +66,7 @@ public sealed class PrometheusServer : IAsyncDisposable
         {
             $"--config.file={configPath}", $"--storage.tsdb.path={Path.Combine(directory, "data")}",
             $"--web.listen-address=127.0.0.1:{port}", "--log.level=warn",
-        })
+        }.Concat(extraArguments ?? []))
         {
             start.ArgumentList.Add(argument);
         }
@@ -107,6 +111,29 @@ public sealed class PrometheusServer : IAsyncDisposable
             results.Add((labels, ParseValue(series.GetProperty("value")[1])));
         }
         return new PromQlResult(status, null, results);
+    }
+
+    /// <summary>
+    /// The exemplars stored for the series <paramref name="promql"/> selects over the last <paramref name="window"/>
+    /// (needs --enable-feature=exemplar-storage): each one's series labels and its own labels (trace_id, span_id).
+    /// </summary>
+    public async Task<IReadOnlyList<(IReadOnlyDictionary<string, string> Series, IReadOnlyDictionary<string, string> Exemplar, double Value)>>
+        QueryExemplarsAsync(string promql, TimeSpan window)
+    {
+        var end = DateTimeOffset.UtcNow.AddMinutes(1);
+        var start = end - window;
+        var root = await GetJsonAsync($"/api/v1/query_exemplars?query={Uri.EscapeDataString(promql)}&start={start.ToUnixTimeSeconds()}&end={end.ToUnixTimeSeconds()}");
+        var exemplars = new List<(IReadOnlyDictionary<string, string>, IReadOnlyDictionary<string, string>, double)>();
+        foreach (var series in root.GetProperty("data").EnumerateArray())
+        {
+            var labels = series.GetProperty("seriesLabels").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "");
+            foreach (var exemplar in series.GetProperty("exemplars").EnumerateArray())
+            {
+                var own = exemplar.GetProperty("labels").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "");
+                exemplars.Add((labels, own, double.Parse(exemplar.GetProperty("value").GetString()!, CultureInfo.InvariantCulture)));
+            }
+        }
+        return exemplars;
     }
 
     /// <summary>GETs a path of the HTTP API (e.g. /api/v1/rules) as JSON.</summary>

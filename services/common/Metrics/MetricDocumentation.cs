@@ -16,7 +16,14 @@ public static class MetricDocumentation
         Section(output, "Orchestrator (pipeline, modality and transfer families)", MetricCatalog.PipelineFamilies);
         Section(output, "AR stage", MetricCatalog.ArFamilies);
         Section(output, "Diffusion stage", MetricCatalog.DiffusionFamilies);
-        Section(output, "Every process", ProcessMetrics.Families);
+        Section(output, "Every process (with the process's identity labels: model_name on the orchestrator; model_name, engine, stage_id, replica_id on a stage)",
+            ProcessMetrics.Families);
+        output.Append("\n### Every process: the platform's instruments\n\n")
+            .Append("Every instrument of these System.Diagnostics.Metrics meters, with the same identity labels and each measurement's tags as ")
+            .Append("further labels, named by OpenTelemetry's Prometheus rules (`.` to `_`, the unit as a suffix, `_total` on counters: ")
+            .Append("`http.server.request.duration` is `http_server_request_duration_seconds`, `dotnet.gc.collections` is ")
+            .Append("`dotnet_gc_collections_total`), histograms with the buckets the instrument advises: ")
+            .AppendJoin(", ", Platform.MeterBridge.Meters.Select(meter => $"`{meter}`")).Append(".\n");
         output.Append("\n### Bucket sets\n\n| set | upper bounds |\n|---|---|\n");
         foreach (var (name, buckets) in BucketSets())
         {

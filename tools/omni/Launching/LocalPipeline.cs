@@ -36,9 +36,12 @@ public sealed record LocalPipelineOptions
 /// </summary>
 public sealed class LocalPipeline : IAsyncDisposable
 {
+    private readonly IReadOnlyDictionary<string, string?> _environment;
+
     private LocalPipeline(IReadOnlyList<ServiceProcess> arStages, IReadOnlyList<ServiceProcess> diffusionStages, ServiceProcess orchestrator,
-        string logDirectory)
+        string logDirectory, IReadOnlyDictionary<string, string?> environment)
     {
+        _environment = environment;
         ArStages = arStages;
         DiffusionStages = diffusionStages;
         Orchestrator = orchestrator;
@@ -100,7 +103,7 @@ public sealed class LocalPipeline : IAsyncDisposable
                 options.Echo, options.Environment);
             started.Add(orchestrator);
             await orchestrator.WaitHealthyAsync(options.StartTimeout, cancellationToken);
-            return new LocalPipeline(ar, diffusion, orchestrator, logDirectory);
+            return new LocalPipeline(ar, diffusion, orchestrator, logDirectory, options.Environment);
         }
         catch
         {
@@ -135,7 +138,7 @@ public sealed class LocalPipeline : IAsyncDisposable
             "--diffusion-address", string.Join(',', DiffusionStages.Select(stage => stage.GrpcAddress)),
         };
         args.AddRange(extraArgs);
-        var orchestrator = ServiceProcess.Start(ServiceKind.Orchestrator, ports[0], ports[1], -1, 0, args, LogDirectory);
+        var orchestrator = ServiceProcess.Start(ServiceKind.Orchestrator, ports[0], ports[1], -1, 0, args, LogDirectory, environment: _environment);
         try
         {
             await orchestrator.WaitHealthyAsync(TimeSpan.FromMinutes(1), cancellationToken);

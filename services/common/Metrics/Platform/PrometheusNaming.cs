@@ -6,7 +6,8 @@ namespace Omni.Common.Metrics.Platform;
 /// The Prometheus name of a System.Diagnostics.Metrics instrument, as OpenTelemetry's Prometheus compatibility rules
 /// give it: dots and other characters to '_', the unit as a suffix (s: _seconds, By: _bytes, 1: _ratio on gauges,
 /// {annotations} dropped), and _total on counters. http.server.request.duration (s) is
-/// http_server_request_duration_seconds; dotnet.gc.collections ({collection}) is dotnet_gc_collections_total.
+/// http_server_request_duration_seconds; dotnet.gc.collections ({collection}) is dotnet_gc_collections_total. A gauge
+/// whose name would end in a suffix Prometheus reserves for histograms (dotnet.timer.count) gets _value after it.
 /// </summary>
 public static class PrometheusNaming
 {
@@ -22,6 +23,8 @@ public static class PrometheusNaming
         ["%"] = "percent",
     };
 
+    private static readonly string[] ReservedSuffixes = ["_count", "_sum", "_bucket"];
+
     public static string MetricName(string instrumentName, string? unit, MetricType type)
     {
         ArgumentNullException.ThrowIfNull(instrumentName);
@@ -34,6 +37,10 @@ public static class PrometheusNaming
         if (type == MetricType.Counter && !name.EndsWith("_total", StringComparison.Ordinal))
         {
             name += "_total";
+        }
+        if (type == MetricType.Gauge && ReservedSuffixes.Any(reserved => name.EndsWith(reserved, StringComparison.Ordinal)))
+        {
+            name += "_value";
         }
         return name;
     }
