@@ -1,3 +1,4 @@
+using Omni.Cli.Launching;
 using Omni.Testing;
 using System.Text.RegularExpressions;
 
@@ -22,6 +23,32 @@ public sealed partial class MetricsTests(PipelineFixture fixture)
             Assert.True(exitCode is 0 or 3, $"{service.Kind.Name}: promtool exited {exitCode}: {output}");
             var unexpected = Promtool.UnexpectedLintFindings(output);
             Assert.True(unexpected.Count == 0, $"{service.Kind.Name}: {string.Join('\n', unexpected)}");
+        }
+    }
+
+    [Fact]
+    public async Task Metrics_EveryService_ExportsThePlatformFamiliesWithItsIdentity()
+    {
+        await fixture.Client.GenerateAsync(Requests.Both());
+
+        foreach (var service in fixture.Pipeline.All)
+        {
+            var exposition = await Http.GetStringAsync(service.MetricsAddress);
+            var identity = service.Kind == ServiceKind.Orchestrator
+                ? "{model_name=\"omni-default\""
+                : $"{{model_name=\"{(service.Kind == ServiceKind.ArStage ? "omni-ar-default" : "omni-dit-default")}\",engine=\"{service.StageId * 10000 + service.ReplicaId}\",stage_id=\"{service.StageId}\",replica_id=\"{service.ReplicaId}\"";
+            foreach (var family in new[]
+            {
+                "process_cpu_seconds_total", "process_resident_memory_bytes", "process_virtual_memory_bytes", "process_open_fds", "process_max_fds",
+                "process_start_time_seconds", "process_num_threads", "kestrel_active_connections", "http_server_request_duration_seconds_count",
+                "dotnet_gc_collections_total", "dotnet_thread_pool_thread_count_total", "dotnet_gc_heap_total_allocated_bytes_total",
+            })
+            {
+                Assert.Contains($"\n{family}{identity}", exposition, StringComparison.Ordinal);
+            }
+            Assert.True(Exposition.Sum(exposition, "kestrel_active_connections") >= 1, $"{service.Kind.Name}: no active connection");
+            Assert.True(Exposition.Sum(exposition, "http_server_request_duration_seconds_count", "http_route=\"/omni.v1.") >= 1,
+                $"{service.Kind.Name}: no gRPC request counted");
         }
     }
 

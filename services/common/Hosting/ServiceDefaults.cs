@@ -84,7 +84,7 @@ public static class ServiceDefaults
         builder.Services.AddGrpcHealthChecks().AddCheck<ReadinessHealthCheck>("ready");
 
         builder.AddOmniTracing(serviceName, endpoints.MetricsPort);
-        builder.Services.AddSingleton<MetricRegistry>();
+        builder.Services.AddSingleton(services => new MetricRegistry(!services.GetRequiredService<IOptions<MetricsOptions>>().Value.DisableLogStats));
         builder.Services.AddSingleton<PlatformMetrics>();
         return builder;
     }

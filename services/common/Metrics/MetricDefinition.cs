@@ -12,4 +12,7 @@ public sealed record MetricDefinition(string Name, MetricType Type, string Help,
 {
     /// <summary>Human-readable bucket set name for the docs.</summary>
     public string? BucketSet { get; init; }
+
+    /// <summary>A family of the platform (process, runtime, server), exposed even with collection switched off.</summary>
+    public bool Platform { get; init; }
 }

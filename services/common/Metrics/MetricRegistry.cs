@@ -7,8 +7,9 @@ namespace Omni.Common.Metrics;
 /// The families of one process, exposed in Prometheus text format 0.0.4 or OpenMetrics 1.0. Our own, because the
 /// contract's vLLM names contain ':' and prometheus-net 8 rejects such names. Getting a family twice returns the
 /// same family (several engines or test hosts in one process); a name reused with another type or labels throws.
+/// With collection switched off (vLLM's --disable-log-stats) only the platform's families are exposed.
 /// </summary>
-public sealed class MetricRegistry
+public sealed class MetricRegistry(bool collectionEnabled = true)
 {
     private readonly ConcurrentDictionary<string, MetricFamily> _families = new();
     private readonly List<Action> _beforeCollect = [];
@@ -38,7 +39,8 @@ public sealed class MetricRegistry
             }
         }
         var output = new StringBuilder();
-        foreach (var family in _families.Values.OrderBy(family => family.Definition.Name, StringComparer.Ordinal))
+        foreach (var family in _families.Values.Where(family => collectionEnabled || family.Definition.Platform)
+            .OrderBy(family => family.Definition.Name, StringComparer.Ordinal))
         {
             family.Write(output, format);
         }

@@ -35,7 +35,7 @@ public static class ProcessMetrics
         ArgumentNullException.ThrowIfNull(registry);
         var names = identityNames ?? [];
         var values = identityValues ?? [];
-        MetricDefinition Labelled(MetricDefinition family) => family with { LabelNames = names };
+        MetricDefinition Labelled(MetricDefinition family) => family with { LabelNames = names, Platform = true };
         var cpu = registry.Counter(Labelled(CpuSeconds)).WithLabels(values);
         var resident = registry.Gauge(Labelled(ResidentMemory)).WithLabels(values);
         var virtualMemory = registry.Gauge(Labelled(VirtualMemory)).WithLabels(values);

@@ -32,18 +32,17 @@ public static class OmniTrace
         Activity.Current is { TraceId: var id } && id != default ? id.ToHexString() : string.Empty;
 
     /// <summary>
-    /// A span for an interval measured elsewhere (a phase a stage timed, a transfer a connector measured): it ended
-    /// <paramref name="endedAgo"/> before now and lasted <paramref name="duration"/>, under the current span.
+    /// A span for an interval measured elsewhere (a phase a stage timed, a transfer a connector measured), under the
+    /// current span when that one is sampled.
     /// </summary>
-    public static Activity? RecordInterval(string name, TimeSpan duration, TimeSpan endedAgo, ActivityKind kind = ActivityKind.Internal)
+    public static Activity? RecordInterval(string name, DateTime startUtc, DateTime endUtc, ActivityKind kind = ActivityKind.Internal)
     {
         if (!Source.HasListeners() || Activity.Current is not { Recorded: true } parent)
         {
             return null;
         }
-        var end = DateTime.UtcNow - endedAgo;
-        var activity = Source.StartActivity(name, kind, parent.Context, startTime: end - duration);
-        activity?.SetEndTime(end);
+        var activity = Source.StartActivity(name, kind, parent.Context, startTime: startUtc);
+        activity?.SetEndTime(endUtc);
         return activity;
     }
 }

@@ -19,17 +19,18 @@ public static class PhaseSpans
         {
             return;
         }
-        var sinceSubmitted = Stopwatch.GetElapsedTime(submitted);
-        var endedAgo = TimeSpan.Zero;
+        var now = DateTime.UtcNow;
+        var submittedAt = now - Stopwatch.GetElapsedTime(submitted);
+        var end = now;
         for (var i = phases.Count - 1; i >= 0; i--)
         {
-            OmniTrace.RecordInterval($"{kind}.{phases[i].Name}", phases[i].Duration, endedAgo)?.Dispose();
-            endedAgo += phases[i].Duration;
+            var start = end - phases[i].Duration;
+            OmniTrace.RecordInterval($"{kind}.{phases[i].Name}", start, end)?.Dispose();
+            end = start;
         }
-        var queued = sinceSubmitted - endedAgo;
-        if (queued > TimeSpan.Zero)
+        if (end > submittedAt)
         {
-            OmniTrace.RecordInterval($"{kind}.queue", queued, endedAgo)?.Dispose();
+            OmniTrace.RecordInterval($"{kind}.queue", submittedAt, end)?.Dispose();
         }
     }
 }

@@ -130,9 +130,10 @@ public sealed class TransferLedger(int fromStage, int toStage, Connector connect
         {
             return;
         }
+        var now = DateTime.UtcNow;
         var endedAgo = Stopwatch.GetElapsedTime(end) - TimeSpan.FromMilliseconds(connector == Connector.Direct ? 0 : _chunks[^1].RxDecodeMs);
-        using var span = OmniTrace.RecordInterval("omni.transfer", TimeSpan.FromMilliseconds(report.DurationMs),
-            endedAgo > TimeSpan.Zero ? endedAgo : TimeSpan.Zero);
+        var endUtc = endedAgo > TimeSpan.Zero ? now - endedAgo : now;
+        using var span = OmniTrace.RecordInterval("omni.transfer", endUtc - TimeSpan.FromMilliseconds(report.DurationMs), endUtc);
         span?.SetTag(OmniTrace.Connector, report.Connector)
             .SetTag(OmniTrace.FromStage, report.FromStage)
             .SetTag(OmniTrace.ToStage, report.ToStage)

@@ -18,8 +18,10 @@ public static class SpanTree
     public static string Render(GenerateFinal final)
     {
         ArgumentNullException.ThrowIfNull(final);
-        var rows = new List<(string Label, double Ms)> { ($"omni.request", final.E2ETimeMs), ("├─ omni.queue", final.QueueTimeMs) };
-        var children = new List<(string Label, double Ms, IReadOnlyList<(string, double)> Phases)>();
+        var children = new List<(string Label, double Ms, IReadOnlyList<(string Name, double Ms)> Phases)>
+        {
+            ("omni.queue", final.QueueTimeMs, []),
+        };
         foreach (var stage in final.Stages)
         {
             children.Add(($"omni.stage_call {stage.Stage} (stage {stage.StageId}, replica {stage.ReplicaId})", stage.GenTimeMs,
@@ -30,7 +32,7 @@ public static class SpanTree
             children.Add(($"omni.transfer {transfer.FromStage}[{transfer.FromReplica}] -> {transfer.ToStage}[{transfer.ToReplica}] " +
                 $"{transfer.Connector}, {transfer.Bytes} B in {transfer.Chunks} chunks", transfer.DurationMs, []));
         }
-        rows[1] = ((children.Count == 0 ? "└─" : "├─") + " omni.queue", final.QueueTimeMs);
+        var rows = new List<(string Label, double Ms)> { ("omni.request", final.E2ETimeMs) };
         for (var i = 0; i < children.Count; i++)
         {
             var last = i == children.Count - 1;

@@ -30,15 +30,20 @@ public sealed class MeterBridge : IDisposable
     private readonly string[] _identityNames;
     private readonly string[] _identityValues;
 
-    public MeterBridge(MetricRegistry registry, string[] identityNames, string[] identityValues)
+    /// <param name="registry">Where the families go.</param>
+    /// <param name="identityNames">The process's identity labels, first on every series.</param>
+    /// <param name="identityValues">Their values.</param>
+    /// <param name="meters">The meters to bridge (default <see cref="Meters"/>).</param>
+    public MeterBridge(MetricRegistry registry, string[] identityNames, string[] identityValues, IReadOnlyCollection<string>? meters = null)
     {
         ArgumentNullException.ThrowIfNull(registry);
+        var bridged = meters ?? Meters;
         _registry = registry;
         _identityNames = identityNames;
         _identityValues = identityValues;
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (Meters.Contains(instrument.Meter.Name) && Bridge(instrument) is { } family)
+            if (bridged.Contains(instrument.Meter.Name) && Bridge(instrument) is { } family)
             {
                 listener.EnableMeasurementEvents(instrument, family);
             }
@@ -86,7 +91,10 @@ public sealed class MeterBridge : IDisposable
 
     private MetricDefinition Definition(Instrument instrument, MetricType type) => new(
         PrometheusNaming.MetricName(instrument.Name, instrument.Unit, type), type,
-        string.IsNullOrWhiteSpace(instrument.Description) ? instrument.Name : instrument.Description, _identityNames);
+        string.IsNullOrWhiteSpace(instrument.Description) ? instrument.Name : instrument.Description, _identityNames)
+    {
+        Platform = true,
+    };
 
     private static double[] Buckets(Instrument instrument) => instrument switch
     {
