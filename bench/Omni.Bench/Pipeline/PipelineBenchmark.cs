@@ -15,7 +15,8 @@ namespace Omni.Bench.Pipeline;
 /// `omni-bench pipeline`: what the orchestrator costs. (1) The hop: p50 of a tiny text request through the
 /// orchestrator against the same request sent straight to the AR stage, interleaved. (2) The connectors: the same
 /// image request with a long prompt through a relay and a direct orchestrator. (3) Metric collection on and off:
-/// pipeline throughput with --disable-log-stats everywhere against the default, alternating rounds.
+/// pipeline throughput with --disable-log-stats everywhere against the default, alternating rounds. (4) Tracing on
+/// and off the same way: every request traced and exported over OTLP to a local receiver, against no OTEL_* setting.
 /// </summary>
 public static class PipelineBenchmark
 {
@@ -30,7 +31,7 @@ public static class PipelineBenchmark
         var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight in the metrics on/off comparison.", DefaultValueFactory = _ => 1 };
         var parts = new Option<string[]>("--parts")
         {
-            Description = "Which measurements to run: hop, connectors, metrics.",
+            Description = "Which measurements to run: hop, connectors, metrics, tracing, platform.",
             DefaultValueFactory = _ => ["hop", "connectors", "metrics"],
             AllowMultipleArgumentsPerToken = true,
         };
@@ -54,7 +55,17 @@ public static class PipelineBenchmark
             }
             if (selected.Contains("metrics"))
             {
-                await MetricsOverheadAsync(parse.GetValue(rounds), parse.GetValue(requests), parse.GetValue(concurrency), parse.GetValue(sameSwitch), cancellationToken);
+                await SwitchOverheadAsync(Switch.Metrics, parse.GetValue(rounds), parse.GetValue(requests), parse.GetValue(concurrency), parse.GetValue(sameSwitch),
+                    cancellationToken);
+            }
+            if (selected.Contains("tracing"))
+            {
+                await SwitchOverheadAsync(Switch.Tracing, parse.GetValue(rounds), parse.GetValue(requests), parse.GetValue(concurrency), parse.GetValue(sameSwitch),
+                    cancellationToken);
+            }
+            if (selected.Contains("platform"))
+            {
+                PlatformCost();
             }
             Console.WriteLine($"At end: {LoadAverage.Uptime()}");
             return 0;
@@ -212,7 +223,17 @@ public static class PipelineBenchmark
             ? report
             : throw new InvalidOperationException($"Expected a {connector} transfer with a duration, got {report}.");
 
-    private static async Task MetricsOverheadAsync(int rounds, int requests, int concurrency, bool sameSwitch, CancellationToken cancellationToken)
+    /// <summary>What an on/off comparison switches.</summary>
+    private enum Switch
+    {
+        /// <summary>On: the default; off: --disable-log-stats on every service.</summary>
+        Metrics,
+
+        /// <summary>On: OTEL_EXPORTER_OTLP_ENDPOINT names a local receiver, every request sampled; off: unset.</summary>
+        Tracing,
+    }
+
+    private static async Task SwitchOverheadAsync(Switch what, int rounds, int requests, int concurrency, bool sameSwitch, CancellationToken cancellationToken)
     {
         var request = new GenerateRequest
         {
@@ -228,11 +249,11 @@ public static class PipelineBenchmark
         var halves = new List<MetricsHalf>();
         foreach (var onFirst in new[] { true, false })
         {
-            halves.Add(await MetricsHalfAsync(onFirst, rounds / 2, requests, concurrency, sameSwitch, request, cancellationToken));
+            halves.Add(await SwitchHalfAsync(what, onFirst, rounds / 2, requests, concurrency, sameSwitch, request, cancellationToken));
         }
 
         Console.WriteLine();
-        Console.WriteLine($"### Metric collection {(sameSwitch ? "on vs on (control)" : "on vs off")} ({rounds} alternating rounds of {requests} text+image request(s), {concurrency} in flight, in two halves)");
+        Console.WriteLine($"### {(what == Switch.Metrics ? "Metric collection" : "Tracing")} {(sameSwitch ? "on vs on (control)" : "on vs off")} ({rounds} alternating rounds of {requests} text+image request(s), {concurrency} in flight, in two halves)");
         Console.WriteLine("| half | started first | on: requests/s (median) | off: requests/s (median) | on/off, ratio of medians | on/off, all requests / all seconds | on/off, median of per-round ratios | on/off CPU per request (totals) |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
         foreach (var (half, index) in halves.Select((half, index) => (half, index + 1)))
@@ -243,7 +264,14 @@ public static class PipelineBenchmark
         double Combined(Func<MetricsHalf, double> ratio) => Math.Sqrt(ratio(halves[0]) * ratio(halves[1]));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"| both (geometric mean) | | | | {Combined(h => h.RatioOfMedians):F4} | {Combined(h => h.OverallRatio):F4} | {Combined(h => h.MedianPerRound):F4} | {Combined(h => h.CpuRatio):F4} |"));
-        MetricCost(halves.Average(half => half.ObservationsPerRequest), halves.Average(half => half.CpuMsPerRequest));
+        if (what == Switch.Metrics)
+        {
+            MetricCost(halves.Average(half => half.ObservationsPerRequest), halves.Average(half => half.CpuMsPerRequest));
+        }
+        else
+        {
+            UntracedCost(halves.Average(half => half.CpuMsPerRequest));
+        }
     }
 
     private sealed record MetricsHalf(bool OnFirst, List<double> On, List<double> Off, double CpuRatio, double CpuMsPerRequest, double ObservationsPerRequest)
@@ -256,16 +284,25 @@ public static class PipelineBenchmark
         public double MedianPerRound => Median(On.Zip(Off, (a, b) => a / b).ToList());
     }
 
-    private static async Task<MetricsHalf> MetricsHalfAsync(bool onFirst, int rounds, int requests, int concurrency, bool sameSwitch,
+    private static async Task<MetricsHalf> SwitchHalfAsync(Switch what, bool onFirst, int rounds, int requests, int concurrency, bool sameSwitch,
         GenerateRequest request, CancellationToken cancellationToken)
     {
+        await using var receiver = what == Switch.Tracing ? await Omni.Testing.OtlpTraceReceiver.StartAsync() : null;
         // Their stages wait passively between parallel regions: with six processes on two cores, spinning OpenMP
         // workers made per-round throughput swing by +-15%; the metrics' code does not depend on it.
         var waitPolicy = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY");
         Environment.SetEnvironmentVariable("OMP_WAIT_POLICY", "PASSIVE");
-        string[] switches = sameSwitch ? [] : ["--disable-log-stats"];
-        var withOptions = new LocalPipelineOptions { Device = "cpu" };
-        var withoutOptions = new LocalPipelineOptions { Device = "cpu", OrchestratorArgs = switches, ArArgs = switches, DiffusionArgs = switches };
+        string[] switches = sameSwitch || what == Switch.Tracing ? [] : ["--disable-log-stats"];
+        var tracing = new Dictionary<string, string?> { ["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver?.Endpoint, ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc" };
+        var withOptions = new LocalPipelineOptions { Device = "cpu", Environment = what == Switch.Tracing ? tracing : new Dictionary<string, string?>() };
+        var withoutOptions = new LocalPipelineOptions
+        {
+            Device = "cpu",
+            OrchestratorArgs = switches,
+            ArArgs = switches,
+            DiffusionArgs = switches,
+            Environment = what == Switch.Tracing && sameSwitch ? tracing : new Dictionary<string, string?>(),
+        };
         LocalPipeline first, second;
         try
         {
@@ -310,6 +347,10 @@ public static class PipelineBenchmark
             }
         }
         var observations = await HistogramObservationsAsync(withMetrics, cancellationToken) - observationsBefore;
+        if (receiver is not null)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Spans received: {receiver.Spans.Count} ({receiver.Spans.Count / (double)(rounds * requests * (sameSwitch ? 2 : 1)):F1} per request)"));
+        }
         return new MetricsHalf(onFirst, throughput["on"], throughput["off"], cpu["on"] / cpu["off"], cpu["on"] / (rounds * requests),
             observations / (rounds * requests));
     }
@@ -366,6 +407,79 @@ public static class PipelineBenchmark
         var costMs = perRequest * 2 * cachedNs / 1e6;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Metric cost: {perRequest:F1} histogram observations per request over the three processes; an observation costs {cachedNs:F1} ns on a cached labelled child ({lookupNs:F1} ns with a label look-up); allowing as many counter and gauge updates again, {costMs * 1000:F2} us per request, {100 * costMs / cpuMsPerRequest:F4}% of the {cpuMsPerRequest:F1} CPU ms a request costs"));
+    }
+
+    /// <summary>
+    /// What tracing costs a request when it is off, from below the noise: the span starts Omni's code makes per request
+    /// (each returns null with no listener), the exemplar check of each histogram observation (Activity.Current), and
+    /// the traceresponse header.
+    /// </summary>
+    private static void UntracedCost(double cpuMsPerRequest)
+    {
+        const int Iterations = 2_000_000;
+        double Ns(Action action)
+        {
+            var best = double.MaxValue;
+            for (var run = 0; run < 5; run++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                for (var i = 0; i < Iterations; i++)
+                {
+                    action();
+                }
+                best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalNanoseconds / Iterations);
+            }
+            return best;
+        }
+        using var current = new Activity("request").Start();
+        var startNs = Ns(() => Omni.Common.Tracing.OmniTrace.Source.StartActivity("omni.stage_call")?.Dispose());
+        var currentNs = Ns(() => _ = Activity.Current is { Recorded: true });
+        var headerNs = Ns(() => _ = $"00-{current.TraceId.ToHexString()}-{current.SpanId.ToHexString()}-00");
+        // Per request: 8 span starts over the three processes (request, queue, two stage calls, transfer, two stage
+        // processes, two phase sets), ~45 histogram observations, one header.
+        var costUs = (8 * startNs + 45 * currentNs + headerNs) / 1000;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Tracing off: a span start costs {startNs:F1} ns with no listener, the exemplar check {currentNs:F1} ns, the traceresponse header {headerNs:F1} ns; {costUs:F2} us per request, {100 * costUs / 1000 / cpuMsPerRequest:F4}% of the {cpuMsPerRequest:F1} CPU ms a request costs"));
+    }
+
+    /// <summary>
+    /// What the platform's metrics cost: one measurement of a bridged instrument (ASP.NET Core's request duration
+    /// with its five tags, and a tagless counter), and one scrape's reading of the runtime's observable instruments.
+    /// </summary>
+    private static void PlatformCost()
+    {
+        var registry = new Omni.Common.Metrics.MetricRegistry();
+        using var meter = new System.Diagnostics.Metrics.Meter("Omni.Bench.Platform");
+        using var bridge = new Omni.Common.Metrics.Platform.MeterBridge(registry, ["model_name"], ["m"],
+            [meter.Name, "System.Runtime"]);
+        var duration = meter.CreateHistogram<double>("http.server.request.duration", "s");
+        var counter = meter.CreateCounter<long>("omni.bench.things");
+        var tags = new TagList
+        {
+            { "http.request.method", "POST" }, { "http.response.status_code", 200 }, { "http.route", "/omni.v1.Omni/Generate" },
+            { "network.protocol.version", "2" }, { "url.scheme", "http" },
+        };
+        const int Iterations = 1_000_000;
+        double Ns(int iterations, Action action)
+        {
+            var best = double.MaxValue;
+            for (var run = 0; run < 5; run++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                for (var i = 0; i < iterations; i++)
+                {
+                    action();
+                }
+                best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalNanoseconds / iterations);
+            }
+            return best;
+        }
+        var histogramNs = Ns(Iterations, () => duration.Record(0.01, tags));
+        var counterNs = Ns(Iterations, () => counter.Add(1));
+        var scrapeUs = Ns(200, () => registry.Expose(Omni.Common.Metrics.ExpositionFormat.OpenMetrics)) / 1000;
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Platform metrics: a bridged histogram measurement with 5 tags costs {histogramNs:F0} ns, a tagless counter {counterNs:F0} ns; a scrape of the bridged runtime instruments (and the families above) {scrapeUs:F0} us"));
     }
 
     /// <summary>User + system CPU time of the pipeline's processes so far (the CPU a request costs, which on a saturated machine sets throughput).</summary>
