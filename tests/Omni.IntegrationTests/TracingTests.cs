@@ -175,6 +175,26 @@ public sealed class TracingTests(TracedPipelineFixture fixture)
         Assert.Empty(receiver.Spans);
     }
 
+    [Fact]
+    public async Task Generate_SamplerRatioZero_OnlyTheCallersSampledTracesLeave()
+    {
+        await using var receiver = await OtlpTraceReceiver.StartAsync();
+        var environment = TracedPipelineFixture.TracingEnvironment(receiver.Endpoint);
+        environment["OTEL_TRACES_SAMPLER"] = "parentbased_traceidratio";
+        environment["OTEL_TRACES_SAMPLER_ARG"] = "0";
+        await using var pipeline = await LocalPipeline.StartAsync(new LocalPipelineOptions { Device = "cpu", Environment = environment }, CancellationToken.None);
+        using var client = new OmniClient(pipeline.Orchestrator.GrpcAddress);
+        var (sampledId, _, sampled) = NewTraceParent();
+
+        var unsampled = await client.GenerateAsync(Requests.Text());
+        await client.GenerateAsync(Requests.Text(), traceParent: sampled);
+
+        await receiver.WaitForSpansAsync(all => Has(all, sampledId, "omni.request", "ar.process"), SpanTimeout);
+        await Task.Delay(TimeSpan.FromSeconds(1)); // ten export intervals for anything of the other trace
+        Assert.DoesNotContain(receiver.Spans, span => span.TraceId == unsampled.Final.TraceId);
+        Assert.All(receiver.Spans, span => Assert.Equal(sampledId, span.TraceId));
+    }
+
     private static (string TraceId, string SpanId, string TraceParent) NewTraceParent()
     {
         var traceId = ActivityTraceId.CreateRandom().ToHexString();
