@@ -26,6 +26,7 @@ COPY services/ar-stage/Omni.ArStage.csproj services/ar-stage/
 COPY services/ar-stage-engine/Omni.ArStage.Engine.csproj services/ar-stage-engine/
 COPY services/diffusion-stage/Omni.DiffusionStage.csproj services/diffusion-stage/
 COPY services/diffusion-stage-engine/Omni.DiffusionStage.Engine.csproj services/diffusion-stage-engine/
+COPY services/code2wav-stage-engine/Omni.Code2Wav.Engine.csproj services/code2wav-stage-engine/
 RUN for project in orchestrator/Omni.Orchestrator ar-stage/Omni.ArStage diffusion-stage/Omni.DiffusionStage; do \
       dotnet restore "services/$project.csproj" -r linux-x64 -p:TorchBackend=${TORCH_BACKEND} || exit 1; \
     done

@@ -1,0 +1,239 @@
+using System.Diagnostics;
+using Omni.Code2Wav.Model;
+using Omni.Common.Engine;
+using static TorchSharp.torch;
+
+namespace Omni.Code2Wav.Engine;
+
+/// <summary>
+/// The vocoder's queue and its one engine thread. Chunks wait in arrival order; each pass takes the oldest waiting
+/// chunk and every other waiting chunk whose input has its length (context plus frames), up to the batch size, and
+/// decodes them in one forward pass. A chunk cancelled before its pass leaves without being decoded. Chunks of one
+/// stream are independent jobs (each carries the codes it needs), so they may share a pass.
+/// </summary>
+public sealed class Code2WavEngineLoop : IDisposable
+{
+    private readonly Code2WavModel _model;
+    private readonly Device _device;
+    private readonly int _maxBatchSize;
+    private readonly int _maxWaiting;
+    private readonly ICode2WavObserver? _observer;
+    private readonly object _gate = new();
+    private readonly LinkedList<Pending> _waiting = new();
+    private readonly SemaphoreSlim _signal = new(0);
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly Thread _thread;
+    private int _running;
+    private bool _disposed;
+
+    public Code2WavEngineLoop(Code2WavModel model, Device device, int maxBatchSize, int maxWaiting, ICode2WavObserver? observer = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxWaiting, 1);
+        _model = model;
+        _device = device;
+        _maxBatchSize = maxBatchSize;
+        _maxWaiting = maxWaiting;
+        _observer = observer;
+        _thread = new Thread(Loop) { IsBackground = true, Name = "code2wav-engine" };
+    }
+
+    /// <summary>Starts the engine thread (chunks submitted before wait until then, and may then share a pass).</summary>
+    public void Start()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_thread.ThreadState.HasFlag(System.Threading.ThreadState.Unstarted))
+            {
+                _thread.Start();
+            }
+        }
+    }
+
+    public int Waiting
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _waiting.Count;
+            }
+        }
+    }
+
+    public int Running
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _running;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Queues a chunk; its samples when decoded. Throws <see cref="QueueFullException"/> when the queue is full; the
+    /// task is cancelled when <paramref name="cancellationToken"/> fires before the chunk's pass.
+    /// </summary>
+    public Task<float[]> SubmitAsync(DecodeJob job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        if (job.Frames <= 0)
+        {
+            return Task.FromResult(Array.Empty<float>());
+        }
+        var pending = new Pending(job);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_waiting.Count >= _maxWaiting)
+            {
+                throw new QueueFullException(_maxWaiting);
+            }
+            pending.Node = _waiting.AddLast(pending);
+            _observer?.OnQueueChanged(_running, _waiting.Count);
+        }
+        pending.Registration = cancellationToken.Register(() => Cancel(pending, cancellationToken));
+        _signal.Release();
+        return pending.Completion.Task;
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+        }
+        _shutdown.Cancel();
+        if (!_thread.ThreadState.HasFlag(System.Threading.ThreadState.Unstarted))
+        {
+            _thread.Join();
+        }
+        lock (_gate)
+        {
+            foreach (var pending in _waiting)
+            {
+                pending.Completion.TrySetException(new ObjectDisposedException(nameof(Code2WavEngineLoop)));
+                pending.Registration.Dispose();
+            }
+            _waiting.Clear();
+        }
+        _signal.Dispose();
+        _shutdown.Dispose();
+    }
+
+    private void Cancel(Pending pending, CancellationToken token)
+    {
+        lock (_gate)
+        {
+            if (pending.Node?.List is null)
+            {
+                return; // already taken into a pass
+            }
+            _waiting.Remove(pending.Node);
+            _observer?.OnQueueChanged(_running, _waiting.Count);
+        }
+        pending.Completion.TrySetCanceled(token);
+    }
+
+    private void Loop()
+    {
+        while (true)
+        {
+            try
+            {
+                _signal.Wait(_shutdown.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            var batch = Take();
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+            var start = Stopwatch.GetTimestamp();
+            try
+            {
+                var samples = Code2WavDecoding.RunBatch(_model, _device, [.. batch.Select(pending => pending.Job)]);
+                var elapsed = Stopwatch.GetElapsedTime(start);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    _observer?.OnChunk(batch[i].Job.Frames, elapsed);
+                    batch[i].Complete(samples[i]);
+                }
+            }
+            catch (Exception error)
+            {
+                foreach (var pending in batch)
+                {
+                    pending.Fail(error);
+                }
+            }
+            lock (_gate)
+            {
+                _running = 0;
+                _observer?.OnQueueChanged(_running, _waiting.Count);
+            }
+        }
+    }
+
+    /// <summary>The oldest waiting chunk and the other waiting chunks of its input length, up to the batch size.</summary>
+    private List<Pending> Take()
+    {
+        lock (_gate)
+        {
+            var batch = new List<Pending>();
+            var length = _waiting.First?.Value.Job.Input.Length;
+            for (var node = _waiting.First; node is not null && batch.Count < _maxBatchSize;)
+            {
+                var next = node.Next;
+                if (node.Value.Job.Input.Length == length)
+                {
+                    _waiting.Remove(node);
+                    batch.Add(node.Value);
+                }
+                node = next;
+            }
+            // Each Take consumed one signal; the others it took need not wake the thread again.
+            for (var i = 1; i < batch.Count && _signal.CurrentCount > 0; i++)
+            {
+                _signal.Wait(0);
+            }
+            _running = batch.Count;
+            _observer?.OnQueueChanged(_running, _waiting.Count);
+            return batch;
+        }
+    }
+
+    private sealed class Pending(DecodeJob job)
+    {
+        public DecodeJob Job { get; } = job;
+
+        public LinkedListNode<Pending>? Node { get; set; }
+
+        public CancellationTokenRegistration Registration { get; set; }
+
+        public TaskCompletionSource<float[]> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Complete(float[] samples)
+        {
+            Registration.Dispose();
+            Completion.TrySetResult(samples);
+        }
+
+        public void Fail(Exception error)
+        {
+            Registration.Dispose();
+            Completion.TrySetException(error);
+        }
+    }
+}
