@@ -21,6 +21,7 @@ COPY build/ build/
 COPY services/contracts/Omni.Contracts.csproj services/contracts/
 COPY services/common/Omni.Common.csproj services/common/
 COPY services/engine-common/Omni.Engine.Common.csproj services/engine-common/
+COPY services/engine-torch/Omni.Engine.Torch.csproj services/engine-torch/
 COPY services/orchestrator/Omni.Orchestrator.csproj services/orchestrator/
 COPY services/ar-stage/Omni.ArStage.csproj services/ar-stage/
 COPY services/ar-stage-engine/Omni.ArStage.Engine.csproj services/ar-stage-engine/

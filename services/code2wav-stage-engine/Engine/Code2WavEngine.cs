@@ -1,7 +1,7 @@
-using System.Runtime.ExceptionServices;
 using Omni.Code2Wav.Model;
 using Omni.Common.Devices;
 using Omni.Common.Numerics;
+using Omni.Common.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -40,34 +40,14 @@ public sealed class Code2WavEngine : IDisposable
         new(_model, Device, maxBatchSize, maxWaiting, observer);
 
     /// <summary>
-    /// Loads the checkpoint in <see cref="Code2WavEngineOptions.ModelDirectory"/>, or the built-in default vocoder,
-    /// on a short-lived thread of its own (so that the engine loop's thread keeps libgomp's only worker team, as the
-    /// diffusion engine explains). Throws <see cref="ArgumentException"/> for an unknown device and
+    /// Loads the checkpoint in <see cref="Code2WavEngineOptions.ModelDirectory"/>, or the built-in default vocoder, on a
+    /// thread of its own (<see cref="OwnThread"/>). Throws <see cref="ArgumentException"/> for an unknown device and
     /// <see cref="InvalidDataException"/> for a malformed checkpoint.
     /// </summary>
     public static Code2WavEngine Load(Code2WavEngineOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Code2WavEngine? engine = null;
-        ExceptionDispatchInfo? failure = null;
-        var loader = new Thread(() =>
-        {
-            try
-            {
-                engine = LoadHere(options);
-            }
-            catch (Exception exception)
-            {
-                failure = ExceptionDispatchInfo.Capture(exception);
-            }
-        })
-        {
-            Name = "code2wav-model-load",
-        };
-        loader.Start();
-        loader.Join();
-        failure?.Throw();
-        return engine!;
+        return OwnThread.Run("code2wav-model-load", () => LoadHere(options));
     }
 
     public void Dispose() => _model.Dispose();

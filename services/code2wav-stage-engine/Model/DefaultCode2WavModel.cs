@@ -1,4 +1,5 @@
 using Omni.Common.Caching;
+using Omni.Common.Torch;
 using static TorchSharp.torch;
 
 namespace Omni.Code2Wav.Model;
@@ -45,13 +46,7 @@ public static class DefaultCode2WavModel
     public static Code2WavModel Create(Code2WavConfig config)
     {
         var model = new Code2WavModel(config);
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        using var generator = new Generator(WeightSeed, CPU);
-        foreach (var (name, parameter) in model.state_dict().OrderBy(entry => entry.Key, StringComparer.Ordinal))
-        {
-            parameter.copy_(InitialValue(name, parameter.shape, generator));
-        }
+        SeededWeights.Initialize(model, WeightSeed, InitialValue);
         return model;
     }
 

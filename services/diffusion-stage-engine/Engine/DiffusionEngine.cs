@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using System.Runtime.ExceptionServices;
 using Omni.Common.Devices;
 using Omni.Common.Numerics;
+using Omni.Common.Torch;
 using Omni.DiffusionStage.Imaging;
 using Omni.DiffusionStage.Model;
 using Omni.DiffusionStage.Scheduling;
@@ -65,37 +65,11 @@ public sealed class DiffusionEngine : IDisposable
     /// (generating it into the cache on first use). Throws <see cref="ArgumentException"/> for an unknown device and
     /// <see cref="InvalidDataException"/> for a malformed checkpoint.
     /// </summary>
-    /// <remarks>
-    /// The loading runs on a short-lived thread of its own. libgomp (libtorch's OpenMP) gives every thread that starts
-    /// parallel work a team of worker threads, and once it manages more threads than there are cores it stops
-    /// spinning between parallel regions, so that every operator then pays for waking its workers: with the model
-    /// loaded on the caller's thread and served from the engine loop's, a 256x256 step at batch 1 took about 40 ms
-    /// instead of 22 ms on 2 cores. The loading thread's team goes away when it exits, which leaves the thread that
-    /// serves requests with the only team.
-    /// </remarks>
+    /// <remarks>Loads on a thread of its own (<see cref="OwnThread"/>), for libgomp's sake.</remarks>
     public static DiffusionEngine Load(DiffusionEngineOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        DiffusionEngine? engine = null;
-        ExceptionDispatchInfo? failure = null;
-        var loader = new Thread(() =>
-        {
-            try
-            {
-                engine = LoadHere(options);
-            }
-            catch (Exception exception)
-            {
-                failure = ExceptionDispatchInfo.Capture(exception);
-            }
-        })
-        {
-            Name = "diffusion-model-load",
-        };
-        loader.Start();
-        loader.Join();
-        failure?.Throw();
-        return engine!;
+        return OwnThread.Run("diffusion-model-load", () => LoadHere(options));
     }
 
     private static DiffusionEngine LoadHere(DiffusionEngineOptions options)

@@ -1,4 +1,5 @@
 using Omni.Common.Caching;
+using Omni.Common.Torch;
 using static TorchSharp.torch;
 
 namespace Omni.DiffusionStage.Model;
@@ -65,14 +66,7 @@ public static class DefaultDiffusionModel
     public static OmniDiffusionModel Create(DiffusionModelConfig config)
     {
         var model = new OmniDiffusionModel(config);
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        using var generator = new Generator(WeightSeed, CPU);
-        foreach (var (name, parameter) in model.state_dict().OrderBy(entry => entry.Key, StringComparer.Ordinal))
-        {
-            parameter.copy_(InitialValue(name, parameter.shape, generator));
-        }
-
+        SeededWeights.Initialize(model, WeightSeed, InitialValue);
         return model;
     }
 
