@@ -165,7 +165,8 @@ public sealed class ArEngine : IDisposable
         ArgumentNullException.ThrowIfNull(request);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         Validate(request);
-        var promptIds = request.PromptTokenIds is { } ids ? CheckTokenIds(ids) : EncodePrompt(request.Prompt);
+        var promptIds = request.PromptEmbeddings is { } embeddings ? CheckEmbeddings(embeddings)
+            : request.PromptTokenIds is { } ids ? CheckTokenIds(ids) : EncodePrompt(request.Prompt);
         CheckFits(request, promptIds.Length);
         if (cancellationToken.IsCancellationRequested)
         {
@@ -497,6 +498,24 @@ public sealed class ArEngine : IDisposable
         }
 
         return state;
+    }
+
+    /// <summary>An embedding prompt's placeholder token ids (never embedded: its rows replace them), after checking its rows.</summary>
+    private int[] CheckEmbeddings(PromptEmbeddings embeddings)
+    {
+        ArgumentNullException.ThrowIfNull(embeddings.Data, nameof(embeddings));
+        if (embeddings.Rows < 1 || embeddings.Width != HiddenSize || embeddings.Data.Length != embeddings.Rows * embeddings.Width)
+        {
+            throw new ArgumentException(
+                $"Prompt embeddings must be [rows >= 1, {HiddenSize}] with rows x {HiddenSize} values, got [{embeddings.Rows}, {embeddings.Width}] with {embeddings.Data.Length}.",
+                nameof(embeddings));
+        }
+        var nonFinite = Array.FindIndex(embeddings.Data, value => !float.IsFinite(value));
+        if (nonFinite >= 0)
+        {
+            throw new ArgumentException($"Prompt embeddings have a non-finite value ({embeddings.Data[nonFinite]}) at element {nonFinite}.", nameof(embeddings));
+        }
+        return new int[embeddings.Rows];
     }
 
     private int[] CheckTokenIds(IReadOnlyList<int> ids)

@@ -42,7 +42,7 @@ internal static class BatchSampler
         var device = logits.device;
         var vocab = logits.shape[1];
         var outputCounts = Counts(rows, r => r.Tokens.Skip(r.PromptLength), vocab, device);
-        var promptSeen = Counts(rows, r => r.Tokens.Take(r.PromptLength), vocab, device) > 0;
+        var promptSeen = Counts(rows, r => r.PromptTokens, vocab, device) > 0;
         var outputSeen = outputCounts > 0;
         var repetition = Column(rows.Select(r => r.Request.RepetitionPenalty), device);
         var frequency = Column(rows.Select(r => r.Request.FrequencyPenalty), device);

@@ -52,7 +52,7 @@ internal sealed class BlockManager
     public List<int> FindCachedPrefix(Sequence sequence, int maxTokens)
     {
         var hits = new List<int>();
-        if (!PrefixCaching)
+        if (!PrefixCaching || sequence.PromptEmbeddings is not null)
         {
             return hits;
         }
@@ -137,7 +137,7 @@ internal sealed class BlockManager
     public void Commit(Sequence sequence)
     {
         var full = sequence.Computed / BlockSize;
-        if (!PrefixCaching || full <= sequence.CommittedBlocks)
+        if (!PrefixCaching || sequence.PromptEmbeddings is not null || full <= sequence.CommittedBlocks)
         {
             return;
         }

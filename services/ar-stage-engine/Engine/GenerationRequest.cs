@@ -6,6 +6,14 @@ public sealed record GenerationRequest(string Prompt)
     /// <summary>The prompt as token ids (a stage adapter that tokenized the prompt once, or an upstream stage's tokens); overrides <see cref="Prompt"/>.</summary>
     public IReadOnlyList<int>? PromptTokenIds { get; init; }
 
+    /// <summary>
+    /// The prompt as input embeddings, one row per position in the model's hidden width (vLLM's prompt embeddings):
+    /// they replace the token embeddings of the prompt's positions. Overrides <see cref="Prompt"/> and
+    /// <see cref="PromptTokenIds"/>; such a prompt shares nothing through the prefix cache, and no repetition penalty
+    /// counts it (it has no token ids).
+    /// </summary>
+    public PromptEmbeddings? PromptEmbeddings { get; init; }
+
     public int MaxTokens { get; init; } = 64;
 
     /// <summary>0 selects greedy decoding.</summary>

@@ -15,7 +15,8 @@ internal sealed class ModelRunner(CausalLanguageModel model, KvBlockPool pool, D
     {
         using var inference = inference_mode();
         using var scope = NewDisposeScope();
-        var chunks = batch.Select(s => new ScheduledChunk(s.Sequence.Tokens, s.Sequence.Computed, s.Count, s.Sequence.BlockTable)).ToArray();
+        var chunks = batch.Select(s => new ScheduledChunk(s.Sequence.Tokens, s.Sequence.Computed, s.Count, s.Sequence.BlockTable,
+            s.Sequence.PromptEmbeddings?.Data, s.Sequence.PromptEmbeddings?.Rows ?? 0)).ToArray();
         var forward = ForwardBatch.Create(chunks, pool.BlockSize, device, batchInvariant);
         var hidden = model.call(forward, pool);
 

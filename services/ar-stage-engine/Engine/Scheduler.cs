@@ -108,7 +108,7 @@ internal sealed class Scheduler(BlockManager blocks, int maxNumSeqs, int maxNumB
                 sequence.CachedPromptTokens = Math.Min(cached, sequence.PromptLength);
             }
 
-            if (blocks.PrefixCaching && lookupLimit >= blocks.BlockSize)
+            if (blocks.PrefixCaching && sequence.PromptEmbeddings is null && lookupLimit >= blocks.BlockSize)
             {
                 queries += sequence.Tokens.Count;
                 hits += cached;

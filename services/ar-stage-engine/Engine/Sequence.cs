@@ -33,6 +33,12 @@ internal sealed class Sequence
 
     public int PromptLength { get; }
 
+    /// <summary>The prompt's embeddings, when it was given as embeddings (its token ids are then placeholders).</summary>
+    public PromptEmbeddings? PromptEmbeddings => Request.PromptEmbeddings;
+
+    /// <summary>Token ids the prompt really has: none for an embedding prompt.</summary>
+    public IEnumerable<int> PromptTokens => PromptEmbeddings is null ? Tokens.Take(PromptLength) : [];
+
     public int OutputTokens => Tokens.Count - PromptLength;
 
     /// <summary>Leading tokens whose keys/values are in the KV pool.</summary>

@@ -25,6 +25,9 @@ public sealed class CausalLanguageModel : nn.Module<ForwardBatch, KvBlockPool, T
 
     public TransformerConfig Config { get; }
 
+    /// <summary>The token embeddings [vocab, hidden] (<c>model.embed_tokens.weight</c>).</summary>
+    public Tensor EmbeddingWeight => model.EmbeddingWeight;
+
     /// <summary>The dtype of the weights (and of the KV cache and activations).</summary>
     public ScalarType DType => model.EmbeddingWeight.dtype;
 

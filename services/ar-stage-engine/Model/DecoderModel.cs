@@ -36,6 +36,10 @@ public sealed class DecoderModel : nn.Module<ForwardBatch, KvBlockPool, Tensor>
         var (cos, sin) = Rotary(batch.InputIds.device).Angles(batch.Positions, batch.BatchInvariant);
         var inputs = new AttentionInputs(cos, sin, batch, pool);
         var hidden = embed_tokens.call(batch.InputIds);
+        if (batch.EmbeddingRows is { } rows)
+        {
+            hidden = hidden.index_copy(0, rows, batch.EmbeddingValues!.to(hidden.dtype));
+        }
         foreach (var layer in layers)
         {
             hidden = layer.call(hidden, inputs);

@@ -20,6 +20,12 @@ public sealed class ForwardBatch
     /// <summary>Token ids [PaddedRows], int64 (padding rows: token 0).</summary>
     public required Tensor InputIds { get; init; }
 
+    /// <summary>Rows whose input is an embedding given with the prompt [k], int64; null when no row has one.</summary>
+    public Tensor? EmbeddingRows { get; init; }
+
+    /// <summary>Those rows' input embeddings [k, hidden], float32.</summary>
+    public Tensor? EmbeddingValues { get; init; }
+
     /// <summary>Positions [PaddedRows], int64 (padding rows: position 0).</summary>
     public required Tensor Positions { get; init; }
 
@@ -59,6 +65,8 @@ public sealed class ForwardBatch
         var positions = new long[paddedRows];
         var slots = new long[rows];
         var rowStarts = new int[chunks.Count];
+        var embeddingRows = new List<long>();
+        var embeddingValues = new List<float>();
         var tiles = new SortedDictionary<int, List<(ScheduledChunk Chunk, int RowStart, int Tile)>>();
         var row = 0;
         for (var index = 0; index < chunks.Count; index++)
@@ -70,6 +78,12 @@ public sealed class ForwardBatch
             {
                 ids[row] = chunk.Tokens[p];
                 positions[row] = p;
+                if (p < chunk.EmbeddingRows)
+                {
+                    var width = chunk.Embeddings!.Length / chunk.EmbeddingRows;
+                    embeddingRows.Add(row);
+                    embeddingValues.AddRange(chunk.Embeddings.AsSpan(p * width, width));
+                }
                 slots[row] = (long)chunk.BlockTable[p / blockSize] * blockSize + p % blockSize;
             }
             for (var tile = chunk.Start / AttentionTile; tile <= (chunk.Start + chunk.Count - 1) / AttentionTile; tile++)
@@ -86,6 +100,9 @@ public sealed class ForwardBatch
         return new ForwardBatch
         {
             InputIds = tensor(ids, device: device),
+            EmbeddingRows = embeddingRows.Count == 0 ? null : tensor(embeddingRows.ToArray(), device: device),
+            EmbeddingValues = embeddingRows.Count == 0 ? null
+                : tensor(embeddingValues.ToArray(), [embeddingRows.Count, embeddingValues.Count / embeddingRows.Count], device: device),
             Positions = tensor(positions, device: device),
             SlotMapping = tensor(slots, device: device),
             AttentionGroups = [.. tiles.Select(pair => Group(pair.Key, pair.Value, paddedRows, blockSize, device))],
