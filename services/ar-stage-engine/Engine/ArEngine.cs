@@ -63,6 +63,9 @@ public sealed class ArEngine : IDisposable
 
     public int HiddenSize => _model.Config.HiddenSize;
 
+    /// <summary>The width of prompt embeddings (<see cref="GenerationRequest.PromptEmbeddings"/>): the hidden size, or a talker's input width.</summary>
+    public int PromptEmbeddingWidth => _model.Config.PromptEmbeddingWidth;
+
     public int VocabSize => _model.Config.VocabSize;
 
     public int MaxPositionEmbeddings => _model.Config.MaxPositionEmbeddings;
@@ -94,20 +97,29 @@ public sealed class ArEngine : IDisposable
     internal long EngineThreadLiveTensors { get; private set; }
 
     /// <summary>
-    /// Loads the checkpoint (or the built-in model) with its <c>tokenizer.json</c> when it has one, else GPT-2's
+    /// Loads the checkpoint (or the built-in model) with its <c>tokenizer.json</c> when it has one, else no text at all
+    /// for a talker (<see cref="CodeTokenizer"/>: a checkpoint with <c>prompt_embedding_size</c>), else GPT-2's
     /// vocabulary, and starts the engine loop.
     /// </summary>
     public static ArEngine Load(ArEngineOptions options, IArEngineObserver? observer = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var tokenizerPath = options.ModelDirectory is null ? null : Path.Combine(options.ModelDirectory, HuggingFaceTokenizer.FileName);
-        ITextTokenizer tokenizer = tokenizerPath is not null && File.Exists(tokenizerPath)
-            ? HuggingFaceTokenizer.Load(tokenizerPath)
+        var talker = options.ModelDirectory is null ? null : TalkerConfig(options.ModelDirectory);
+        ITextTokenizer tokenizer = tokenizerPath is not null && File.Exists(tokenizerPath) ? HuggingFaceTokenizer.Load(tokenizerPath)
+            : talker is not null ? new CodeTokenizer(talker.VocabSize, talker.EosTokenIds)
             : Gpt2TextTokenizer.Instance;
         var chatTemplate = ChatTemplateConfig.Load(options.ModelDirectory);
         var engine = Load(options, tokenizer, observer);
         engine.ChatTemplate = chatTemplate;
         return engine;
+    }
+
+    /// <summary>The config of a checkpoint whose prompt is embeddings of another width (a talker), else null.</summary>
+    private static TransformerConfig? TalkerConfig(string directory)
+    {
+        var path = Path.Combine(directory, CheckpointLoader.ConfigFileName);
+        return File.Exists(path) && TransformerConfig.Load(path) is { PromptEmbeddingSize: not null } config ? config : null;
     }
 
     internal static ArEngine Load(ArEngineOptions options, ITextTokenizer tokenizer, IArEngineObserver? observer = null)
@@ -504,10 +516,11 @@ public sealed class ArEngine : IDisposable
     private int[] CheckEmbeddings(PromptEmbeddings embeddings)
     {
         ArgumentNullException.ThrowIfNull(embeddings.Data, nameof(embeddings));
-        if (embeddings.Rows < 1 || embeddings.Width != HiddenSize || embeddings.Data.Length != embeddings.Rows * embeddings.Width)
+        var width = PromptEmbeddingWidth;
+        if (embeddings.Rows < 1 || embeddings.Width != width || embeddings.Data.Length != embeddings.Rows * embeddings.Width)
         {
             throw new ArgumentException(
-                $"Prompt embeddings must be [rows >= 1, {HiddenSize}] with rows x {HiddenSize} values, got [{embeddings.Rows}, {embeddings.Width}] with {embeddings.Data.Length}.",
+                $"Prompt embeddings must be [rows >= 1, {width}] with rows x {width} values, got [{embeddings.Rows}, {embeddings.Width}] with {embeddings.Data.Length}.",
                 nameof(embeddings));
         }
         var nonFinite = Array.FindIndex(embeddings.Data, value => !float.IsFinite(value));

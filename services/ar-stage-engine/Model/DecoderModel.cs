@@ -10,6 +10,7 @@ public sealed class DecoderModel : nn.Module<ForwardBatch, KvBlockPool, Tensor>
     private readonly Embedding embed_tokens;
     private readonly ModuleList<DecoderLayer> layers;
     private readonly RmsNorm norm;
+    private readonly Linear? prompt_projection;
 
     private readonly TransformerConfig _config;
     private RotaryEmbedding? _rotary;
@@ -20,6 +21,7 @@ public sealed class DecoderModel : nn.Module<ForwardBatch, KvBlockPool, Tensor>
         embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize);
         layers = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers).Select(i => new DecoderLayer(config, i)).ToArray());
         norm = new RmsNorm(config.HiddenSize, config.RmsNormEps);
+        prompt_projection = config.PromptEmbeddingSize is { } width ? nn.Linear(width, config.HiddenSize, hasBias: true) : null;
         RegisterComponents();
     }
 
@@ -38,7 +40,8 @@ public sealed class DecoderModel : nn.Module<ForwardBatch, KvBlockPool, Tensor>
         var hidden = embed_tokens.call(batch.InputIds);
         if (batch.EmbeddingRows is { } rows)
         {
-            hidden = hidden.index_copy(0, rows, batch.EmbeddingValues!.to(hidden.dtype));
+            var values = batch.EmbeddingValues!.to(hidden.dtype);
+            hidden = hidden.index_copy(0, rows, prompt_projection is null ? values : prompt_projection.call(values));
         }
         foreach (var layer in layers)
         {

@@ -39,6 +39,16 @@ public sealed record TransformerConfig
     public IReadOnlyList<int> EosTokenIds { get; init; } = [];
     public string TorchDtype { get; init; } = "float32";
 
+    /// <summary>
+    /// Width of the prompt embeddings the model takes when it is not <see cref="HiddenSize"/> (a talker fed another
+    /// model's hidden states): <c>model.prompt_projection</c> maps them to the hidden size. Null: prompt embeddings are
+    /// hidden-size rows, used as they are.
+    /// </summary>
+    public int? PromptEmbeddingSize { get; init; }
+
+    /// <summary>The width of the rows a prompt given as embeddings has.</summary>
+    public int PromptEmbeddingWidth => PromptEmbeddingSize ?? HiddenSize;
+
     public int KeyValueGroups => NumAttentionHeads / NumKeyValueHeads;
 
     public static TransformerConfig Load(string path)
@@ -95,6 +105,7 @@ public sealed record TransformerConfig
             BosTokenIds = GetIntOrList(root, "bos_token_id"),
             EosTokenIds = GetIntOrList(root, "eos_token_id"),
             TorchDtype = GetString(root, "torch_dtype") ?? GetString(root, "dtype") ?? "float32",
+            PromptEmbeddingSize = GetInt(root, "prompt_embedding_size"),
         };
         config.Validate();
         return config;
@@ -117,6 +128,11 @@ public sealed record TransformerConfig
         if (HeadDim % 2 != 0)
         {
             throw new InvalidDataException($"head_dim ({HeadDim}) must be even for rotary embeddings.");
+        }
+
+        if (PromptEmbeddingSize is <= 0)
+        {
+            throw new InvalidDataException($"prompt_embedding_size ({PromptEmbeddingSize}) must be positive.");
         }
 
         RopeScaling?.Validate();
@@ -146,6 +162,11 @@ public sealed record TransformerConfig
             ["eos_token_id"] = IdsToNode(EosTokenIds),
             ["torch_dtype"] = TorchDtype,
         };
+        if (PromptEmbeddingSize is { } promptWidth)
+        {
+            root["prompt_embedding_size"] = promptWidth;
+        }
+
         if (ModelType == Llama)
         {
             root["attention_bias"] = QkvBias;
