@@ -86,6 +86,28 @@ public sealed class TracingTests(TracedPipelineFixture fixture)
     }
 
     [Fact]
+    public async Task OmniGenerateTrace_AgainstTheServices_PrintsTheTreeOfTheTraceTheyExported()
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "omni.dll"), "generate", "--orchestrator", fixture.Pipeline.Orchestrator.GrpcAddress,
+            "--outputs", "text", "image", "--max-tokens", "3", "--width", "64", "--height", "64", "--steps", "2", "--trace",
+            "--out", Path.Combine(Path.GetTempPath(), $"omni-trace-test-{Guid.NewGuid():N}") })
+        {
+            start.ArgumentList.Add(argument);
+        }
+        using var generate = Process.Start(start)!;
+        var printed = await generate.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        await generate.WaitForExitAsync();
+
+        Assert.True(generate.ExitCode == 0, printed + await generate.StandardError.ReadToEndAsync());
+        var traceId = System.Text.RegularExpressions.Regex.Match(printed, "^Trace ([0-9a-f]{32})$", System.Text.RegularExpressions.RegexOptions.Multiline).Groups[1].Value;
+        Assert.Matches("(?m)^├─ omni.stage_call ar \\(stage 0, replica 0\\) +[0-9.]+ ms$", printed);
+        Assert.Matches("(?m)^│  └─ diffusion.postprocess +[0-9.]+ ms$", printed);
+        Assert.Matches("(?m)^└─ omni.transfer 0\\[0\\] -> 1\\[0\\] relay, [0-9]+ B in [0-9]+ chunks +[0-9.]+ ms$", printed);
+        await fixture.Receiver.WaitForSpansAsync(all => Has(all, traceId, "omni.request", "ar.process", "diffusion.process"), SpanTimeout);
+    }
+
+    [Fact]
     public async Task Generate_NoTraceParent_FinalAndHeaderNameTheNewTrace()
     {
         using var call = fixture.Client.Raw.Generate(Requests.Text());
