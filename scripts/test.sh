@@ -26,6 +26,16 @@ if ! /usr/bin/python3 -c "import prometheus_client" >/dev/null 2>&1; then
   fi
 fi
 
+# The audio encoding tests read WAV and Ogg Opus back with real decoders (Debian's sox and opus-tools).
+if ! command -v sox >/dev/null 2>&1 || ! command -v opusdec >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing sox and opus-tools for the audio tests ..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends sox opus-tools >/dev/null
+  else
+    echo "sox or opus-tools is missing: install them (Debian packages) to run the audio tests." >&2
+  fi
+fi
+
 # The HTTP door's tests drive it with the official OpenAI npm client, pinned in tests/openai-node.
 if [ ! -d tests/openai-node/node_modules/openai ]; then
   if command -v npm >/dev/null 2>&1; then
