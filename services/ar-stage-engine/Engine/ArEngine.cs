@@ -512,7 +512,7 @@ public sealed class ArEngine : IDisposable
         return state;
     }
 
-    /// <summary>An embedding prompt's placeholder token ids (never embedded: its rows replace them), after checking its rows.</summary>
+    /// <summary>An embedding prompt's token ids (zeros no embedding lookup uses: its rows replace them), after checking its rows.</summary>
     private int[] CheckEmbeddings(PromptEmbeddings embeddings)
     {
         ArgumentNullException.ThrowIfNull(embeddings.Data, nameof(embeddings));

@@ -33,7 +33,7 @@ internal sealed class Sequence
 
     public int PromptLength { get; }
 
-    /// <summary>The prompt's embeddings, when it was given as embeddings (its token ids are then placeholders).</summary>
+    /// <summary>The prompt's embeddings, when it was given as embeddings (its token ids are then zeros that nothing reads).</summary>
     public PromptEmbeddings? PromptEmbeddings => Request.PromptEmbeddings;
 
     /// <summary>Token ids the prompt really has: none for an embedding prompt.</summary>
