@@ -51,6 +51,17 @@ public sealed class Code2WavEngineLoopTests : IDisposable
     }
 
     [Fact]
+    public async Task SubmitAsync_TokenCancelledAlready_CancelledWithoutQueueing()
+    {
+        using var loop = new Code2WavEngineLoop(_model, CPU, maxBatchSize: 8, maxWaiting: 8);
+
+        var task = loop.SubmitAsync(new StreamingDecoder(_model, CPU).Prepare(Codes(4, 1)), new CancellationToken(canceled: true));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => task);
+        Assert.Equal(0, loop.Waiting);
+    }
+
+    [Fact]
     public void SubmitAsync_QueueFull_ThrowsQueueFull()
     {
         using var loop = new Code2WavEngineLoop(_model, CPU, maxBatchSize: 1, maxWaiting: 2);

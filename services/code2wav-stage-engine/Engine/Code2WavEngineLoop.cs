@@ -86,17 +86,32 @@ public sealed class Code2WavEngineLoop : IDisposable
             return Task.FromResult(Array.Empty<float>());
         }
         var pending = new Pending(job);
+        // Registered before the chunk is queued, so that whatever completes it disposes this registration; a token
+        // cancelled already runs the callback here, before the chunk is queued, and the chunk is then not queued.
+        pending.Registration = cancellationToken.Register(() => Cancel(pending, cancellationToken));
+        Exception? refused = null;
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_waiting.Count >= _maxWaiting)
+            if (_disposed)
             {
-                throw new QueueFullException(_maxWaiting);
+                refused = new ObjectDisposedException(nameof(Code2WavEngineLoop));
             }
-            pending.Node = _waiting.AddLast(pending);
-            _observer?.OnQueueChanged(_running, _waiting.Count);
+            else if (_waiting.Count >= _maxWaiting)
+            {
+                refused = new QueueFullException(_maxWaiting);
+            }
+            else if (!cancellationToken.IsCancellationRequested)
+            {
+                pending.Node = _waiting.AddLast(pending);
+                _observer?.OnQueueChanged(_running, _waiting.Count);
+            }
         }
-        pending.Registration = cancellationToken.Register(() => Cancel(pending, cancellationToken));
+        if (refused is not null || pending.Node is null)
+        {
+            // Outside the lock: disposing a registration waits for its callback, which takes the lock.
+            pending.Registration.Dispose();
+            return refused is null ? Task.FromCanceled<float[]>(cancellationToken) : throw refused;
+        }
         _signal.Release();
         return pending.Completion.Task;
     }
@@ -135,7 +150,7 @@ public sealed class Code2WavEngineLoop : IDisposable
         {
             if (pending.Node?.List is null)
             {
-                return; // already taken into a pass
+                return; // not queued (cancelled before), or already taken into a pass
             }
             _waiting.Remove(pending.Node);
             _observer?.OnQueueChanged(_running, _waiting.Count);

@@ -45,7 +45,8 @@ public sealed class MeterBridge : IDisposable
         {
             if (bridged.Contains(instrument.Meter.Name) && Bridge(instrument) is { } family)
             {
-                listener.EnableMeasurementEvents(instrument, family);
+                // The instrument's kind travels with it, so that a measurement needs no type inspection.
+                listener.EnableMeasurementEvents(instrument, new Bridged(family, KindOf(instrument)));
             }
         };
         _listener.SetMeasurementEventCallback<double>((instrument, value, tags, state) => Record(instrument, value, tags, state));
@@ -62,8 +63,8 @@ public sealed class MeterBridge : IDisposable
 
     private static void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
     {
-        var family = (InstrumentFamily)state!;
-        switch (KindOf(instrument))
+        var (family, kind) = (Bridged)state!;
+        switch (kind)
         {
             case Kind.Delta:
                 family.Add(value, tags);
@@ -103,6 +104,8 @@ public sealed class MeterBridge : IDisposable
         Histogram<int> { Advice.HistogramBucketBoundaries: { Count: > 0 } advised } => [.. advised.Select(bound => (double)bound)],
         _ => instrument.Unit == "s" ? SecondsBuckets : DefaultBuckets,
     };
+
+    private sealed record Bridged(InstrumentFamily Family, Kind Kind);
 
     private enum Kind
     {
