@@ -5,7 +5,7 @@ namespace Omni.Common.Tests;
 public sealed class MetricCatalogTests
 {
     private static IEnumerable<MetricDefinition> All =>
-        MetricCatalog.PipelineFamilies.Concat(MetricCatalog.ArFamilies).Concat(MetricCatalog.DiffusionFamilies).DistinctBy(d => d.Name);
+        MetricCatalog.All;
 
     [Fact]
     public void Catalog_Counters_EndWithTotal()
@@ -26,7 +26,7 @@ public sealed class MetricCatalogTests
     [Fact]
     public void Catalog_EngineFamilies_CarryFourIdentityLabels()
     {
-        Assert.All(MetricCatalog.ArFamilies.Concat(MetricCatalog.DiffusionFamilies),
+        Assert.All(MetricCatalog.ArFamilies.Concat(MetricCatalog.DiffusionFamilies).Concat(MetricCatalog.Code2WavFamilies),
             d => Assert.Equal(MetricLabels.Engine4, d.LabelNames.Take(4)));
     }
 

@@ -99,7 +99,7 @@ public sealed class MetricRegistryTests
     {
         var registry = new MetricRegistry();
         ProcessMetrics.Register(registry);
-        foreach (var definition in MetricCatalog.PipelineFamilies.Concat(MetricCatalog.ArFamilies).Concat(MetricCatalog.DiffusionFamilies).DistinctBy(d => d.Name))
+        foreach (var definition in MetricCatalog.All)
         {
             var values = definition.LabelNames.Select(label => label + "-value").ToArray();
             switch (definition.Type)

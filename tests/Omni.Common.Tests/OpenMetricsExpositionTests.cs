@@ -68,7 +68,7 @@ public sealed class OpenMetricsExpositionTests
         ActivitySource.AddActivityListener(listener);
         using var source = new ActivitySource("Omni.Test.Exposition");
         using var trace = source.StartActivity("request");
-        foreach (var definition in MetricCatalog.PipelineFamilies.Concat(MetricCatalog.ArFamilies).Concat(MetricCatalog.DiffusionFamilies).DistinctBy(d => d.Name))
+        foreach (var definition in MetricCatalog.All)
         {
             var labels = definition.LabelNames.Select(label => $"{label}-value").ToArray();
             switch (definition.Type)

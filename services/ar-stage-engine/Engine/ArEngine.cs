@@ -68,6 +68,18 @@ public sealed class ArEngine : IDisposable
 
     public int VocabSize => _model.Config.VocabSize;
 
+    /// <summary>
+    /// Whether the model takes another model's hidden states as its prompt (a talker: the checkpoint has
+    /// <c>prompt_embedding_size</c>), rather than text.
+    /// </summary>
+    public bool TakesPromptEmbeddings => _model.Config.PromptEmbeddingSize is not null;
+
+    /// <summary>A talker's codec frames per second of audio (config <c>codec_frame_rate</c>); null for text models.</summary>
+    public double? CodecFrameRate => _model.Config.CodecFrameRate;
+
+    /// <summary>Tokens that end a sequence (the model's and the tokenizer's); they are no text, nor a talker's codes.</summary>
+    public IReadOnlySet<int> EosTokenIds => _eosTokenIds;
+
     public int MaxPositionEmbeddings => _model.Config.MaxPositionEmbeddings;
 
     public string DeviceName { get; }
@@ -104,6 +116,14 @@ public sealed class ArEngine : IDisposable
     public static ArEngine Load(ArEngineOptions options, IArEngineObserver? observer = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.ModelDirectory is null && options.BuiltInModel == BuiltInArModel.Talker)
+        {
+            options = options with
+            {
+                ModelDirectory = DefaultTalkerModel.EnsureCreated(options.CacheDirectory),
+                ModelName = string.IsNullOrWhiteSpace(options.ModelName) ? DefaultTalkerModel.Name : options.ModelName,
+            };
+        }
         var tokenizerPath = options.ModelDirectory is null ? null : Path.Combine(options.ModelDirectory, HuggingFaceTokenizer.FileName);
         var talker = options.ModelDirectory is null ? null : TalkerConfig(options.ModelDirectory);
         ITextTokenizer tokenizer = tokenizerPath is not null && File.Exists(tokenizerPath) ? HuggingFaceTokenizer.Load(tokenizerPath)

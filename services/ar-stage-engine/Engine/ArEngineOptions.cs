@@ -5,6 +5,9 @@ public sealed record ArEngineOptions
     /// <summary>A Hugging Face checkpoint directory; null loads the built-in default model.</summary>
     public string? ModelDirectory { get; init; }
 
+    /// <summary>The built-in model loaded when <see cref="ModelDirectory"/> is null: the thinker (a text model) or the talker.</summary>
+    public BuiltInArModel BuiltInModel { get; init; } = BuiltInArModel.Thinker;
+
     /// <summary>"auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; init; } = "auto";
 
@@ -54,6 +57,16 @@ public sealed record ArEngineOptions
     /// <summary>Null or empty: the model's own name rules (see <see cref="ModelName"/>).</summary>
     public string ResolveModelName() =>
         !string.IsNullOrWhiteSpace(ModelName) ? ModelName
-        : ModelDirectory is null ? ArEngine.DefaultModelName
+        : ModelDirectory is null ? (BuiltInModel == BuiltInArModel.Talker ? Model.DefaultTalkerModel.Name : ArEngine.DefaultModelName)
         : new DirectoryInfo(Path.TrimEndingDirectorySeparator(Path.GetFullPath(ModelDirectory))).Name;
+}
+
+/// <summary>The AR engine's built-in seeded checkpoints.</summary>
+public enum BuiltInArModel
+{
+    /// <summary>The default text model (omni-ar-default).</summary>
+    Thinker,
+
+    /// <summary>The default talker over the built-in vocoder's codes (omni-talker-default).</summary>
+    Talker,
 }

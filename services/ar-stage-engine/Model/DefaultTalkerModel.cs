@@ -10,7 +10,7 @@ namespace Omni.ArStage.Model;
 /// </summary>
 public static class DefaultTalkerModel
 {
-    public const string DirectoryName = "talker-default-v1";
+    public const string DirectoryName = "talker-default-v2";
     public const string Name = "omni-talker-default";
     public const ulong Seed = 20261130;
 
@@ -31,7 +31,8 @@ public static class DefaultTalkerModel
         NumKeyValueHeads = 2,
         HeadDim = 32,
         VocabSize = CodebookSize + 1,
-        MaxPositionEmbeddings = 8192,
+        // The thinker's longest states (2048 prompt + 4096 generated positions) and a minute of speech.
+        MaxPositionEmbeddings = 12288,
         RmsNormEps = 1e-6,
         RopeTheta = 10000,
         TieWordEmbeddings = true,
@@ -40,6 +41,8 @@ public static class DefaultTalkerModel
         EosTokenIds = [EndOfSpeechCode],
         TorchDtype = "float32",
         PromptEmbeddingSize = DefaultModel.Config.HiddenSize,
+        // The built-in vocoder's: 24 kHz, 480 samples per frame.
+        CodecFrameRate = 50,
     };
 
     /// <summary>The built-in talker's directory under the cache root, written first if it is not there.</summary>

@@ -46,6 +46,9 @@ public sealed record TransformerConfig
     /// </summary>
     public int? PromptEmbeddingSize { get; init; }
 
+    /// <summary>A talker's codec frames per second of audio (<c>codec_frame_rate</c>), which turns a duration into frames.</summary>
+    public double? CodecFrameRate { get; init; }
+
     /// <summary>The width of the rows a prompt given as embeddings has.</summary>
     public int PromptEmbeddingWidth => PromptEmbeddingSize ?? HiddenSize;
 
@@ -106,6 +109,7 @@ public sealed record TransformerConfig
             EosTokenIds = GetIntOrList(root, "eos_token_id"),
             TorchDtype = GetString(root, "torch_dtype") ?? GetString(root, "dtype") ?? "float32",
             PromptEmbeddingSize = GetInt(root, "prompt_embedding_size"),
+            CodecFrameRate = GetDouble(root, "codec_frame_rate"),
         };
         config.Validate();
         return config;
@@ -133,6 +137,11 @@ public sealed record TransformerConfig
         if (PromptEmbeddingSize is <= 0)
         {
             throw new InvalidDataException($"prompt_embedding_size ({PromptEmbeddingSize}) must be positive.");
+        }
+
+        if (CodecFrameRate is { } rate && (!double.IsFinite(rate) || rate <= 0))
+        {
+            throw new InvalidDataException($"codec_frame_rate ({rate}) must be positive.");
         }
 
         RopeScaling?.Validate();
@@ -165,6 +174,11 @@ public sealed record TransformerConfig
         if (PromptEmbeddingSize is { } promptWidth)
         {
             root["prompt_embedding_size"] = promptWidth;
+        }
+
+        if (CodecFrameRate is { } frameRate)
+        {
+            root["codec_frame_rate"] = frameRate;
         }
 
         if (ModelType == Llama)

@@ -19,7 +19,8 @@ namespace Omni.ArStage.Grpc;
 /// Adapts the AR engine to the stage contract. The prompt is the header's text, tokenized here once, or the
 /// <c>token_ids</c> tensor of an upstream stage. Out, as the header asks: text deltas as tokens are sampled, the
 /// generated <c>token_ids</c>, and the final-layer <c>hidden_states</c> (with <c>negative_hidden_states</c> of the image's
-/// negative prompt, for classifier-free guidance), then a final message. The request runs in the engine's batch with
+/// negative prompt, for classifier-free guidance), then a final message. A talker checkpoint is served by
+/// <see cref="TalkerProcessor"/> instead. The request runs in the engine's batch with
 /// every other; cancelling the call (client gone, deadline) drops it from the engine within one step. Engine errors
 /// become statuses in <see cref="Common.Hosting.ExceptionStatusInterceptor"/>.
 /// </summary>
@@ -33,7 +34,11 @@ public sealed class ArStageService(ArEngine engine, StageHost host) : StageServi
     /// <summary>Largest token_ids input: far more tokens than any context the stage serves.</summary>
     private const long MaxTokenIdsBytes = 1 << 20;
 
-    protected override StageDescription Description { get; } = new("ar", engine.ModelName, engine.HiddenSize, engine.DeviceName,
+    private readonly TalkerProcessor? _talker = engine.TakesPromptEmbeddings ? new TalkerProcessor(engine) : null;
+
+    protected override StageDescription Description { get; } = engine.TakesPromptEmbeddings
+        ? new("ar", engine.ModelName, engine.PromptEmbeddingWidth, engine.DeviceName, [TalkerProcessor.HiddenStatesInput], [TalkerProcessor.CodesOutput])
+        : new("ar", engine.ModelName, engine.HiddenSize, engine.DeviceName,
         [TokenIdsTensor], [TextOutput, TokenIdsTensor, HiddenStatesTensor, NegativeHiddenStatesTensor])
     {
         ChatTemplate = engine.ChatTemplate is { } chat
@@ -41,7 +46,9 @@ public sealed class ArStageService(ArEngine engine, StageHost host) : StageServi
             : null,
     };
 
-    protected override async Task ProcessAsync(StageCall call)
+    protected override Task ProcessAsync(StageCall call) => _talker is { } talker ? talker.ProcessAsync(call) : ProcessTextAsync(call);
+
+    private async Task ProcessTextAsync(StageCall call)
     {
         var cancellationToken = call.CancellationToken;
         var (promptIds, received) = await ReadPromptAsync(call).ConfigureAwait(false);
@@ -177,7 +184,8 @@ public sealed class ArStageService(ArEngine engine, StageHost host) : StageServi
                 throw RequestValidator.Invalid($"text.stop_token_ids[{i}]", $"must be in [0, {engine.VocabSize}) (the vocabulary), got {text.StopTokenIds[i]}");
             }
         }
-        var generateText = call.Wants(TextOutput) || call.Wants(TokenIdsTensor);
+        // A request for speech has the thinker write its answer even when no text goes to the client: the talker speaks it.
+        var generateText = call.Wants(TextOutput) || call.Wants(TokenIdsTensor) || header.Audio is not null;
         var hiddenStates = call.Wants(HiddenStatesTensor);
         CheckPromptTokens(call.Consumes(TokenIdsTensor) ? "inputs" : "prompt", promptIds.Length, generateText ? text.MaxTokens : 0, text.MaxTokens);
         var request = new GenerationRequest(header.Prompt)

@@ -13,6 +13,7 @@ public static class ArEngineLoader
         return new ArEngineOptions
         {
             ModelDirectory = StageModelOptions.NullIfEmpty(settings.ModelDirectory),
+            BuiltInModel = settings.BuiltInModel,
             Device = settings.Device,
             CacheDirectory = StageModelOptions.NullIfEmpty(settings.CacheDirectory),
             ModelName = StageModelOptions.NullIfEmpty(settings.ModelName),
@@ -34,6 +35,12 @@ public static class ArEngineLoader
     {
         var started = Stopwatch.GetTimestamp();
         var engine = ArEngine.Load(ToEngineOptions(settings), observer);
+        if (engine.TakesPromptEmbeddings && engine.CodecFrameRate is null)
+        {
+            engine.Dispose();
+            throw new InvalidOperationException(
+                $"The talker checkpoint {engine.ModelName} has prompt_embedding_size but no codec_frame_rate in its config.json: a talker needs its codec's frames per second.");
+        }
         var cache = engine.CacheConfig;
         logger.LogInformation(
             "Loaded {Model} (hidden size {Hidden}, vocabulary {Vocab}, {DType}) on {Device} in {Elapsed:F0} ms; KV cache {Blocks} blocks of {BlockSize} tokens ({Megabytes:F0} MiB, prefix caching {PrefixCaching}), max {Seqs} sequences, {Tokens} tokens per step",

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Omni.ArStage.Engine;
 using Omni.Common.Hosting;
 
 namespace Omni.ArStage.Serving;
@@ -6,6 +7,9 @@ namespace Omni.ArStage.Serving;
 /// <summary>The AR stage's model and engine settings, bound from the "Model" section (flags in <see cref="ArStageSwitches"/>).</summary>
 public sealed class ArStageOptions : StageModelOptions
 {
+    /// <summary>The built-in model served when no ModelDirectory is given: Thinker (text) or Talker (speech codes).</summary>
+    public BuiltInArModel BuiltInModel { get; set; } = BuiltInArModel.Thinker;
+
     /// <summary>float32, bfloat16 or float16 (weights, activations and KV cache).</summary>
     [Required, RegularExpression("^(float32|bfloat16|float16)$", ErrorMessage = "DType must be float32, bfloat16 or float16.")]
     public string DType { get; set; } = "float32";

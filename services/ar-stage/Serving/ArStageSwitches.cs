@@ -9,6 +9,7 @@ public static class ArStageSwitches
 
     public static readonly IReadOnlyDictionary<string, string> All = new Dictionary<string, string>(StageDefaults.Switches.ToDictionary())
     {
+        ["--builtin-model"] = "Model:BuiltInModel",
         ["--dtype"] = "Model:DType",
         ["--block-size"] = "Model:BlockSize",
         ["--num-kv-blocks"] = "Model:NumKvBlocks",

@@ -32,6 +32,18 @@ public static class MetricBuckets
 
     public static readonly double[] ImagePixels = [65536, 262144, 589824, 1048576, 2359296, 4194304];
 
+    /// <summary>Audio lengths, seconds.</summary>
+    public static readonly double[] AudioSeconds = [0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300];
+
+    /// <summary>Real-time factors.</summary>
+    public static readonly double[] RealTimeFactor = [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 1, 1.25, 1.5, 2, 5, 10];
+
+    /// <summary>Millisecond to seconds, in seconds: audio underruns.</summary>
+    public static readonly double[] FastSeconds = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+    /// <summary>Codec frames per vocoder chunk.</summary>
+    public static readonly double[] ChunkFrames = [1, 2, 5, 10, 25, 50, 100, 200];
+
     public static readonly double[] InferenceSteps = [1, 2, 4, 8, 16, 25, 32, 50, 75, 100, 150, 200];
 
     /// <summary>Token counts: 1-2-5 steps up to and including the model's maximum length.</summary>

@@ -51,6 +51,24 @@ public static class MetricCatalog
         "vllm:omni_num_inference_steps", MetricType.Histogram, "Denoising steps per image request.", Pipeline, MetricBuckets.InferenceSteps)
     { BucketSet = "STEPS" };
 
+    // ---- Audio (orchestrator), {model_name, stage_id, replica_id} of the stage that produced the audio ----
+    public static readonly MetricDefinition OmniAudioTtfp = new(
+        "vllm:omni_audio_ttfp_seconds", MetricType.Histogram, "Request arrival to the first audio chunk written to the client.", Modality,
+        MetricBuckets.TimeToFirstToken) { BucketSet = "TTFT" };
+    public static readonly MetricDefinition OmniAudioDuration = new(
+        "vllm:omni_audio_duration_seconds", MetricType.Histogram, "Generated audio length per request, seconds.", Modality,
+        MetricBuckets.AudioSeconds) { BucketSet = "AUDIO_S" };
+    public static readonly MetricDefinition OmniAudioRtf = new(
+        "vllm:omni_audio_rtf", MetricType.Histogram,
+        "Real-time factor: request arrival to the last audio chunk, divided by the audio's duration (< 1 keeps up with playback).", Modality,
+        MetricBuckets.RealTimeFactor) { BucketSet = "RTF" };
+    public static readonly MetricDefinition OmniAudioFrames = new(
+        "vllm:omni_audio_frames_total", MetricType.Counter, "Audio samples (per channel) returned to clients.", Modality);
+    public static readonly MetricDefinition OmniAudioUnderrun = new(
+        "vllm:omni_audio_underrun_seconds", MetricType.Histogram,
+        "Worst lateness of a chunk for a player that starts at the first chunk and plays in real time (0 if never late), per request.",
+        Modality, MetricBuckets.FastSeconds) { BucketSet = "FAST_S" };
+
     // ---- Cross-stage transfer (orchestrator) ----
     public static readonly MetricDefinition TransferSize = new(
         "vllm:omni_transfer_size_bytes", MetricType.Histogram, "Payload bytes of one cross-stage hop (one chunk).", Transfer, MetricBuckets.Bytes)
@@ -138,10 +156,19 @@ public static class MetricCatalog
         "vllm:omni_diffusion_step_time_ms", MetricType.Histogram, "One denoising step, milliseconds.", Engine4,
         MetricBuckets.FastMilliseconds) { BucketSet = "FAST_MS" };
 
+    // ---- Code-to-waveform (vocoder) stage, {model_name, engine, stage_id, replica_id} ----
+    public static readonly MetricDefinition Code2WavChunkTime = new(
+        "vllm:omni_code2wav_chunk_time_ms", MetricType.Histogram, "Decoding one chunk of codec frames to samples, milliseconds.", Engine4,
+        MetricBuckets.FastMilliseconds) { BucketSet = "FAST_MS" };
+    public static readonly MetricDefinition Code2WavChunkFrames = new(
+        "vllm:omni_code2wav_chunk_frames", MetricType.Histogram, "Codec frames per decoded chunk.", Engine4, MetricBuckets.ChunkFrames)
+    { BucketSet = "FRAMES" };
+
     public static readonly IReadOnlyList<MetricDefinition> PipelineFamilies =
     [
         OmniRequestsRunning, OmniRequestsWaiting, OmniRequestsSuccess, OmniRequestsFailed, OmniE2eLatency, OmniQueueTime,
         OmniStageGenTime, OmniTextTtfp, OmniImageTtfp, OmniImagesGenerated, OmniImagePixels, OmniInferenceSteps,
+        OmniAudioTtfp, OmniAudioDuration, OmniAudioRtf, OmniAudioFrames, OmniAudioUnderrun,
         TransferSize, TransferTxTime, TransferRxDecodeTime, TransferInFlightTime,
     ];
 
@@ -157,4 +184,13 @@ public static class MetricCatalog
     [
         DiffusionPreprocessTime, DiffusionExecTime, DiffusionPostprocessTime, DiffusionStepTime, NumRequestsRunning, NumRequestsWaiting,
     ];
+
+    public static readonly IReadOnlyList<MetricDefinition> Code2WavFamilies =
+    [
+        Code2WavChunkTime, Code2WavChunkFrames, NumRequestsRunning, NumRequestsWaiting,
+    ];
+
+    /// <summary>Every family of every process kind, once each.</summary>
+    public static IEnumerable<MetricDefinition> All =>
+        PipelineFamilies.Concat(ArFamilies).Concat(DiffusionFamilies).Concat(Code2WavFamilies).DistinctBy(definition => definition.Name);
 }

@@ -16,6 +16,7 @@ public static class MetricDocumentation
         Section(output, "Orchestrator (pipeline, modality and transfer families)", MetricCatalog.PipelineFamilies);
         Section(output, "AR stage", MetricCatalog.ArFamilies);
         Section(output, "Diffusion stage", MetricCatalog.DiffusionFamilies);
+        Section(output, "Code-to-waveform (vocoder) stage", MetricCatalog.Code2WavFamilies);
         Section(output, "Every process (with the process's identity labels: model_name on the orchestrator; model_name, engine, stage_id, replica_id on a stage)",
             ProcessMetrics.Families);
         output.Append("\n### Every process: the platform's instruments\n\n")
@@ -56,5 +57,9 @@ public static class MetricDocumentation
         ("ITER_TOKENS", MetricBuckets.IterationTokens),
         ("PIXELS", MetricBuckets.ImagePixels),
         ("STEPS", MetricBuckets.InferenceSteps),
+        ("AUDIO_S", MetricBuckets.AudioSeconds),
+        ("RTF", MetricBuckets.RealTimeFactor),
+        ("FAST_S", MetricBuckets.FastSeconds),
+        ("FRAMES", MetricBuckets.ChunkFrames),
     ];
 }

@@ -15,5 +15,7 @@ public static class MetricLabels
 
     public static readonly string[] Engine4 = [ModelName, Engine, StageId, ReplicaId];
     public static readonly string[] Pipeline = [ModelName];
+    /// <summary>Modality families of an output a stage replica produced (audio, video): the pipeline's model and that replica.</summary>
+    public static readonly string[] Modality = [ModelName, StageId, ReplicaId];
     public static readonly string[] Transfer = [ModelName, FromStage, FromReplica, ToStage, ToReplica];
 }

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Omni.Common.Hosting;
+using Omni.Common.Payloads;
 using Omni.Common.Transfers;
 using Omni.Contracts.V1;
 
@@ -26,6 +27,14 @@ public sealed class StageCall(StageRequest header, IAsyncStreamReader<StageInput
 
     /// <summary>Hands the output tensors on: relayed on the response stream and/or pushed to the header's direct targets.</summary>
     public Task<SentTensors> SendTensorsAsync(IReadOnlyList<TensorChunk> chunks) =>
+        StageOutputSender.SendAsync(header, chunks, responseStream, host.Sender, Deadline, context.CancellationToken);
+
+    /// <summary>The call's one streamed input tensor, rows as they arrive; each chunk's decode timing goes to <paramref name="timings"/>.</summary>
+    public IAsyncEnumerable<StreamedRows> StreamInputAsync(long maxBytes, List<ChunkTiming> timings) =>
+        StageInputReader.StreamAsync(header, requestStream, host.Transfers, maxBytes, host.Options.InputIdleTimeout, timings, context.CancellationToken);
+
+    /// <summary>Hands output chunks on as they are produced (a streamed tensor), relayed and/or pushed as the header asks.</summary>
+    public Task<SentTensors> StreamTensorsAsync(IAsyncEnumerable<TensorChunk> chunks) =>
         StageOutputSender.SendAsync(header, chunks, responseStream, host.Sender, Deadline, context.CancellationToken);
 
     public Task WriteAsync(StageOutput output) => responseStream.WriteAsync(output, context.CancellationToken);

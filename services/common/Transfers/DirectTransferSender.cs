@@ -19,9 +19,12 @@ public sealed class DirectTransferSender(PeerChannels peers) : IDisposable
 
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
 
-    public async Task<DirectSend> SendAsync(DirectTarget target, IEnumerable<TensorChunk> chunks, DateTime? deadline,
+    /// <summary>Pushes <paramref name="chunks"/> as they come (a streamed tensor's chunks come while it is produced).</summary>
+    public async Task<DirectSend> SendAsync(DirectTarget target, IAsyncEnumerable<TensorChunk> chunks, DateTime? deadline,
         CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(chunks);
         var client = new Stage.StageClient(Channel(target.Address));
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var call = client.PushTransfer(deadline: deadline, cancellationToken: linked.Token);
@@ -42,7 +45,7 @@ public sealed class DirectTransferSender(PeerChannels peers) : IDisposable
 
         try
         {
-            foreach (var chunk in chunks)
+            await foreach (var chunk in chunks.WithCancellation(linked.Token).ConfigureAwait(false))
             {
                 await window.WaitAsync(linked.Token).ConfigureAwait(false);
                 var message = new TransferMessage { Chunk = chunk };

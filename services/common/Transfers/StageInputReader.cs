@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using Grpc.Core;
 using Omni.Common.Payloads;
 using Omni.Common.Validation;
@@ -17,9 +20,107 @@ public static class StageInputReader
         TransferRegistry registry, long maxBytesPerTensor, TimeSpan idleTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(header);
+        var receiver = new TensorSetReceiver(maxBytesPerTensor);
+        await RunSourcesAsync(header, requestStream, registry, chunk => receiver.Add(chunk), idleTimeout, cancellationToken).ConfigureAwait(false);
+
+        var tensors = new Dictionary<string, ReceivedTensor>(StringComparer.Ordinal);
+        foreach (var name in header.Inputs)
+        {
+            if (receiver.Get(name) is { } tensor)
+            {
+                tensors[name] = tensor;
+            }
+        }
+        var incomplete = receiver.Incomplete.ToList();
+        if (incomplete.Count > 0)
+        {
+            throw RequestValidator.Invalid("chunk", $"the input ended before tensor '{incomplete[0]}' was complete");
+        }
+        return new ReceivedInputs(tensors, receiver.Timings);
+    }
+
+    /// <summary>
+    /// The call's one input, a streamed tensor, row chunk by row chunk as each arrives (relayed or pushed), checked
+    /// by <see cref="StreamedTensorAssembler"/>. Each chunk's decode is timed into <paramref name="timings"/>. Ends
+    /// after the tensor's last chunk; INVALID_ARGUMENT when the input ends before it.
+    /// </summary>
+    public static async IAsyncEnumerable<StreamedRows> StreamAsync(StageRequest header, IAsyncStreamReader<StageInput> requestStream,
+        TransferRegistry registry, long maxBytes, TimeSpan idleTimeout, List<ChunkTiming> timings,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(timings);
+        if (header.Inputs.Count != 1)
+        {
+            throw RequestValidator.Invalid("inputs", $"must name exactly one streamed tensor, got {header.Inputs.Count}");
+        }
+        var assembler = new StreamedTensorAssembler(maxBytes);
+        var rows = Channel.CreateUnbounded<StreamedRows>(new UnboundedChannelOptions { SingleReader = true });
+        double Add(TensorChunk chunk)
+        {
+            var start = Stopwatch.GetTimestamp();
+            StreamedRows added;
+            lock (assembler)
+            {
+                added = assembler.Add(chunk);
+            }
+            var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            lock (timings)
+            {
+                timings.Add(new ChunkTiming { Tensor = chunk.Name, Bytes = (ulong)chunk.Data.Length, RxDecodeMs = elapsed });
+            }
+            rows.Writer.TryWrite(added);
+            if (added.Last)
+            {
+                rows.Writer.TryComplete();
+            }
+            return elapsed;
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var sources = Task.Run(async () =>
+        {
+            try
+            {
+                await RunSourcesAsync(header, requestStream, registry, Add, idleTimeout, stop.Token).ConfigureAwait(false);
+                rows.Writer.TryComplete(assembler.IsComplete ? null
+                    : RequestValidator.Invalid("chunk", $"the input ended before tensor '{header.Inputs[0]}' was complete"));
+            }
+            catch (Exception error)
+            {
+                rows.Writer.TryComplete(error);
+            }
+        }, CancellationToken.None);
+        var complete = false;
+        try
+        {
+            await foreach (var chunk in rows.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                complete = chunk.Last;
+                yield return chunk;
+            }
+        }
+        finally
+        {
+            // After the last chunk the sources end by themselves (the relayed stream closes, the pushes complete), and a
+            // direct transfer cut short would fail its sender; a consumer that stopped early must not leave them running.
+            if (!complete)
+            {
+                await stop.CancelAsync().ConfigureAwait(false);
+            }
+            await sources.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Feeds every chunk of the call's input (the relayed stream and each direct transfer, all at once) to
+    /// <paramref name="add"/>, refusing tensors the header does not list; maps a failure to the status that says why.
+    /// </summary>
+    private static async Task RunSourcesAsync(StageRequest header, IAsyncStreamReader<StageInput> requestStream, TransferRegistry registry,
+        Func<TensorChunk, double> add, TimeSpan idleTimeout, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(requestStream);
         ArgumentNullException.ThrowIfNull(registry);
-        var receiver = new TensorSetReceiver(maxBytesPerTensor);
         var expected = header.Inputs.ToHashSet(StringComparer.Ordinal);
         using var idle = new CancellationTokenSource(idleTimeout);
         double Add(TensorChunk chunk)
@@ -29,7 +130,7 @@ public static class StageInputReader
                 throw new InvalidDataException($"tensor '{chunk.Name}' is not one of this call's inputs ({string.Join(", ", expected)})");
             }
             idle.CancelAfter(idleTimeout);
-            return receiver.Add(chunk);
+            return add(chunk);
         }
 
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, idle.Token);
@@ -70,21 +171,6 @@ public static class StageInputReader
             }
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
         }
-
-        var tensors = new Dictionary<string, ReceivedTensor>(StringComparer.Ordinal);
-        foreach (var name in header.Inputs)
-        {
-            if (receiver.Get(name) is { } tensor)
-            {
-                tensors[name] = tensor;
-            }
-        }
-        var incomplete = receiver.Incomplete.ToList();
-        if (incomplete.Count > 0)
-        {
-            throw RequestValidator.Invalid("chunk", $"the input ended before tensor '{incomplete[0]}' was complete");
-        }
-        return new ReceivedInputs(tensors, receiver.Timings);
     }
 
     private static async Task ConsumeRelayedAsync(IAsyncStreamReader<StageInput> requestStream, Func<TensorChunk, double> add,

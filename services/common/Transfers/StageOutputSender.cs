@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using Grpc.Core;
 using Omni.Contracts.V1;
 
@@ -11,25 +12,65 @@ namespace Omni.Common.Transfers;
 /// </summary>
 public static class StageOutputSender
 {
-    public static async Task<SentTensors> SendAsync(StageRequest header, IReadOnlyList<TensorChunk> chunks,
+    public static Task<SentTensors> SendAsync(StageRequest header, IReadOnlyList<TensorChunk> chunks,
+        IServerStreamWriter<StageOutput> responseStream, DirectTransferSender sender, DateTime? deadline, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(chunks);
+        return SendAsync(header, chunks.ToAsyncEnumerable(), responseStream, sender, deadline, cancellationToken);
+    }
+
+    /// <summary>
+    /// Hands chunks on as they come: a streamed tensor's chunks reach the orchestrator and the direct targets while
+    /// the stage still produces the next. A push that fails ends the sending at its next chunk.
+    /// </summary>
+    public static async Task<SentTensors> SendAsync(StageRequest header, IAsyncEnumerable<TensorChunk> chunks,
         IServerStreamWriter<StageOutput> responseStream, DirectTransferSender sender, DateTime? deadline, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(header);
         ArgumentNullException.ThrowIfNull(chunks);
         ArgumentNullException.ThrowIfNull(responseStream);
         ArgumentNullException.ThrowIfNull(sender);
-        var pushes = header.ForwardTo
-            .Select(target => sender.SendAsync(target, chunks.Where(chunk => target.Tensors.Contains(chunk.Name)), deadline, cancellationToken))
+        var targets = header.ForwardTo
+            .Select(target => (Target: target, Queue: Channel.CreateUnbounded<TensorChunk>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true })))
+            .ToList();
+        var pushes = targets
+            .Select(target => sender.SendAsync(target.Target, target.Queue.Reader.ReadAllAsync(cancellationToken), deadline, cancellationToken))
             .ToList();
         var relayed = new List<ChunkTiming>();
         try
         {
-            foreach (var chunk in chunks.Where(chunk => header.Outputs.Contains(chunk.Name)))
+            await foreach (var chunk in chunks.WithCancellation(cancellationToken).ConfigureAwait(false))
             {
-                var start = Stopwatch.GetTimestamp();
-                await responseStream.WriteAsync(new StageOutput { Chunk = chunk }, cancellationToken).ConfigureAwait(false);
-                relayed.Add(new ChunkTiming { Tensor = chunk.Name, Bytes = (ulong)chunk.Data.Length, TxMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds });
+                if (pushes.FirstOrDefault(push => push.IsFaulted || push.IsCanceled) is { } failed)
+                {
+                    await failed.ConfigureAwait(false);
+                }
+                foreach (var (target, queue) in targets)
+                {
+                    if (target.Tensors.Contains(chunk.Name))
+                    {
+                        queue.Writer.TryWrite(chunk);
+                    }
+                }
+                if (header.Outputs.Contains(chunk.Name))
+                {
+                    var start = Stopwatch.GetTimestamp();
+                    await responseStream.WriteAsync(new StageOutput { Chunk = chunk }, cancellationToken).ConfigureAwait(false);
+                    relayed.Add(new ChunkTiming { Tensor = chunk.Name, Bytes = (ulong)chunk.Data.Length, TxMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds });
+                }
             }
+            foreach (var (_, queue) in targets)
+            {
+                queue.Writer.TryComplete();
+            }
+        }
+        catch (Exception error)
+        {
+            foreach (var (_, queue) in targets)
+            {
+                queue.Writer.TryComplete(error);
+            }
+            throw;
         }
         finally
         {

@@ -29,4 +29,12 @@ public static class RequestLimits
     public const float MaxGuidanceScale = 20f;
     public const float MaxShift = 20f;
     public const int MaxImagesPerRequest = 4;
+
+    public const float DefaultAudioTemperature = 0.9f;
+    public const int DefaultAudioTopK = 50;
+    public const float DefaultAudioRepetitionPenalty = 1.05f;
+    public const float DefaultAudioMaxDurationSeconds = 20f;
+    public const float MaxAudioDurationSeconds = 60f;
+    public const int DefaultAudioChunkFrames = 25;
+    public const int MaxAudioChunkFrames = 200;
 }

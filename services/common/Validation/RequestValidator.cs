@@ -37,31 +37,26 @@ public static class RequestValidator
         return requestId;
     }
 
-    /// <summary>Returns (wantsText, wantsImage); an empty list means text only.</summary>
-    public static (bool Text, bool Image) ValidateOutputs(IReadOnlyCollection<Modality> outputs)
+    /// <summary>Returns (wantsText, wantsImage, wantsAudio); an empty list means text only.</summary>
+    public static (bool Text, bool Image, bool Audio) ValidateOutputs(IReadOnlyCollection<Modality> outputs)
     {
         if (outputs.Count == 0)
         {
-            return (true, false);
+            return (true, false, false);
         }
-        bool text = false, image = false;
+        var seen = new HashSet<Modality>();
         foreach (var modality in outputs)
         {
-            switch (modality)
+            if (modality is not (Modality.Text or Modality.Image or Modality.Audio))
             {
-                case Modality.Text when !text:
-                    text = true;
-                    break;
-                case Modality.Image when !image:
-                    image = true;
-                    break;
-                case Modality.Text or Modality.Image:
-                    throw Invalid("outputs", $"lists {modality} twice");
-                default:
-                    throw Invalid("outputs", $"must contain only MODALITY_TEXT and MODALITY_IMAGE, got {modality}");
+                throw Invalid("outputs", $"must contain only MODALITY_TEXT, MODALITY_IMAGE and MODALITY_AUDIO, got {modality}");
+            }
+            if (!seen.Add(modality))
+            {
+                throw Invalid("outputs", $"lists {modality} twice");
             }
         }
-        return (text, image);
+        return (seen.Contains(Modality.Text), seen.Contains(Modality.Image), seen.Contains(Modality.Audio));
     }
 
     public static ResolvedTextParameters ValidateText(TextParams? text, string field = "text")
@@ -202,6 +197,49 @@ public static class RequestValidator
             NumImages = numImages,
             OutputFormat = format,
         };
+    }
+
+    public static ResolvedAudioParameters ValidateAudio(AudioParams? audio, string field = "audio")
+    {
+        audio ??= new AudioParams();
+        var format = audio.Format switch
+        {
+            AudioFormat.Unspecified or AudioFormat.PcmS16Le => AudioFormat.PcmS16Le,
+            AudioFormat.Wav => AudioFormat.Wav,
+            AudioFormat.Opus => AudioFormat.Opus,
+            _ => throw Invalid($"{field}.format", $"must be AUDIO_FORMAT_PCM_S16LE, AUDIO_FORMAT_WAV or AUDIO_FORMAT_OPUS, got {(int)audio.Format}"),
+        };
+        var temperature = audio.HasTemperature ? audio.Temperature : DefaultAudioTemperature;
+        if (!float.IsFinite(temperature) || temperature < 0 || temperature > MaxTemperature)
+        {
+            throw Invalid($"{field}.temperature", $"must be in [0, {Format(MaxTemperature)}], got {Format(temperature)}");
+        }
+        var topP = audio.HasTopP ? audio.TopP : 1f;
+        if (!float.IsFinite(topP) || topP <= 0 || topP > 1)
+        {
+            throw Invalid($"{field}.top_p", $"must be in (0, 1], got {Format(topP)}");
+        }
+        var topK = audio.HasTopK ? audio.TopK : DefaultAudioTopK;
+        if (topK < 0 || topK > MaxTopK)
+        {
+            throw Invalid($"{field}.top_k", $"must be in [0, {MaxTopK}] (0 disables it), got {topK}");
+        }
+        var repetitionPenalty = audio.HasRepetitionPenalty ? audio.RepetitionPenalty : DefaultAudioRepetitionPenalty;
+        if (!float.IsFinite(repetitionPenalty) || repetitionPenalty <= 0 || repetitionPenalty > MaxRepetitionPenalty)
+        {
+            throw Invalid($"{field}.repetition_penalty", $"must be in (0, {Format(MaxRepetitionPenalty)}], got {Format(repetitionPenalty)}");
+        }
+        var maxDuration = audio.HasMaxDurationSeconds ? audio.MaxDurationSeconds : DefaultAudioMaxDurationSeconds;
+        if (!float.IsFinite(maxDuration) || maxDuration <= 0 || maxDuration > MaxAudioDurationSeconds)
+        {
+            throw Invalid($"{field}.max_duration_seconds", $"must be in (0, {Format(MaxAudioDurationSeconds)}], got {Format(maxDuration)}");
+        }
+        var chunkFrames = audio.ChunkFrames == 0 ? DefaultAudioChunkFrames : (int)Math.Min(audio.ChunkFrames, int.MaxValue);
+        if (chunkFrames > MaxAudioChunkFrames)
+        {
+            throw Invalid($"{field}.chunk_frames", $"must be in [1, {MaxAudioChunkFrames}], got {audio.ChunkFrames}");
+        }
+        return new ResolvedAudioParameters(format, temperature, topP, topK, repetitionPenalty, audio.HasSeed ? audio.Seed : null, maxDuration, chunkFrames);
     }
 
     public static RpcException Invalid(string field, string problem) =>

@@ -98,3 +98,33 @@ public sealed record ResolvedImageParameters(int Width, int Height, int Steps, f
         return image;
     }
 }
+
+/// <summary>Speech parameters after validation, with defaults applied.</summary>
+/// <param name="Format">PCM_S16LE, WAV or OPUS (never UNSPECIFIED).</param>
+/// <param name="Seed">Null: the talker picks a random seed.</param>
+public sealed record ResolvedAudioParameters(AudioFormat Format, float Temperature, float TopP, int TopK, float RepetitionPenalty, ulong? Seed,
+    float MaxDurationSeconds, int ChunkFrames)
+{
+    /// <summary>These parameters as the proto message, every default made explicit, for the next hop.</summary>
+    public AudioParams ToAudioParams()
+    {
+        var audio = new AudioParams
+        {
+            Format = Format,
+            Temperature = Temperature,
+            TopP = TopP,
+            TopK = TopK,
+            RepetitionPenalty = RepetitionPenalty,
+            MaxDurationSeconds = MaxDurationSeconds,
+            ChunkFrames = (uint)ChunkFrames,
+        };
+        if (Seed is { } seed)
+        {
+            audio.Seed = seed;
+        }
+        return audio;
+    }
+
+    /// <summary>Codec frames that fit the maximum duration at <paramref name="framesPerSecond"/> (at least one).</summary>
+    public int MaxFrames(double framesPerSecond) => Math.Max(1, (int)Math.Ceiling(MaxDurationSeconds * framesPerSecond - 1e-9));
+}

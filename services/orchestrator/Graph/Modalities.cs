@@ -7,13 +7,16 @@ public static class Modalities
 {
     public const string Text = "text";
     public const string Image = "image";
+    public const string Audio = "audio";
 
-    public static IReadOnlyList<string> All { get; } = [Text, Image];
+    /// <summary>In the order a request's finish reason is taken from (the first the request asked for).</summary>
+    public static IReadOnlyList<string> All { get; } = [Text, Image, Audio];
 
     public static string NameOf(Modality modality) => modality switch
     {
         Modality.Text => Text,
         Modality.Image => Image,
+        Modality.Audio => Audio,
         _ => throw new ArgumentOutOfRangeException(nameof(modality), modality, "not a client modality"),
     };
 }

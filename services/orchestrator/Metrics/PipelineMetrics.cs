@@ -26,6 +26,12 @@ public sealed class PipelineMetrics : IPipelineObserver
     private readonly Counter _images;
     private readonly Histogram _pixels;
     private readonly Histogram _steps;
+    private readonly HistogramFamily _audioTtfp;
+    private readonly HistogramFamily _audioDuration;
+    private readonly HistogramFamily _audioRtf;
+    private readonly CounterFamily _audioFrames;
+    private readonly HistogramFamily _audioUnderrun;
+    private readonly ConcurrentDictionary<(int, uint), AudioChildren> _audioChildren = new();
     private readonly HistogramFamily _transferSize;
     private readonly HistogramFamily _transferTx;
     private readonly HistogramFamily _transferRx;
@@ -49,6 +55,11 @@ public sealed class PipelineMetrics : IPipelineObserver
         _images = registry.Counter(MetricCatalog.OmniImagesGenerated).WithLabels(_model);
         _pixels = registry.Histogram(MetricCatalog.OmniImagePixels).WithLabels(_model);
         _steps = registry.Histogram(MetricCatalog.OmniInferenceSteps).WithLabels(_model);
+        _audioTtfp = registry.Histogram(MetricCatalog.OmniAudioTtfp);
+        _audioDuration = registry.Histogram(MetricCatalog.OmniAudioDuration);
+        _audioRtf = registry.Histogram(MetricCatalog.OmniAudioRtf);
+        _audioFrames = registry.Counter(MetricCatalog.OmniAudioFrames);
+        _audioUnderrun = registry.Histogram(MetricCatalog.OmniAudioUnderrun);
         _transferSize = registry.Histogram(MetricCatalog.TransferSize);
         _transferTx = registry.Histogram(MetricCatalog.TransferTxTime);
         _transferRx = registry.Histogram(MetricCatalog.TransferRxDecodeTime);
@@ -138,6 +149,41 @@ public sealed class PipelineMetrics : IPipelineObserver
         _steps.Observe(steps);
     }
 
+    public void OnFirstAudio(int stageId, uint replicaId, TimeSpan sinceArrival)
+    {
+        if (_enabled)
+        {
+            Audio(stageId, replicaId).Ttfp.Observe(sinceArrival.TotalSeconds);
+        }
+    }
+
+    public void OnAudioSamples(int stageId, uint replicaId, long samples)
+    {
+        if (_enabled)
+        {
+            Audio(stageId, replicaId).Frames.Inc(samples);
+        }
+    }
+
+    public void OnAudioCompleted(int stageId, uint replicaId, double durationSeconds, double realTimeFactor, double underrunSeconds)
+    {
+        if (!_enabled)
+        {
+            return;
+        }
+        var children = Audio(stageId, replicaId);
+        children.Duration.Observe(durationSeconds);
+        children.Rtf.Observe(realTimeFactor);
+        children.Underrun.Observe(underrunSeconds);
+    }
+
+    private AudioChildren Audio(int stageId, uint replicaId) => _audioChildren.GetOrAdd((stageId, replicaId), key =>
+    {
+        string[] labels = [_model, key.Item1.ToString(CultureInfo.InvariantCulture), key.Item2.ToString(CultureInfo.InvariantCulture)];
+        return new AudioChildren(_audioTtfp.WithLabels(labels), _audioDuration.WithLabels(labels), _audioRtf.WithLabels(labels),
+            _audioFrames.WithLabels(labels), _audioUnderrun.WithLabels(labels));
+    });
+
     public void OnTransferChunk(int fromStage, uint fromReplica, int toStage, uint toReplica, ChunkTiming chunk)
     {
         if (!_enabled)
@@ -176,6 +222,8 @@ public sealed class PipelineMetrics : IPipelineObserver
         FailureReason.InvalidArgument => "invalid_argument",
         _ => throw new ArgumentOutOfRangeException(nameof(reason)),
     };
+
+    private sealed record AudioChildren(Histogram Ttfp, Histogram Duration, Histogram Rtf, Counter Frames, Histogram Underrun);
 
     private sealed record TransferChildren(Histogram Size, Histogram Tx, Histogram Rx, Histogram InFlight);
 }

@@ -31,6 +31,22 @@ public sealed class ClientStream(IServerStreamWriter<GenerateResponse> client, V
         observer.OnImage(Stopwatch.GetElapsedTime(arrivalTimestamp), (int)image.Width, (int)image.Height, request.Image?.Steps ?? 0);
     }
 
+    /// <summary>The audio the client has received, against the real-time player.</summary>
+    public AudioPlayback Audio { get; } = new();
+
+    public async Task WriteAudioAsync(AudioChunk chunk, int stageId, uint replicaId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(chunk);
+        await WriteAsync(new GenerateResponse { RequestId = request.RequestId, Audio = chunk }, cancellationToken).ConfigureAwait(false);
+        var sinceArrival = Stopwatch.GetElapsedTime(arrivalTimestamp);
+        if (!Audio.Started)
+        {
+            observer.OnFirstAudio(stageId, replicaId, sinceArrival);
+        }
+        Audio.Add(sinceArrival, (long)chunk.Samples, (int)chunk.SampleRate);
+        observer.OnAudioSamples(stageId, replicaId, (long)chunk.Samples);
+    }
+
     private async Task WriteAsync(GenerateResponse response, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -36,7 +36,7 @@ public sealed class GraphRunner(PipelineGraph graph, IReplicaBinder binder, IPip
             var failures = new FailureCollector(linked);
             await Task.WhenAll(executions.Values.Select(execution => failures.Watch(execution.RunAsync(stream, deadline, token)))).ConfigureAwait(false);
             failures.ThrowIfAny();
-            return ResultAssembler.Assemble(request, plan, executions, connectors, queueTime, arrivalTimestamp, observer);
+            return ResultAssembler.Assemble(request, plan, executions, connectors, stream, queueTime, arrivalTimestamp, observer);
         }
         finally
         {

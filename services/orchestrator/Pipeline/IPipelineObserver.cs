@@ -31,6 +31,15 @@ public interface IPipelineObserver
 
     void OnImage(TimeSpan sinceArrival, int width, int height, int steps);
 
+    /// <summary>The request's first audio chunk was written to the client, from replica <paramref name="replicaId"/> of stage <paramref name="stageId"/>.</summary>
+    void OnFirstAudio(int stageId, uint replicaId, TimeSpan sinceArrival);
+
+    /// <summary>An audio chunk of <paramref name="samples"/> samples per channel was written to the client.</summary>
+    void OnAudioSamples(int stageId, uint replicaId, long samples);
+
+    /// <summary>A request's audio is complete: its length, real-time factor and worst underrun (see <see cref="AudioPlayback"/>).</summary>
+    void OnAudioCompleted(int stageId, uint replicaId, double durationSeconds, double realTimeFactor, double underrunSeconds);
+
     /// <summary>One chunk hop between two stages, with whatever of its intervals were measured.</summary>
     void OnTransferChunk(int fromStage, uint fromReplica, int toStage, uint toReplica, ChunkTiming chunk);
 }

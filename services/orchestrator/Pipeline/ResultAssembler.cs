@@ -8,18 +8,20 @@ namespace Omni.Orchestrator.Pipeline;
 /// <summary>
 /// The request's final message: a StageReport per stage that ran, a TransferReport per edge (each chunk observed
 /// into the transfer metrics with the replicas that were bound), usage summed over the stages, and the finish reason
-/// of the stage that produced the client's first requested modality (text before image).
+/// of the stage that produced the client's first requested modality (text, then image, then audio), and the audio's
+/// duration, real-time factor and underrun once the audio is complete.
 /// </summary>
 public static class ResultAssembler
 {
     public static GenerateFinal Assemble(ValidatedRequest request, RequestPlan plan, IReadOnlyDictionary<StageNode, StageExecution> executions,
-        IReadOnlyList<IEdgeConnector> connectors, TimeSpan queueTime, long arrivalTimestamp, IPipelineObserver observer)
+        IReadOnlyList<IEdgeConnector> connectors, ClientStream client, TimeSpan queueTime, long arrivalTimestamp, IPipelineObserver observer)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(executions);
         ArgumentNullException.ThrowIfNull(connectors);
         ArgumentNullException.ThrowIfNull(observer);
+        ArgumentNullException.ThrowIfNull(client);
         var final = new GenerateFinal { QueueTimeMs = queueTime.TotalMilliseconds, Usage = new Usage() };
         foreach (var planned in plan.Stages)
         {
@@ -49,6 +51,12 @@ public static class ResultAssembler
             var report = connector.Ledger.Report(from, to);
             connector.Ledger.Trace(report);
             final.Transfers.Add(report);
+        }
+        if (client.Audio.RealTimeFactor is { } rtf)
+        {
+            var speaker = executions[plan.Stages.First(stage => stage.ClientOutputs.Contains(Modalities.Audio)).Node];
+            final.AudioDurationSeconds = client.Audio.DurationSeconds;
+            observer.OnAudioCompleted(speaker.Node.StageId, speaker.Binding.ReplicaId, client.Audio.DurationSeconds, rtf, client.Audio.UnderrunSeconds);
         }
         final.E2ETimeMs = Stopwatch.GetElapsedTime(arrivalTimestamp).TotalMilliseconds;
         return final;

@@ -34,6 +34,10 @@ public sealed class StageExecution : IDisposable
         {
             Header.Image = image;
         }
+        if (request.ToAudioParams() is { } audio)
+        {
+            Header.Audio = audio;
+        }
         Header.Inputs.AddRange(planned.InputTensors);
         Header.Outputs.AddRange(planned.StreamOutputs);
     }
@@ -153,6 +157,9 @@ public sealed class StageExecution : IDisposable
                     break;
                 case StageOutput.KindOneofCase.Image when Planned.ClientOutputs.Contains(Modalities.Image):
                     await client.WriteImageAsync(output.Image, cancellationToken).ConfigureAwait(false);
+                    break;
+                case StageOutput.KindOneofCase.Audio when Planned.ClientOutputs.Contains(Modalities.Audio):
+                    await client.WriteAudioAsync(output.Audio, Node.StageId, Binding.ReplicaId, cancellationToken).ConfigureAwait(false);
                     break;
                 case StageOutput.KindOneofCase.Chunk:
                     await RouteAsync(output.Chunk, Stopwatch.GetTimestamp(), cancellationToken).ConfigureAwait(false);

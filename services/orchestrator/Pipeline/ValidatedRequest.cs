@@ -10,28 +10,34 @@ public sealed record ValidatedRequest(
     string Prompt,
     bool WantsText,
     bool WantsImage,
+    bool WantsAudio,
     ResolvedTextParameters Text,
-    ResolvedImageParameters? Image)
+    ResolvedImageParameters? Image,
+    ResolvedAudioParameters? Audio)
 {
     /// <summary>The client outputs asked for, by the names the pipeline definition uses.</summary>
     public IReadOnlyList<string> ClientOutputs =>
-        [.. WantsText ? [Modalities.Text] : Array.Empty<string>(), .. WantsImage ? [Modalities.Image] : Array.Empty<string>()];
+        [.. WantsText ? [Modalities.Text] : Array.Empty<string>(), .. WantsImage ? [Modalities.Image] : Array.Empty<string>(),
+            .. WantsAudio ? [Modalities.Audio] : Array.Empty<string>()];
 
     public static ValidatedRequest From(GenerateRequest request)
     {
         var prompt = RequestValidator.ValidatePrompt(request.Prompt);
         var requestId = RequestValidator.ValidateRequestId(request.RequestId);
-        var (wantsText, wantsImage) = RequestValidator.ValidateOutputs(request.Outputs);
+        var (wantsText, wantsImage, wantsAudio) = RequestValidator.ValidateOutputs(request.Outputs);
         var text = RequestValidator.ValidateText(request.Text);
         var image = wantsImage ? RequestValidator.ValidateImage(request.Image) : null;
+        var audio = wantsAudio ? RequestValidator.ValidateAudio(request.Audio) : null;
         if (requestId.Length == 0)
         {
             requestId = Guid.NewGuid().ToString("N");
         }
-        return new ValidatedRequest(requestId, prompt, wantsText, wantsImage, text, image);
+        return new ValidatedRequest(requestId, prompt, wantsText, wantsImage, wantsAudio, text, image, audio);
     }
 
     public TextParams ToTextParams() => Text.ToTextParams();
 
     public ImageParams? ToImageParams() => Image?.ToImageParams();
+
+    public AudioParams? ToAudioParams() => Audio?.ToAudioParams();
 }

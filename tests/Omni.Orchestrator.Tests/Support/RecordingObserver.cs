@@ -41,6 +41,19 @@ public sealed class RecordingObserver : IPipelineObserver
 
     public void OnImage(TimeSpan sinceArrival, int width, int height, int steps) => Images.Add((width, height));
 
+    public List<(int StageId, uint ReplicaId, double DurationSeconds)> AudioCompleted { get; } = [];
+
+    public void OnFirstAudio(int stageId, uint replicaId, TimeSpan sinceArrival)
+    {
+    }
+
+    public void OnAudioSamples(int stageId, uint replicaId, long samples)
+    {
+    }
+
+    public void OnAudioCompleted(int stageId, uint replicaId, double durationSeconds, double realTimeFactor, double underrunSeconds) =>
+        AudioCompleted.Add((stageId, replicaId, durationSeconds));
+
     public void OnTransferChunk(int fromStage, uint fromReplica, int toStage, uint toReplica, ChunkTiming chunk) =>
         TransferChunks.Add((fromStage, fromReplica, toStage, toReplica, chunk.Bytes));
 }

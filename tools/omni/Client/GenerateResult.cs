@@ -6,6 +6,15 @@ namespace Omni.Cli.Client;
 public sealed record GenerateResult(string RequestId, string Text, IReadOnlyList<int> TokenIds, IReadOnlyList<TokenLogprob> Logprobs, int TextMessages,
     IReadOnlyList<Image> Images, GenerateFinal Final)
 {
+    /// <summary>The audio chunks in stream order.</summary>
+    public IReadOnlyList<AudioChunk> AudioChunks { get; init; } = [];
+
+    /// <summary>From sending the request to the first audio chunk's arrival, on this client's clock.</summary>
+    public TimeSpan? FirstAudio { get; init; }
+
+    /// <summary>From sending the request to the last audio chunk's arrival.</summary>
+    public TimeSpan? LastAudio { get; init; }
+
     /// <summary>The first image, or null when none came back.</summary>
     public Image? Image => Images.Count > 0 ? Images[0] : null;
 }

@@ -24,6 +24,9 @@ public sealed class OmniClient(string address) : IDisposable
         var logprobs = new List<TokenLogprob>();
         var textMessages = 0;
         var images = new List<Image>();
+        var audio = new List<AudioChunk>();
+        var sent = System.Diagnostics.Stopwatch.StartNew();
+        TimeSpan? firstAudio = null, lastAudio = null;
         GenerateFinal? final = null;
         var requestId = request.RequestId;
         await foreach (var response in call.ResponseStream.ReadAllAsync(cancellationToken))
@@ -41,13 +44,23 @@ public sealed class OmniClient(string address) : IDisposable
                 case GenerateResponse.PayloadOneofCase.Image:
                     images.Add(response.Image);
                     break;
+                case GenerateResponse.PayloadOneofCase.Audio:
+                    audio.Add(response.Audio);
+                    firstAudio ??= sent.Elapsed;
+                    lastAudio = sent.Elapsed;
+                    break;
                 case GenerateResponse.PayloadOneofCase.Final:
                     final = response.Final;
                     break;
             }
         }
         return new GenerateResult(requestId, text.ToString(), tokenIds, logprobs, textMessages, images,
-            final ?? throw new InvalidOperationException("The stream ended without a final message."));
+            final ?? throw new InvalidOperationException("The stream ended without a final message."))
+        {
+            AudioChunks = audio,
+            FirstAudio = firstAudio,
+            LastAudio = lastAudio,
+        };
     }
 
     public void Dispose() => _channel.Dispose();

@@ -7,7 +7,7 @@ namespace Omni.Cli.Client;
 public sealed class RequestOptions
 {
     public Option<string> Prompt { get; } = new("--prompt") { Description = "The prompt.", DefaultValueFactory = _ => "A lighthouse on a cliff at dawn" };
-    public Option<string[]> Outputs { get; } = new("--outputs") { Description = "text, image or both.", DefaultValueFactory = _ => ["text", "image"], AllowMultipleArgumentsPerToken = true };
+    public Option<string[]> Outputs { get; } = new("--outputs") { Description = "text, image and/or audio.", DefaultValueFactory = _ => ["text", "image"], AllowMultipleArgumentsPerToken = true };
     public Option<uint> MaxTokens { get; } = new("--max-tokens") { Description = "Tokens to generate (1..4096).", DefaultValueFactory = _ => 32 };
     public Option<float?> Temperature { get; } = new("--temperature") { Description = "0 for greedy (default 1)." };
     public Option<float?> TopP { get; } = new("--top-p") { Description = "Nucleus sampling (0, 1]." };
@@ -19,8 +19,15 @@ public sealed class RequestOptions
     public Option<float?> GuidanceScale { get; } = new("--guidance-scale") { Description = "Classifier-free guidance (1..20)." };
     public Option<ulong?> Seed { get; } = new("--seed") { Description = "Seed for text sampling and image noise.", DefaultValueFactory = _ => 42 };
     public Option<string> Out { get; } = new("--out") { Description = "Folder for the PNG.", DefaultValueFactory = _ => "." };
+    public Option<string?> Audio { get; } = new("--audio")
+    {
+        Description = "Also ask for speech and write it to this file: .wav (streamed PCM, the header written at the end), .opus/.ogg (Ogg Opus) or .pcm (raw s16le).",
+    };
+    public Option<float?> AudioMaxDuration { get; } = new("--audio-max-duration") { Description = "Seconds of speech at most (0..60, default 20)." };
+    public Option<uint?> ChunkFrames { get; } = new("--chunk-frames") { Description = "Codec frames per chunk the talker hands the vocoder (1..200, default 25)." };
 
-    public IEnumerable<Option> All => [Prompt, Outputs, MaxTokens, Temperature, TopP, TopK, Stop, Width, Height, Steps, GuidanceScale, Seed, Out];
+    public IEnumerable<Option> All => [Prompt, Outputs, MaxTokens, Temperature, TopP, TopK, Stop, Width, Height, Steps, GuidanceScale, Seed, Out, Audio,
+        AudioMaxDuration, ChunkFrames];
 
     public GenerateRequest Build(ParseResult parse)
     {
@@ -36,8 +43,29 @@ public sealed class RequestOptions
             {
                 "text" => Modality.Text,
                 "image" => Modality.Image,
-                _ => throw new ArgumentException($"--outputs takes text and/or image, not '{output}'."),
+                "audio" => Modality.Audio,
+                _ => throw new ArgumentException($"--outputs takes text, image and/or audio, not '{output}'."),
             });
+        }
+        if (parse.GetValue(Audio) is { Length: > 0 } audioFile)
+        {
+            if (!request.Outputs.Contains(Modality.Audio))
+            {
+                request.Outputs.Add(Modality.Audio);
+            }
+            request.Audio = new AudioParams { Format = AudioFiles.FormatFor(audioFile) };
+        }
+        if (request.Outputs.Contains(Modality.Audio))
+        {
+            request.Audio ??= new AudioParams();
+            if (parse.GetValue(AudioMaxDuration) is { } duration)
+            {
+                request.Audio.MaxDurationSeconds = duration;
+            }
+            if (parse.GetValue(ChunkFrames) is { } chunkFrames)
+            {
+                request.Audio.ChunkFrames = chunkFrames;
+            }
         }
         if (parse.GetValue(Temperature) is { } temperature)
         {
@@ -60,6 +88,10 @@ public sealed class RequestOptions
         {
             request.Text.Seed = seed;
             request.Image.Seed = seed;
+            if (request.Audio is not null)
+            {
+                request.Audio.Seed = seed;
+            }
         }
         return request;
     }

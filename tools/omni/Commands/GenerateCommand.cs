@@ -34,6 +34,10 @@ public static class GenerateCommand
                 {
                     Console.WriteLine($"Image: {path}");
                 }
+                if (parse.GetValue(request.Audio) is { Length: > 0 } audioPath)
+                {
+                    Console.WriteLine($"Audio: {AudioFiles.Summary(result, AudioFiles.Save(result.AudioChunks, audioPath))}");
+                }
                 Console.WriteLine($"Timing: {ResultPrinter.Summary(result.Final)}");
                 if (traceParent is not null)
                 {

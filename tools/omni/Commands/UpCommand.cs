@@ -9,7 +9,7 @@ public static class UpCommand
 {
     public static Command Create()
     {
-        var launch = new LaunchOptions();
+        var launch = new LaunchOptions(speechByDefault: true);
         var json = new Option<bool>("--json") { Description = "Print one JSON line per service (name, stage_id, replica_id, grpc, metrics)." };
         var command = new Command("up", "Start the three services locally and keep them running until Ctrl-C.") { json };
         foreach (var option in launch.All)

@@ -7,6 +7,13 @@ public sealed record LocalPipelineOptions
 
     public int DiffusionReplicas { get; init; } = 1;
 
+    /// <summary>Also start a talker and a code2wav stage, and serve the speech pipeline (pipelines/speech.yaml).</summary>
+    public bool Speech { get; init; }
+
+    public string? TalkerModelDirectory { get; init; }
+
+    public string? Code2WavModelDirectory { get; init; }
+
     public string Device { get; init; } = "auto";
 
     public string? ArModelDirectory { get; init; }
@@ -23,6 +30,10 @@ public sealed record LocalPipelineOptions
 
     public IReadOnlyList<string> DiffusionArgs { get; init; } = [];
 
+    public IReadOnlyList<string> TalkerArgs { get; init; } = [];
+
+    public IReadOnlyList<string> Code2WavArgs { get; init; } = [];
+
     /// <summary>Receives every service log line, prefixed with its name (null: logs go to files only).</summary>
     public Action<string>? Echo { get; init; }
 
@@ -31,19 +42,20 @@ public sealed record LocalPipelineOptions
 }
 
 /// <summary>
-/// The three services as child processes on free 127.0.0.1 ports: stages first, then the orchestrator pointed at
-/// them. Disposing stops them all (SIGTERM, then kill).
+/// The services as child processes on free 127.0.0.1 ports: stages first (AR, diffusion, and with speech a talker and a
+/// code2wav stage), then the orchestrator pointed at them. Disposing stops them all (SIGTERM, then kill).
 /// </summary>
 public sealed class LocalPipeline : IAsyncDisposable
 {
     private readonly IReadOnlyDictionary<string, string?> _environment;
 
-    private LocalPipeline(IReadOnlyList<ServiceProcess> arStages, IReadOnlyList<ServiceProcess> diffusionStages, ServiceProcess orchestrator,
-        string logDirectory, IReadOnlyDictionary<string, string?> environment)
+    private LocalPipeline(IReadOnlyList<ServiceProcess> arStages, IReadOnlyList<ServiceProcess> diffusionStages,
+        IReadOnlyList<ServiceProcess> speechStages, ServiceProcess orchestrator, string logDirectory, IReadOnlyDictionary<string, string?> environment)
     {
         _environment = environment;
         ArStages = arStages;
         DiffusionStages = diffusionStages;
+        SpeechStages = speechStages;
         Orchestrator = orchestrator;
         LogDirectory = logDirectory;
         // Last resort when this process exits without disposing the pipeline: never leave services behind.
@@ -54,11 +66,14 @@ public sealed class LocalPipeline : IAsyncDisposable
 
     public IReadOnlyList<ServiceProcess> DiffusionStages { get; }
 
+    /// <summary>The talker and the code2wav stage when the pipeline speaks, else none.</summary>
+    public IReadOnlyList<ServiceProcess> SpeechStages { get; }
+
     public ServiceProcess Orchestrator { get; }
 
     public string LogDirectory { get; }
 
-    public IEnumerable<ServiceProcess> All => [Orchestrator, .. ArStages, .. DiffusionStages];
+    public IEnumerable<ServiceProcess> All => [Orchestrator, .. ArStages, .. DiffusionStages, .. SpeechStages];
 
     private void KillAll(object? sender, EventArgs e)
     {
@@ -71,7 +86,7 @@ public sealed class LocalPipeline : IAsyncDisposable
     public static async Task<LocalPipeline> StartAsync(LocalPipelineOptions options, CancellationToken cancellationToken)
     {
         var logDirectory = options.LogDirectory ?? Path.Combine(Path.GetTempPath(), $"omni-{Environment.ProcessId}-{Guid.NewGuid():N}"[..24]);
-        var stageCount = options.ArReplicas + options.DiffusionReplicas;
+        var stageCount = options.ArReplicas + options.DiffusionReplicas + (options.Speech ? 2 : 0);
         var ports = FreePorts.Take(2 * (stageCount + 1));
         var next = 0;
         var started = new List<ServiceProcess>();
@@ -91,19 +106,22 @@ public sealed class LocalPipeline : IAsyncDisposable
             {
                 diffusion.Add(StartStage(ServiceKind.DiffusionStage, 1, replica, options.DiffusionModelDirectory, options.DiffusionArgs));
             }
+            var speech = new List<ServiceProcess>();
+            if (options.Speech)
+            {
+                speech.Add(StartStage(ServiceKind.ArStage, 2, 0, options.TalkerModelDirectory,
+                    [.. string.IsNullOrEmpty(options.TalkerModelDirectory) ? ["--builtin-model", "talker"] : Array.Empty<string>(), .. options.TalkerArgs]));
+                speech.Add(StartStage(ServiceKind.Code2WavStage, 3, 0, options.Code2WavModelDirectory, options.Code2WavArgs));
+            }
             await Task.WhenAll(started.Select(stage => stage.WaitHealthyAsync(options.StartTimeout, cancellationToken)));
 
-            var orchestratorArgs = new List<string>
-            {
-                "--ar-address", string.Join(',', ar.Select(stage => stage.GrpcAddress)),
-                "--diffusion-address", string.Join(',', diffusion.Select(stage => stage.GrpcAddress)),
-            };
+            var orchestratorArgs = StageAddressArgs(ar, diffusion, speech);
             orchestratorArgs.AddRange(options.OrchestratorArgs);
             var orchestrator = ServiceProcess.Start(ServiceKind.Orchestrator, ports[next++], ports[next++], -1, 0, orchestratorArgs, logDirectory,
                 options.Echo, options.Environment);
             started.Add(orchestrator);
             await orchestrator.WaitHealthyAsync(options.StartTimeout, cancellationToken);
-            return new LocalPipeline(ar, diffusion, orchestrator, logDirectory, options.Environment);
+            return new LocalPipeline(ar, diffusion, speech, orchestrator, logDirectory, options.Environment);
         }
         catch
         {
@@ -132,11 +150,7 @@ public sealed class LocalPipeline : IAsyncDisposable
     public async Task<ServiceProcess> StartOrchestratorAsync(IEnumerable<string> extraArgs, CancellationToken cancellationToken)
     {
         var ports = FreePorts.Take(2);
-        var args = new List<string>
-        {
-            "--ar-address", string.Join(',', ArStages.Select(stage => stage.GrpcAddress)),
-            "--diffusion-address", string.Join(',', DiffusionStages.Select(stage => stage.GrpcAddress)),
-        };
+        var args = StageAddressArgs(ArStages, DiffusionStages, SpeechStages);
         args.AddRange(extraArgs);
         var orchestrator = ServiceProcess.Start(ServiceKind.Orchestrator, ports[0], ports[1], -1, 0, args, LogDirectory, environment: _environment);
         try
@@ -151,11 +165,27 @@ public sealed class LocalPipeline : IAsyncDisposable
         }
     }
 
+    /// <summary>The orchestrator flags that point it at the stages (and at the speech pipeline when it has speech stages).</summary>
+    private static List<string> StageAddressArgs(IReadOnlyList<ServiceProcess> ar, IReadOnlyList<ServiceProcess> diffusion, IReadOnlyList<ServiceProcess> speech)
+    {
+        var args = new List<string>
+        {
+            "--ar-address", string.Join(',', ar.Select(stage => stage.GrpcAddress)),
+            "--diffusion-address", string.Join(',', diffusion.Select(stage => stage.GrpcAddress)),
+        };
+        if (speech.Count > 0)
+        {
+            var definition = Path.Combine(Path.GetDirectoryName(ServiceBinaries.Locate(ServiceKind.Orchestrator))!, "pipelines", "speech.yaml");
+            args.AddRange(["--pipeline", definition, "--talker-address", speech[0].GrpcAddress, "--code2wav-address", speech[1].GrpcAddress]);
+        }
+        return args;
+    }
+
     public async ValueTask DisposeAsync()
     {
         AppDomain.CurrentDomain.ProcessExit -= KillAll;
         // Orchestrator first, so it does not see its stages vanish under in-flight requests.
         await Orchestrator.DisposeAsync();
-        await Task.WhenAll(ArStages.Concat(DiffusionStages).Select(stage => stage.DisposeAsync().AsTask()));
+        await Task.WhenAll(ArStages.Concat(DiffusionStages).Concat(SpeechStages).Select(stage => stage.DisposeAsync().AsTask()));
     }
 }

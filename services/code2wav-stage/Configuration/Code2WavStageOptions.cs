@@ -1,0 +1,16 @@
+using System.ComponentModel.DataAnnotations;
+using Omni.Common.Hosting;
+
+namespace Omni.Code2WavStage.Configuration;
+
+/// <summary>The code2wav stage's settings: the shared model options plus its batch size and input limit.</summary>
+public sealed class Code2WavStageOptions : StageModelOptions
+{
+    /// <summary>Most chunks (of any requests) decoded together in one forward pass.</summary>
+    [Range(1, 256)]
+    public int MaxBatchSize { get; set; } = 16;
+
+    /// <summary>Largest codes input of one request, in bytes (4 per frame).</summary>
+    [Range(4, 1L << 30)]
+    public long MaxCodesBytes { get; set; } = 1L << 20;
+}
