@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
-using System.Globalization;
 using Concentus;
 using Omni.Common.Audio;
+using Omni.Testing;
+using static Omni.Testing.AudioTools;
 
 namespace Omni.Common.Tests;
 
@@ -135,25 +135,4 @@ public sealed class AudioEncodingTests : IDisposable
 
     private static float[] Sine(int samples, double hertz) =>
         [.. Enumerable.Range(0, samples).Select(i => (float)(0.5 * Math.Sin(2 * Math.PI * hertz * i / Rate)))];
-
-    private static async Task<string> SoxInfoAsync(string what, string path)
-    {
-        var (exit, output) = await RunAsync("sox", "--i", what, path);
-        Assert.True(exit == 0, output);
-        return output.Trim();
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string program, params string[] args)
-    {
-        Assert.True(File.Exists($"/usr/bin/{program}"), $"/usr/bin/{program} is missing: install Debian's sox and opus-tools (scripts/test.sh does as root).");
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, string.Create(CultureInfo.InvariantCulture, $"{output}"));
-    }
 }

@@ -23,6 +23,24 @@ internal static class Requests
         return request;
     }
 
+    /// <summary>Speech of a short answer: the thinker writes <paramref name="maxTokens"/> tokens, the talker at most <paramref name="seconds"/> of audio.</summary>
+    public static GenerateRequest Audio(float seconds = 0.5f, uint chunkFrames = 5, ulong seed = 13, AudioFormat format = AudioFormat.PcmS16Le,
+        uint maxTokens = 4, bool text = false)
+    {
+        var request = new GenerateRequest
+        {
+            Prompt = "Say something",
+            Text = new TextParams { MaxTokens = maxTokens, Seed = seed },
+            Audio = new AudioParams { MaxDurationSeconds = seconds, ChunkFrames = chunkFrames, Seed = seed, Format = format },
+        };
+        if (text)
+        {
+            request.Outputs.Add(Modality.Text);
+        }
+        request.Outputs.Add(Modality.Audio);
+        return request;
+    }
+
     public static GenerateRequest Both(string prompt = "A small house", uint maxTokens = 6, ulong seed = 5)
     {
         var request = new GenerateRequest

@@ -12,10 +12,10 @@ public sealed class OmniClient(string address) : IDisposable
 
     public Contracts.V1.Omni.OmniClient Raw => new(_channel);
 
-    /// <summary>Runs one request to the end; <paramref name="onText"/> sees each text delta as it arrives.</summary>
+    /// <summary>Runs one request to the end; <paramref name="onText"/> and <paramref name="onAudio"/> see each text delta and audio chunk as it arrives.</summary>
     /// <param name="traceParent">A W3C traceparent to send, so the request joins that trace.</param>
     public async Task<GenerateResult> GenerateAsync(GenerateRequest request, Action<string>? onText = null, DateTime? deadline = null,
-        CancellationToken cancellationToken = default, string? traceParent = null)
+        CancellationToken cancellationToken = default, string? traceParent = null, Action<AudioChunk>? onAudio = null)
     {
         var headers = traceParent is null ? null : new Metadata { { "traceparent", traceParent } };
         using var call = Raw.Generate(request, headers, deadline, cancellationToken);
@@ -48,6 +48,7 @@ public sealed class OmniClient(string address) : IDisposable
                     audio.Add(response.Audio);
                     firstAudio ??= sent.Elapsed;
                     lastAudio = sent.Elapsed;
+                    onAudio?.Invoke(response.Audio);
                     break;
                 case GenerateResponse.PayloadOneofCase.Final:
                     final = response.Final;
