@@ -48,6 +48,15 @@ public sealed class ParameterPropagationTests(PipelineFixture fixture)
             image => (image.Scheduler, image.TimestepSpacing) = (Scheduler.Ddim, TimestepSpacing.Trailing)),
         ["ImageParams.num_images"] = NumImagesGivesSeveralImages,
         ["ImageParams.output_format"] = Rgb8IsRawPixels,
+        ["AudioParams.format"] = FormatChoosesTheEncoding,
+        // The built-in talker samples from a nearly flat distribution: greedy and sampled codes differ.
+        ["AudioParams.temperature"] = client => AudioIsGreedy(client, audio => audio.Temperature = 0),
+        ["AudioParams.top_p"] = client => AudioIsGreedy(client, audio => audio.TopP = 1e-6f),
+        ["AudioParams.top_k"] = client => AudioIsGreedy(client, audio => audio.TopK = 1),
+        ["AudioParams.repetition_penalty"] = RepetitionPenaltyChangesGreedyAudio,
+        ["AudioParams.seed"] = AudioSeedIsReproducible,
+        ["AudioParams.max_duration_seconds"] = MaxDurationBoundsTheAudio,
+        ["AudioParams.chunk_frames"] = ChunkFramesSetsTheChunks,
     };
 
     public static TheoryData<string> RequestFields()
@@ -136,6 +145,10 @@ public sealed class ParameterPropagationTests(PipelineFixture fixture)
         Assert.Equal((0, 2), (text.Images.Count, text.TokenIds.Count));
         Assert.Equal(["ar", "diffusion"], image.Final.Stages.Select(stage => stage.Stage));
         Assert.Equal((1, 0), (image.Images.Count, image.TokenIds.Count));
+        var audio = await client.GenerateAsync(Requests.Audio(seconds: 0.2f));
+        Assert.Equal(["ar", "talker", "code2wav"], audio.Final.Stages.Select(stage => stage.Stage));
+        Assert.Equal((0, 0), (audio.Images.Count, audio.TokenIds.Count));
+        Assert.NotEmpty(audio.AudioChunks);
     }
 
     private static async Task RequestIdIsEchoed(OmniClient client)
@@ -314,5 +327,77 @@ public sealed class ParameterPropagationTests(PipelineFixture fixture)
         var result = await client.GenerateAsync(Image(image => image.OutputFormat = ImageFormat.Rgb8));
 
         Assert.Equal(("application/x-rgb8", 64 * 64 * 3), (result.Image!.MimeType, result.Image.Data.Length));
+    }
+
+    private static async Task<byte[]> AudioAsync(OmniClient client, Action<AudioParams> configure, ulong seed = 17)
+    {
+        var request = Requests.Audio(seconds: 0.4f, chunkFrames: 5, seed: seed);
+        configure(request.Audio);
+        var result = await client.GenerateAsync(request);
+        return [.. result.AudioChunks.SelectMany(chunk => chunk.Data.ToByteArray())];
+    }
+
+    private static async Task FormatChoosesTheEncoding(OmniClient client)
+    {
+        var wav = await AudioAsync(client, audio => audio.Format = AudioFormat.Wav);
+        var opus = await AudioAsync(client, audio => audio.Format = AudioFormat.Opus);
+        var pcm = await AudioAsync(client, audio => audio.Format = AudioFormat.PcmS16Le);
+
+        Assert.Equal("RIFF", System.Text.Encoding.ASCII.GetString(wav, 0, 4));
+        Assert.Equal("OggS", System.Text.Encoding.ASCII.GetString(opus, 0, 4));
+        Assert.Equal(pcm, wav[44..]);
+    }
+
+    /// <summary>The parameter makes sampling greedy: two seeds give the same audio, which greedy decoding gives too.</summary>
+    private static async Task AudioIsGreedy(OmniClient client, Action<AudioParams> greedy)
+    {
+        var first = await AudioAsync(client, greedy, seed: 1);
+        var second = await AudioAsync(client, greedy, seed: 2);
+        var sampled = await AudioAsync(client, _ => { }, seed: 1);
+
+        Assert.Equal(first, second);
+        Assert.Equal(await AudioAsync(client, audio => audio.Temperature = 0), first);
+        Assert.NotEqual(sampled, first);
+    }
+
+    private static async Task RepetitionPenaltyChangesGreedyAudio(OmniClient client)
+    {
+        var plain = await AudioAsync(client, audio => (audio.Temperature, audio.RepetitionPenalty) = (0, 1));
+        var penalized = await AudioAsync(client, audio => (audio.Temperature, audio.RepetitionPenalty) = (0, 2));
+
+        Assert.NotEqual(plain, penalized);
+    }
+
+    private static async Task AudioSeedIsReproducible(OmniClient client)
+    {
+        var first = await AudioAsync(client, _ => { }, seed: 5);
+        var again = await AudioAsync(client, _ => { }, seed: 5);
+        var other = await AudioAsync(client, _ => { }, seed: 6);
+
+        Assert.Equal(first, again);
+        Assert.NotEqual(first, other);
+    }
+
+    private static async Task MaxDurationBoundsTheAudio(OmniClient client)
+    {
+        var request = Requests.Audio(seconds: 0.1f, seed: 3);
+        request.Audio.Temperature = 0;
+
+        var result = await client.GenerateAsync(request);
+
+        // 0.1 s at 50 frames a second is 5 frames of 480 samples, unless the talker ended the speech sooner.
+        Assert.InRange(result.AudioChunks.Sum(chunk => (long)chunk.Samples), 1, 5 * 480);
+    }
+
+    private static async Task ChunkFramesSetsTheChunks(OmniClient client)
+    {
+        var request = Requests.Audio(seconds: 0.4f, chunkFrames: 4, seed: 8);
+        request.Audio.Temperature = 0;
+
+        var result = await client.GenerateAsync(request);
+
+        // 20 greedy frames in chunks of 4 frames (1920 samples) each, the vocoder's output chunk by chunk.
+        Assert.All(result.AudioChunks.SkipLast(1), chunk => Assert.Equal(4u * 480, chunk.Samples));
+        Assert.True(result.AudioChunks.Count >= 2);
     }
 }

@@ -21,13 +21,21 @@ public sealed class ValidationTests(PipelineFixture fixture)
         { "guidance", "image.guidance_scale" },
         { "outputs", "outputs" },
         { "request-id", "request_id" },
+        { "audio-format", "audio.format" },
+        { "audio-temperature", "audio.temperature" },
+        { "audio-top-p", "audio.top_p" },
+        { "audio-top-k", "audio.top_k" },
+        { "audio-top-k-vocabulary", "audio.top_k" },
+        { "audio-repetition-penalty", "audio.repetition_penalty" },
+        { "audio-max-duration", "audio.max_duration_seconds" },
+        { "audio-chunk-frames", "audio.chunk_frames" },
     };
 
     [Theory]
     [MemberData(nameof(BadRequests))]
     public async Task Generate_BadField_InvalidArgumentNamingField(string fault, string field)
     {
-        var request = Requests.Both();
+        var request = fault.StartsWith("audio-", StringComparison.Ordinal) ? Requests.Audio() : Requests.Both();
         switch (fault)
         {
             case "empty-prompt": request.Prompt = " "; break;
@@ -43,6 +51,15 @@ public sealed class ValidationTests(PipelineFixture fixture)
             case "guidance": request.Image.GuidanceScale = 0.5f; break;
             case "outputs": request.Outputs.Add((Modality)9); break;
             case "request-id": request.RequestId = "has space"; break;
+            case "audio-format": request.Audio.Format = (AudioFormat)9; break;
+            case "audio-temperature": request.Audio.Temperature = -0.5f; break;
+            case "audio-top-p": request.Audio.TopP = 1.5f; break;
+            case "audio-top-k": request.Audio.TopK = -2; break;
+            // Within the API's bound but beyond the talker's vocabulary (1025): the talker says so.
+            case "audio-top-k-vocabulary": request.Audio.TopK = 5000; break;
+            case "audio-repetition-penalty": request.Audio.RepetitionPenalty = 0; break;
+            case "audio-max-duration": request.Audio.MaxDurationSeconds = 61; break;
+            case "audio-chunk-frames": request.Audio.ChunkFrames = 201; break;
         }
 
         var error = await Assert.ThrowsAsync<RpcException>(() => fixture.Client.GenerateAsync(request));
