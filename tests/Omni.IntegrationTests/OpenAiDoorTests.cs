@@ -228,6 +228,79 @@ public sealed class OpenAiDoorTests(PipelineFixture fixture)
         Assert.Equal(before + 1, Exposition.Sum(await Http.GetStringAsync(metrics), "vllm:omni_requests_failed_total", "reason=\"invalid_argument\""));
     }
 
+    [Fact]
+    public async Task ChatCompletionWithAudio_Wav_RiffFileAt24kHzAsLongAsTheReportedDuration()
+    {
+        using var body = await ChatWithAudioAsync("wav");
+
+        var (sampleRate, dataBytes) = ReadWav(Audio(body).GetProperty("data").GetBytesFromBase64());
+        var duration = body.RootElement.GetProperty("omni").GetProperty("final").GetProperty("audio_duration_seconds").GetDouble();
+        Assert.Equal(24000, sampleRate);
+        Assert.True(duration is > 0 and <= 1, $"{duration} s");
+        Assert.Equal(duration * 24000 * 2, dataBytes, 6);
+    }
+
+    [Fact]
+    public async Task ChatCompletionWithAudio_SameRequestTwice_SameAudioBytes()
+    {
+        using var first = await ChatWithAudioAsync("wav");
+        using var second = await ChatWithAudioAsync("wav");
+
+        Assert.Equal(Audio(first).GetProperty("data").GetBytesFromBase64(), Audio(second).GetProperty("data").GetBytesFromBase64());
+    }
+
+    [Fact]
+    public async Task ChatCompletionWithAudioStreamed_Pcm16_DeltasJoinIntoTheWholeResponsesAudio()
+    {
+        using var whole = await ChatWithAudioAsync("pcm16");
+        using var response = await PostAsync("chat/completions", ChatWithAudioBody("pcm16", stream: true));
+        var events = (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+
+        var deltas = events[..^1].Select(line => JsonDocument.Parse(line["data: ".Length..]).RootElement.GetProperty("choices"))
+            .Where(choices => choices.GetArrayLength() > 0 && choices[0].GetProperty("delta").TryGetProperty("audio", out _))
+            .Select(choices => choices[0].GetProperty("delta").GetProperty("audio").GetProperty("data").GetBytesFromBase64()).ToList();
+        Assert.True(deltas.Count > 1, $"{deltas.Count} audio chunks");
+        Assert.Equal(Audio(whole).GetProperty("data").GetBytesFromBase64(), deltas.SelectMany(delta => delta).ToArray());
+    }
+
+    private async Task<JsonDocument> ChatWithAudioAsync(string format)
+    {
+        using var response = await PostAsync("chat/completions", ChatWithAudioBody(format, stream: false));
+        var json = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, json);
+        return JsonDocument.Parse(json);
+    }
+
+    private static string ChatWithAudioBody(string format, bool stream) => $$"""
+        {"messages":[{"role":"user","content":"Say something"}],"max_tokens":4,"seed":7,"modalities":["text","audio"],
+         "audio":{"format":"{{format}}","max_duration_seconds":1,"seed":7,"chunk_frames":10},"stream":{{(stream ? "true" : "false")}}}
+        """;
+
+    private static JsonElement Audio(JsonDocument body) => body.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("audio");
+
+    /// <summary>A RIFF/WAVE file's sample rate (from its <c>fmt </c> chunk) and the length of its <c>data</c> chunk.</summary>
+    private static (int SampleRate, int DataBytes) ReadWav(byte[] file)
+    {
+        Assert.Equal(("RIFF", "WAVE"), (Encoding.ASCII.GetString(file, 0, 4), Encoding.ASCII.GetString(file, 8, 4)));
+        int? sampleRate = null;
+        for (var at = 12; at + 8 <= file.Length;)
+        {
+            var id = Encoding.ASCII.GetString(file, at, 4);
+            var size = BitConverter.ToInt32(file, at + 4);
+            if (id == "fmt ")
+            {
+                sampleRate = BitConverter.ToInt32(file, at + 12);
+            }
+            else if (id == "data")
+            {
+                Assert.Equal(file.Length, at + 8 + size);
+                return (sampleRate ?? throw new InvalidDataException("data before fmt"), size);
+            }
+            at += 8 + size + (size & 1);
+        }
+        throw new InvalidDataException("no data chunk");
+    }
+
     /// <summary>The chat's prompt as the door's documented template (ChatML) forms it, sent through the gRPC door.</summary>
     internal static GenerateRequest ChatOverGrpc(uint maxTokens, ulong seed, uint? logprobs = null)
     {

@@ -16,4 +16,10 @@ public sealed record OpenAiCall(OpenAiApi Api, GenerateRequest Request, string M
 
     /// <summary>vLLM's <c>return_token_ids</c> extension: the choice carries the generated token ids.</summary>
     public bool ReturnTokenIds { get; init; }
+
+    /// <summary>Whether the client gets the text (chat's <c>modalities</c> without <c>text</c> give only the audio).</summary>
+    public bool Text => Request.Outputs.Count == 0 || Request.Outputs.Contains(Modality.Text);
+
+    /// <summary>Whether the client gets speech (chat's <c>modalities</c> with <c>audio</c>).</summary>
+    public bool Audio => Request.Outputs.Contains(Modality.Audio);
 }

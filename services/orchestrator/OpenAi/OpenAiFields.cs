@@ -57,22 +57,72 @@ public static class OpenAiFields
         RequestId,
     ];
 
+    public const string AudioParam = "audio";
+
+    /// <summary>
+    /// Speech, chat only: OpenAI's <c>audio</c> object (<c>format</c>; <c>voice</c> is checked by the converter and
+    /// sets nothing) with the talker's sampling as vLLM-Omni-style extensions inside it. The talker samples with its own
+    /// parameters, not the text's; only <c>seed</c> falls back to the request's, so that a seeded request is
+    /// reproducible in both its text and its audio.
+    /// </summary>
+    private static readonly Mapping[] Speech =
+    [
+        new("audio.format", ["audio.format"], (input, request) => Set(AudioObject(input)?.String("format"), value => Audio(request).Format = value switch
+        {
+            "pcm16" => AudioFormat.PcmS16Le,
+            "wav" => AudioFormat.Wav,
+            "opus" => AudioFormat.Opus,
+            _ => throw OpenAiRequestException.Invalid("audio.format",
+                $"audio.format must be 'pcm16', 'wav' or 'opus', got '{value}' (this server encodes no mp3, flac or aac)."),
+        })),
+        new("audio.temperature", ["audio.temperature"], (input, request) =>
+            Set(AudioObject(input)?.Float("temperature"), value => Audio(request).Temperature = value)),
+        new("audio.top_p", ["audio.top_p"], (input, request) => Set(AudioObject(input)?.Float("top_p"), value => Audio(request).TopP = value)),
+        new("audio.top_k", ["audio.top_k"], (input, request) =>
+            Set(AudioObject(input)?.Int("top_k"), value => Audio(request).TopK = value == -1 ? 0 : value)),
+        new("audio.repetition_penalty", ["audio.repetition_penalty"], (input, request) =>
+            Set(AudioObject(input)?.Float("repetition_penalty"), value => Audio(request).RepetitionPenalty = value)),
+        new("audio.seed", ["audio.seed", "seed"], (input, request) =>
+            Set(AudioObject(input)?.UInt64("seed") ?? (WantsAudio(input.Body) ? input.Body.UInt64("seed") : null), value => Audio(request).Seed = value)),
+        new("audio.max_duration_seconds", ["audio.max_duration_seconds"], (input, request) =>
+            Set(AudioObject(input)?.Float("max_duration_seconds"), value => Audio(request).MaxDurationSeconds = value)),
+        new("audio.chunk_frames", ["audio.chunk_frames"], (input, request) =>
+            Set(AudioObject(input)?.UInt("chunk_frames"), value => Audio(request).ChunkFrames = value)),
+    ];
+
+    /// <summary>The keys the <c>audio</c> object may have: <c>voice</c> and those of the fields it sets.</summary>
+    public static IReadOnlyList<string> AudioKeys { get; } =
+        ["voice", .. Speech.SelectMany(mapping => mapping.Params).Where(param => param.StartsWith(AudioParam + ".", StringComparison.Ordinal))
+            .Select(param => param[(AudioParam.Length + 1)..])];
+
+    /// <summary>Whether a chat asks for speech: <c>audio</c> among its <c>modalities</c>.</summary>
+    public static bool WantsAudio(JsonBody body) => body.Strings("modalities").Contains("audio");
+
     private static readonly Mapping[] Chat =
     [
         new("prompt", [ChatPrompt.MessagesParam], (input, request) =>
             request.Prompt = ChatPrompt.Render(input.Body.Get(ChatPrompt.MessagesParam), input.ChatTemplate)),
+        // A pipeline without speech stages refuses audio when it plans the request, naming modalities.
         new("outputs", ["modalities"], (input, request) =>
         {
             foreach (var (modality, i) in input.Body.Strings("modalities").Select((modality, i) => (modality, i)))
             {
-                if (modality != "text")
+                var output = modality switch
                 {
-                    throw OpenAiRequestException.Invalid($"modalities[{i}]", modality == "audio"
-                        ? $"modalities[{i}] 'audio' needs a speech stage, which this pipeline does not have."
-                        : $"modalities[{i}] must be 'text', got '{modality}' (images come from /v1/images/generations).");
+                    "text" => Modality.Text,
+                    "audio" => Modality.Audio,
+                    _ => throw OpenAiRequestException.Invalid($"modalities[{i}]",
+                        $"modalities[{i}] must be 'text' or 'audio', got '{modality}' (images come from /v1/images/generations)."),
+                };
+                if (!request.Outputs.Contains(output))
+                {
+                    request.Outputs.Add(output);
                 }
             }
-            request.Outputs.Add(Modality.Text);
+            if (request.Outputs.Count == 0)
+            {
+                request.Outputs.Add(Modality.Text);
+            }
         }),
         // logprobs: true asks for the chosen token's; top_logprobs: N adds the N best alternatives.
         new("text.logprobs", ["top_logprobs", "logprobs"], (input, request) =>
@@ -88,6 +138,7 @@ public static class OpenAiFields
             }
         }),
         .. Sampling,
+        .. Speech,
     ];
 
     private static readonly Mapping[] Completions =
@@ -164,7 +215,7 @@ public static class OpenAiFields
         {
             return null;
         }
-        var name = mapping.Params.FirstOrDefault(param => body?.Has(param) == true) ?? mapping.Params[0];
+        var name = mapping.Params.FirstOrDefault(param => body?.HasPath(param) == true) ?? mapping.Params[0];
         return name + index;
     }
 
@@ -184,6 +235,10 @@ public static class OpenAiFields
     private static TextParams Text(GenerateRequest request) => request.Text ??= new TextParams();
 
     private static ImageParams Image(GenerateRequest request) => request.Image ??= new ImageParams();
+
+    private static AudioParams Audio(GenerateRequest request) => request.Audio ??= new AudioParams();
+
+    private static JsonBody? AudioObject(OpenAiInput input) => input.Body.Object(AudioParam);
 
     private static void Set<T>(T? value, Action<T> set) where T : struct
     {

@@ -11,6 +11,9 @@ namespace Omni.Orchestrator.OpenAi;
 /// </summary>
 public static class OpenAiRequestConverter
 {
+    /// <summary>The talker's one voice, the only <c>audio.voice</c> accepted.</summary>
+    public const string DefaultVoice = "default";
+
     public static OpenAiCall Convert(OpenAiApi api, OpenAiInput input, string servedModel)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -60,8 +63,8 @@ public static class OpenAiRequestConverter
                 body.Refuse("response_format", value => value.ValueKind == JsonValueKind.Object && new JsonBody(value).String("type") == "text",
                     "only text responses");
                 body.Refuse("logit_bias", IsEmpty, "no logit bias");
-                body.Refuse("audio", _ => false, "audio output needs a speech stage, which this pipeline does not have");
                 body.Refuse("prediction", _ => false, "no predicted outputs");
+                RefuseUnsupportedAudio(body);
                 break;
             case OpenAiApi.Completions:
                 body.Refuse("n", IsOne, "one choice per request (n = 1)");
@@ -76,6 +79,37 @@ public static class OpenAiRequestConverter
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(api));
+        }
+    }
+
+    /// <summary>
+    /// The <c>audio</c> object: only with <c>audio</c> among the modalities, only the keys the door maps (a misspelt
+    /// talker extension would otherwise give the defaults silently), and only the default voice.
+    /// </summary>
+    private static void RefuseUnsupportedAudio(JsonBody body)
+    {
+        if (body.Object(OpenAiFields.AudioParam) is not { } audio)
+        {
+            return;
+        }
+        if (!OpenAiFields.WantsAudio(body))
+        {
+            throw OpenAiRequestException.Invalid(OpenAiFields.AudioParam, "audio needs 'audio' among the modalities (such as [\"text\", \"audio\"]).");
+        }
+        foreach (var field in audio.Root.EnumerateObject().Where(field => field.Value.ValueKind != JsonValueKind.Null))
+        {
+            if (!OpenAiFields.AudioKeys.Contains(field.Name))
+            {
+                throw OpenAiRequestException.Invalid($"audio.{field.Name}",
+                    $"audio.{field.Name} is not supported: audio takes {string.Join(", ", OpenAiFields.AudioKeys)}.");
+            }
+        }
+        // The talker takes no speaker: it speaks in the one voice its checkpoint has. Another voice is refused rather than
+        // replaced silently, as any field the pipeline cannot honour is; OpenAI's clients that must name one send "default".
+        if (audio.String("voice") is { } voice && voice != DefaultVoice)
+        {
+            throw OpenAiRequestException.Invalid("audio.voice",
+                $"audio.voice must be '{DefaultVoice}', got '{voice}': this pipeline's talker speaks in one voice.");
         }
     }
 }

@@ -7,14 +7,17 @@ namespace Omni.Orchestrator.OpenAi;
 
 /// <summary>
 /// A chat completion (<c>chat.completion</c> / <c>chat.completion.chunk</c>) or a legacy completion
-/// (<c>text_completion</c>), whole or streamed, with logprobs, the usage, vLLM's <c>token_ids</c> extension, and the
-/// request's timing breakdown under <c>omni</c>.
+/// (<c>text_completion</c>), whole or streamed, with logprobs, the usage, vLLM's <c>token_ids</c> extension, the
+/// request's timing breakdown under <c>omni</c>, and a chat's speech (<see cref="ChatAudio"/>). With speech the text
+/// stays in <c>content</c> (streamed: <c>delta.content</c>) when text was asked for too, and is the audio's
+/// <c>transcript</c> in the whole response.
 /// </summary>
 public sealed class TextResponse(HttpContext context, OpenAiCall call, string requestId, long created) : OpenAiResponse(context)
 {
     private readonly StringBuilder _text = new();
     private readonly List<int> _tokenIds = [];
     private readonly List<TokenLogprob> _logprobs = [];
+    private readonly ChatAudio? _audio = call.Audio ? new ChatAudio(requestId, created, call.Request.Audio?.Format ?? AudioFormat.Unspecified) : null;
     private bool _sentRole;
 
     private bool IsChat => call.Api == OpenAiApi.ChatCompletions;
@@ -27,7 +30,7 @@ public sealed class TextResponse(HttpContext context, OpenAiCall call, string re
         switch (message.PayloadCase)
         {
             case GenerateResponse.PayloadOneofCase.Text when call.Stream:
-                await SendEventAsync(Chunk(message.Text, null), cancellationToken).ConfigureAwait(false);
+                await SendEventAsync(Chunk(message.Text, null, null), cancellationToken).ConfigureAwait(false);
                 _text.Append(message.Text.Text);
                 break;
             case GenerateResponse.PayloadOneofCase.Text:
@@ -35,8 +38,14 @@ public sealed class TextResponse(HttpContext context, OpenAiCall call, string re
                 _tokenIds.AddRange(message.Text.TokenIds);
                 _logprobs.AddRange(message.Text.Logprobs);
                 break;
+            case GenerateResponse.PayloadOneofCase.Audio when _audio is not null && call.Stream:
+                await SendEventAsync(Chunk(null, message.Audio, null), cancellationToken).ConfigureAwait(false);
+                break;
+            case GenerateResponse.PayloadOneofCase.Audio when _audio is not null:
+                _audio.Add(message.Audio);
+                break;
             case GenerateResponse.PayloadOneofCase.Final when call.Stream:
-                await SendEventAsync(Chunk(null, message.Final), cancellationToken).ConfigureAwait(false);
+                await SendEventAsync(Chunk(null, null, message.Final), cancellationToken).ConfigureAwait(false);
                 if (call.IncludeUsage)
                 {
                     await SendEventAsync(UsageChunk(message.Final.Usage), cancellationToken).ConfigureAwait(false);
@@ -58,8 +67,16 @@ public sealed class TextResponse(HttpContext context, OpenAiCall call, string re
         {
             json.WriteStartObject("message");
             json.WriteString("role", "assistant");
-            json.WriteString("content", _text.ToString());
+            if (call.Text)
+            {
+                json.WriteString("content", _text.ToString());
+            }
+            else
+            {
+                json.WriteNull("content");
+            }
             json.WriteNull("refusal");
+            _audio?.WriteWhole(json, _text.ToString());
             json.WriteEndObject();
         }
         else
@@ -75,8 +92,8 @@ public sealed class TextResponse(HttpContext context, OpenAiCall call, string re
         json.WriteEndObject();
     });
 
-    /// <summary>A stream chunk: one text delta, or (with <paramref name="final"/>) the finish reason and breakdown.</summary>
-    private byte[] Chunk(TextDelta? delta, GenerateFinal? final) => OpenAiJson.Write(json =>
+    /// <summary>A stream chunk: one text delta, one audio chunk, or (with <paramref name="final"/>) the finish reason and breakdown.</summary>
+    private byte[] Chunk(TextDelta? delta, AudioChunk? audio, GenerateFinal? final) => OpenAiJson.Write(json =>
     {
         OpenChoice(json, IsChat ? "chat.completion.chunk" : "text_completion");
         if (IsChat)
@@ -90,6 +107,10 @@ public sealed class TextResponse(HttpContext context, OpenAiCall call, string re
             if (delta is not null)
             {
                 json.WriteString("content", delta.Text);
+            }
+            if (audio is not null)
+            {
+                _audio!.WriteDelta(json, audio);
             }
             json.WriteEndObject();
         }

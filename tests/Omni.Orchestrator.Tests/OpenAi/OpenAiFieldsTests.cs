@@ -61,8 +61,27 @@ public sealed class OpenAiFieldsTests
         ["request_id"] = ("\"n\":1", "text-1"),
     };
 
+    /// <summary>The speech fields, each inside chat's <c>audio</c> object, with the value it gives.</summary>
+    private static readonly Dictionary<string, (string Field, string Expected)> Speech = new()
+    {
+        ["audio.format"] = ("\"format\":\"wav\"", "Wav"),
+        ["audio.temperature"] = ("\"temperature\":0.5", "0.5"),
+        ["audio.top_p"] = ("\"top_p\":0.25", "0.25"),
+        ["audio.top_k"] = ("\"top_k\":5", "5"),
+        ["audio.repetition_penalty"] = ("\"repetition_penalty\":1.5", "1.5"),
+        ["audio.seed"] = ("\"seed\":9", "9"),
+        ["audio.max_duration_seconds"] = ("\"max_duration_seconds\":1.5", "1.5"),
+        ["audio.chunk_frames"] = ("\"chunk_frames\":10", "10"),
+    };
+
     static OpenAiFieldsTests()
     {
+        foreach (var (path, (field, expected)) in Speech)
+        {
+            var audio = "{" + field + "}";
+            Examples[(OpenAiApi.ChatCompletions, path)] =
+                ($$"""{"messages":[{"role":"user","content":"Hi"}],"modalities":["text","audio"],"audio":{{audio}}}""", null, expected);
+        }
         foreach (var (path, (field, expected)) in Sampling)
         {
             var header = path == "request_id" ? expected : null;

@@ -48,7 +48,7 @@ public sealed class OpenAiRequestConverterTests
     [InlineData("""{"messages":[{"role":"user","content":"Hi"}],"n":2}""", "n")]
     [InlineData("""{"messages":[{"role":"user","content":"Hi"}],"tools":[{"type":"function"}]}""", "tools")]
     [InlineData("""{"messages":[{"role":"user","content":"Hi"}],"response_format":{"type":"json_object"}}""", "response_format")]
-    [InlineData("""{"messages":[{"role":"user","content":"Hi"}],"modalities":["text","audio"]}""", "modalities[1]")]
+    [InlineData("""{"messages":[{"role":"user","content":"Hi"}],"modalities":["text","image"]}""", "modalities[1]")]
     [InlineData("""{"messages":[{"role":"tool","content":"Hi"}]}""", "messages[0].role")]
     [InlineData("""{"messages":[{"role":"user","content":[{"type":"image_url"}]}]}""", "messages[0].content[0].type")]
     [InlineData("""{"messages":[]}""", "messages")]
