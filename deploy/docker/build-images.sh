@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the three Omni images from deploy/docker/*.Dockerfile, with the repository root as the build context.
+# Builds the four Omni images from deploy/docker/*.Dockerfile, with the repository root as the build context.
 #
 # Usage: deploy/docker/build-images.sh [--offline] [--gpu] [--tag TAG] [--prefix PREFIX]
 #   --offline   no container registry: first make local stand-ins for the .NET base images
@@ -8,7 +8,7 @@
 #               deploy/docker/cuda-runtime.Dockerfile), tagged TAG-cuda. Needs a registry for nvidia/cuda and a
 #               NuGet feed that serves TorchSharp-cuda-linux.
 #   --tag       image tag (default latest); --prefix: repository prefix (default omni/, e.g. registry.example/omni/)
-# The build stage is shared: the first image builds it, the other two take it from Docker's layer cache.
+# The build stage is shared: the first image builds it, the other three take it from Docker's layer cache.
 # RUN steps use the host's network (--network host): NuGet restore needs it, and no bridge network is required.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -44,10 +44,11 @@ build() { # name dockerfile-args...
 build orchestrator
 build ar-stage
 build diffusion-stage
+build code2wav-stage
 
 if $gpu; then
   docker build --network host --pull -f deploy/docker/cuda-runtime.Dockerfile -t "${prefix}dotnet-cuda-runtime:10.0" .
-  for stage in ar-stage diffusion-stage; do
+  for stage in ar-stage diffusion-stage code2wav-stage; do
     docker build --network host -f "deploy/docker/$stage.Dockerfile" -t "${prefix}${stage}:${tag}-cuda" \
       --build-arg TORCH_BACKEND=cuda --build-arg "RUNTIME_IMAGE=${prefix}dotnet-cuda-runtime:10.0" .
   done

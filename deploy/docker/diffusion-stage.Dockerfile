@@ -1,15 +1,16 @@
 # Omni diffusion stage (TorchSharp DiT + decoder, stage 1) image. Build from the repository root:
 #   docker build -f deploy/docker/diffusion-stage.Dockerfile -t omni/diffusion-stage:latest .
-# deploy/docker/build-images.sh builds all three images (and the GPU variants with --gpu); see docs/usage.md.
+# deploy/docker/build-images.sh builds all four images (and the GPU variants with --gpu); see docs/usage.md.
 # Base images are build arguments: the official .NET images by default (Ubuntu 24.04). Without a registry,
 # deploy/docker/build-base-images.sh makes local stand-ins under the same names (see docs/usage.md, "Deploy").
 ARG SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0
 ARG RUNTIME_IMAGE=mcr.microsoft.com/dotnet/aspnet:10.0
 
 # ---------------------------------------------------------------------------------------------------------------
-# build: publishes all three services in one SDK stage. This stage is byte-identical in orchestrator.Dockerfile,
-# ar-stage.Dockerfile and diffusion-stage.Dockerfile (a test checks it), so Docker's layer cache builds it once for
-# all three images. TORCH_BACKEND=cuda publishes the stages against TorchSharp-cuda-linux (GPU images).
+# build: publishes all four services in one SDK stage. This stage is byte-identical in orchestrator.Dockerfile,
+# ar-stage.Dockerfile, diffusion-stage.Dockerfile and code2wav-stage.Dockerfile (a test checks it), so Docker's
+# layer cache builds it once for all four images. TORCH_BACKEND=cuda publishes the stages against
+# TorchSharp-cuda-linux (GPU images).
 # ---------------------------------------------------------------------------------------------------------------
 FROM ${SDK_IMAGE} AS build
 ARG TORCH_BACKEND=cpu
@@ -27,16 +28,19 @@ COPY services/ar-stage/Omni.ArStage.csproj services/ar-stage/
 COPY services/ar-stage-engine/Omni.ArStage.Engine.csproj services/ar-stage-engine/
 COPY services/diffusion-stage/Omni.DiffusionStage.csproj services/diffusion-stage/
 COPY services/diffusion-stage-engine/Omni.DiffusionStage.Engine.csproj services/diffusion-stage-engine/
+COPY services/code2wav-stage/Omni.Code2WavStage.csproj services/code2wav-stage/
 COPY services/code2wav-stage-engine/Omni.Code2Wav.Engine.csproj services/code2wav-stage-engine/
-RUN for project in orchestrator/Omni.Orchestrator ar-stage/Omni.ArStage diffusion-stage/Omni.DiffusionStage; do \
+RUN for project in orchestrator/Omni.Orchestrator ar-stage/Omni.ArStage diffusion-stage/Omni.DiffusionStage \
+      code2wav-stage/Omni.Code2WavStage; do \
       dotnet restore "services/$project.csproj" -r linux-x64 -p:TorchBackend=${TORCH_BACKEND} || exit 1; \
     done
 COPY protos/ protos/
 COPY services/ services/
 # build/TorchNativeFix.targets runs after publish: it marks libLibTorchSharp.so's GLIBCXX_3.4.32 requirement weak
 # only when this stage's libstdc++ lacks that version (Debian 12 stand-ins), never on Ubuntu 24.04. The build
-# outputs (2 GB, libtorch copied twice) are deleted in the same step so that they never land in a layer.
-RUN for service in orchestrator:Omni.Orchestrator ar-stage:Omni.ArStage diffusion-stage:Omni.DiffusionStage; do \
+# outputs (GBs, libtorch copied once per stage) are deleted in the same step so that they never land in a layer.
+RUN for service in orchestrator:Omni.Orchestrator ar-stage:Omni.ArStage diffusion-stage:Omni.DiffusionStage \
+      code2wav-stage:Omni.Code2WavStage; do \
       dir=${service%%:*}; name=${service##*:}; \
       dotnet publish "services/$dir/$name.csproj" --no-restore -c ${CONFIGURATION} -r linux-x64 --self-contained false \
         -p:UseAppHost=false -p:TorchBackend=${TORCH_BACKEND} -p:DebugType=none -o "/out/$dir" -v q -nologo || exit 1; \

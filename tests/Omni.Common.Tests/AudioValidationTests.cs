@@ -64,6 +64,7 @@ public sealed class AudioValidationTests
     [InlineData(0.01f, 50.0, 1)]
     [InlineData(0.5f, 12.5, 7)]
     [InlineData(60f, 50.0, 3000)]
+    [InlineData(0.1f, 50.0, 5)]
     public void MaxFrames_DurationTimesFrameRate_RoundedUp(float seconds, double framesPerSecond, int expected)
     {
         var audio = RequestValidator.ValidateAudio(new AudioParams { MaxDurationSeconds = seconds });

@@ -19,9 +19,10 @@ public sealed record ServiceContainer(string Name, string Service, string Replic
 }
 
 /// <summary>
-/// Builds the three images from deploy/docker/*.Dockerfile (Testcontainers, repository root as context, RUN steps
+/// Builds the four images from deploy/docker/*.Dockerfile (Testcontainers, repository root as context, RUN steps
 /// on the host network, base images as they are locally: .ci/run makes the offline stand-ins) and starts the
-/// pipeline as containers as the compose file does: two AR replicas, one diffusion replica, the orchestrator.
+/// pipeline as containers as the compose file does: two AR replicas, one diffusion replica, a talker (the AR image),
+/// one code2wav replica, the orchestrator serving pipelines/speech.yaml.
 /// Every container uses host networking on its own 127.0.0.1 ports, a read-only root file system with tmpfs /tmp
 /// and cache (as in Kubernetes), and is waited for through the image's own HEALTHCHECK.
 /// </summary>
@@ -53,14 +54,14 @@ public sealed class ContainerPipelineFixture : IAsyncLifetime
         }
 
         var started = DateTime.UtcNow;
-        // Sequentially: the first build makes the shared publish stage, the other two take it from the cache.
-        foreach (var service in new[] { "orchestrator", "ar-stage", "diffusion-stage" })
+        // Sequentially: the first build makes the shared publish stage, the other three take it from the cache.
+        foreach (var service in new[] { "orchestrator", "ar-stage", "diffusion-stage", "code2wav-stage" })
         {
             await BuildImageAsync(service);
         }
         ImageBuildTime = DateTime.UtcNow - started;
 
-        var ports = FreePorts.Take(9);
+        var ports = FreePorts.Take(13);
         try
         {
             var stages = new[]
@@ -68,18 +69,24 @@ public sealed class ContainerPipelineFixture : IAsyncLifetime
                 Create("ar-0", "omni-ar-stage", "ar-stage", 0, 0, ports[0], ports[1]),
                 Create("ar-1", "omni-ar-stage", "ar-stage", 0, 1, ports[2], ports[3]),
                 Create("diffusion-0", "omni-diffusion-stage", "diffusion-stage", 1, 0, ports[4], ports[5]),
+                Create("talker-0", "omni-talker-stage", "ar-stage", 2, 0, ports[6], ports[7],
+                    new Dictionary<string, string> { ["Model__BuiltInModel"] = "Talker" }),
+                Create("code2wav-0", "omni-code2wav-stage", "code2wav-stage", 3, 0, ports[8], ports[9]),
             };
             _containers.AddRange(stages);
             await Task.WhenAll(stages.Select(StartAsync));
 
-            var orchestrator = Create("orchestrator", "omni-orchestrator", "orchestrator", null, null, ports[6], ports[7],
+            var orchestrator = Create("orchestrator", "omni-orchestrator", "orchestrator", null, null, ports[10], ports[11],
                 new Dictionary<string, string>
                 {
-                    // As in docker-compose.yml: every replica of each stage, routed by the orchestrator.
+                    // As in docker-compose.yml: the speech pipeline, every replica of each stage, routed by the orchestrator.
+                    ["Pipeline__File"] = "/app/pipelines/speech.yaml",
                     ["Pipeline__Stages__0__Addresses"] = $"{stages[0].GrpcAddress},{stages[1].GrpcAddress}",
                     ["Pipeline__Stages__1__Addresses"] = stages[2].GrpcAddress,
-                    ["Endpoints__HttpPort"] = $"{ports[8]}",
-                }) with { HttpPort = ports[8] };
+                    ["Pipeline__Stages__2__Addresses"] = stages[3].GrpcAddress,
+                    ["Pipeline__Stages__3__Addresses"] = stages[4].GrpcAddress,
+                    ["Endpoints__HttpPort"] = $"{ports[12]}",
+                }) with { HttpPort = ports[12] };
             _containers.Add(orchestrator);
             await StartAsync(orchestrator);
             Client = new OmniClient(orchestrator.GrpcAddress);
@@ -141,7 +148,7 @@ public sealed class ContainerPipelineFixture : IAsyncLifetime
             environment["Stage__ReplicaId"] = $"{replicaId}";
             environment["Model__Device"] = "cpu";
             environment["Model__CacheDirectory"] = "/var/cache/omni";
-            // Three libtorch processes share two cores here.
+            // Five libtorch processes share two cores here.
             environment["OMP_NUM_THREADS"] = "1";
         }
         foreach (var (key, value) in extra ?? new Dictionary<string, string>())

@@ -26,6 +26,19 @@ public sealed partial class ContainerPipelineTests(ContainerPipelineFixture fixt
         return request;
     }
 
+    /// <summary>Speech of a short answer: thinker, talker and code2wav; a few chunks of 24 kHz PCM.</summary>
+    private static GenerateRequest Speech(ulong seed = 13)
+    {
+        var request = new GenerateRequest
+        {
+            Prompt = "Say something",
+            Text = new TextParams { MaxTokens = 4, Seed = seed },
+            Audio = new AudioParams { MaxDurationSeconds = 0.5f, ChunkFrames = 5, Seed = seed, Format = AudioFormat.PcmS16Le },
+        };
+        request.Outputs.Add(Modality.Audio);
+        return request;
+    }
+
     [SkippableFact]
     public async Task Images_RunAsNonRootWithHealthCheckAndPorts_OnReadOnlyRoot()
     {
@@ -36,6 +49,7 @@ public sealed partial class ContainerPipelineTests(ContainerPipelineFixture fixt
             ["orchestrator"] = ["50051/tcp", "8000/tcp", "9100/tcp"],
             ["ar-stage"] = ["50061/tcp", "9101/tcp"],
             ["diffusion-stage"] = ["50062/tcp", "9102/tcp"],
+            ["code2wav-stage"] = ["50064/tcp", "9104/tcp"],
         };
         foreach (var (service, ports) in expectedPorts)
         {
@@ -85,6 +99,28 @@ public sealed partial class ContainerPipelineTests(ContainerPipelineFixture fixt
     }
 
     [SkippableFact]
+    public async Task Pipeline_AudioRequest_ThroughTheOrchestratorContainer_StreamsSpeechFromTheTalkerAndCode2WavContainers()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+
+        var result = await fixture.Client.GenerateAsync(Speech(), deadline: DateTime.UtcNow.AddMinutes(3));
+
+        output.WriteLine($"audio: {result.AudioChunks.Count} chunks | stages: {string.Join(", ", result.Final.Stages.Select(s => $"{s.Stage}[{s.ReplicaId}]"))}");
+        Assert.Equal(["ar", "talker", "code2wav"], result.Final.Stages.Select(stage => stage.Stage));
+        Assert.Equal([0u, 2u, 3u], result.Final.Stages.Select(stage => stage.StageId));
+        Assert.True(result.AudioChunks.Count > 1, $"{result.AudioChunks.Count} chunks");
+        Assert.Equal(Enumerable.Range(0, result.AudioChunks.Count).Select(i => (uint)i), result.AudioChunks.Select(chunk => chunk.Index));
+        Assert.All(result.AudioChunks, chunk =>
+        {
+            Assert.Equal((AudioFormat.PcmS16Le, 24000u, 1u), (chunk.Format, chunk.SampleRate, chunk.Channels));
+            Assert.Equal(chunk.Samples * 2, (ulong)chunk.Data.Length);
+        });
+        var samples = result.AudioChunks.Sum(chunk => (double)chunk.Samples);
+        Assert.Equal(samples / 24000, result.Final.AudioDurationSeconds, 9);
+        Assert.Empty(result.Images);
+    }
+
+    [SkippableFact]
     public async Task HttpDoor_ChatCompletionThroughTheOrchestratorContainer_SameTextAsItsGrpcDoor()
     {
         Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
@@ -108,6 +144,7 @@ public sealed partial class ContainerPipelineTests(ContainerPipelineFixture fixt
         {
             await fixture.Client.GenerateAsync(TextAndImage(seed: (ulong)(9 + i)), deadline: DateTime.UtcNow.AddMinutes(3));
         }
+        await fixture.Client.GenerateAsync(Speech(seed: 9), deadline: DateTime.UtcNow.AddMinutes(3));
 
         var generated = 0.0;
         foreach (var service in fixture.Containers)
@@ -129,10 +166,20 @@ public sealed partial class ContainerPipelineTests(ContainerPipelineFixture fixt
                 case "diffusion-0":
                     Assert.Matches("vllm:omni_diffusion_exec_time_ms_count\\{model_name=\"omni-dit-default\",engine=\"10000\",stage_id=\"1\",replica_id=\"0\"\\}", exposition);
                     break;
+                case "talker-0":
+                    Assert.Matches("vllm:generation_tokens_total\\{model_name=\"omni-talker-default\",engine=\"20000\",stage_id=\"2\",replica_id=\"0\"\\} [1-9]", exposition);
+                    break;
+                case "code2wav-0":
+                    Assert.Matches("vllm:omni_code2wav_chunk_time_ms_count\\{model_name=\"omni-code2wav-default\",engine=\"30000\",stage_id=\"3\",replica_id=\"0\"\\} [1-9]", exposition);
+                    break;
                 case "orchestrator":
                     Assert.Matches("vllm:omni_stage_gen_time_seconds_count\\{model_name=\"omni-default\",stage_id=\"0\",replica_id=\"[01]\"\\}", exposition);
                     Assert.Matches("vllm:omni_stage_gen_time_seconds_count\\{model_name=\"omni-default\",stage_id=\"1\",replica_id=\"0\"\\}", exposition);
                     Assert.Matches("from_stage=\"0\",from_replica=\"[01]\",to_stage=\"1\",to_replica=\"0\"", exposition);
+                    Assert.Matches("vllm:omni_stage_gen_time_seconds_count\\{model_name=\"omni-default\",stage_id=\"2\",replica_id=\"0\"\\}", exposition);
+                    Assert.Matches("vllm:omni_stage_gen_time_seconds_count\\{model_name=\"omni-default\",stage_id=\"3\",replica_id=\"0\"\\}", exposition);
+                    Assert.Matches("from_stage=\"0\",from_replica=\"[01]\",to_stage=\"2\",to_replica=\"0\"", exposition);
+                    Assert.Matches("from_stage=\"2\",from_replica=\"0\",to_stage=\"3\",to_replica=\"0\"", exposition);
                     break;
             }
         }
@@ -149,21 +196,25 @@ public sealed partial class ContainerPipelineTests(ContainerPipelineFixture fixt
             ["ar-0:9101"] = $"127.0.0.1:{fixture.Containers.Single(c => c.Name == "ar-0").MetricsPort}",
             ["ar-1:9101"] = $"127.0.0.1:{fixture.Containers.Single(c => c.Name == "ar-1").MetricsPort}",
             ["diffusion-0:9102"] = $"127.0.0.1:{fixture.Containers.Single(c => c.Name == "diffusion-0").MetricsPort}",
+            ["talker-0:9103"] = $"127.0.0.1:{fixture.Containers.Single(c => c.Name == "talker-0").MetricsPort}",
+            ["code2wav-0:9104"] = $"127.0.0.1:{fixture.Containers.Single(c => c.Name == "code2wav-0").MetricsPort}",
         };
         await using var prometheus = await ComposePrometheus.StartAsync(composeTargets);
 
         // Every service's targets are up, each with its service and replica labels.
-        var up = await prometheus.WaitForSeriesAsync("up{service=~\"omni-.*\"} == 1", series => series.Count == 4, TimeSpan.FromSeconds(30));
-        var identities = up.Select(s => $"{s.Labels["service"]}/{s.Labels["replica"]}").OrderBy(x => x).ToList();
-        Assert.Equal(["omni-ar-stage/0", "omni-ar-stage/1", "omni-diffusion-stage/0", "omni-orchestrator/orchestrator"], identities);
+        var up = await prometheus.WaitForSeriesAsync("up{service=~\"omni-.*\"} == 1", series => series.Count == 6, TimeSpan.FromSeconds(30));
+        var identities = up.Select(s => $"{s.Labels["service"]}/{s.Labels["replica"]}").OrderBy(x => x, StringComparer.Ordinal).ToList();
+        Assert.Equal(["omni-ar-stage/0", "omni-ar-stage/1", "omni-code2wav-stage/0", "omni-diffusion-stage/0", "omni-orchestrator/orchestrator",
+            "omni-talker-stage/0"], identities);
 
         // Traffic, spread over a few seconds so that rate() sees it between scrapes.
         for (var i = 0; i < 3; i++)
         {
             await fixture.Client.GenerateAsync(TextAndImage(seed: (ulong)(20 + i)), deadline: DateTime.UtcNow.AddMinutes(3));
+            await fixture.Client.GenerateAsync(Speech(seed: (ulong)(20 + i)), deadline: DateTime.UtcNow.AddMinutes(3));
             await Task.Delay(1200);
         }
-        await prometheus.WaitForSeriesAsync("sum(vllm:omni_requests_success_total)", series => series.Count == 1 && series[0].Value >= 3, TimeSpan.FromSeconds(15));
+        await prometheus.WaitForSeriesAsync("sum(vllm:omni_requests_success_total)", series => series.Count == 1 && series[0].Value >= 6, TimeSpan.FromSeconds(15));
         await Task.Delay(2500);
 
         // The engine families carry stage_id/replica_id from the container, the target labels from the config.
@@ -207,6 +258,7 @@ public sealed partial class ContainerPipelineTests(ContainerPipelineFixture fixt
             "Time to first packet (p95)", "Per-stage time p95, per replica", "Time to first token", "Inter-token latency",
             "Engine queue time", "Tokens per second", "Phase split (mean ms per request)", "Denoising step time",
             "Transfer bytes per second", "Transfer chunk size p95", "Targets up", "Resident memory",
+            "Audio time to first packet", "Audio real-time factor", "Code2wav chunk decode time",
         ];
         Assert.All(mustHaveData, title => Assert.Contains(title, panelsWithData));
 
@@ -228,6 +280,8 @@ public sealed partial class ContainerPipelineTests(ContainerPipelineFixture fixt
         Assert.Contains(e2e.Series, s => s.Labels["model_name"] == "omni-default" && s.Value > 0);
         var replicasUp = await prometheus.EvaluateAsync("omni:stage_replicas_up:count");
         Assert.Contains(replicasUp.Series, s => s.Labels["service"] == "omni-ar-stage" && s.Value == 2);
+        Assert.Contains(replicasUp.Series, s => s.Labels["service"] == "omni-talker-stage" && s.Value == 1);
+        Assert.Contains(replicasUp.Series, s => s.Labels["service"] == "omni-code2wav-stage" && s.Value == 1);
         var alerts = (await prometheus.GetJsonAsync("/api/v1/alerts")).GetProperty("data").GetProperty("alerts");
         Assert.True(alerts.GetArrayLength() == 0, $"alerts on a healthy pipeline: {alerts}");
     }

@@ -6,7 +6,19 @@ namespace Omni.DeploymentTests;
 /// <summary>Consistency of the deployment files with each other and with the repository (no Docker needed).</summary>
 public sealed partial class DeploymentFilesTests
 {
-    private static readonly string[] Services = ["orchestrator", "ar-stage", "diffusion-stage"];
+    private static readonly string[] Services = ["orchestrator", "ar-stage", "diffusion-stage", "code2wav-stage"];
+
+    /// <summary>
+    /// The stages of pipelines/speech.yaml as deployed: name prefix (compose ar-0, Kubernetes omni-ar-stage), stage id,
+    /// image, ports. The talker is the AR stage image with its own ports.
+    /// </summary>
+    private static readonly (string Name, int StageId, string Image, int GrpcPort, int MetricsPort)[] Stages =
+    [
+        ("ar", 0, "ar-stage", 50061, 9101),
+        ("diffusion", 1, "diffusion-stage", 50062, 9102),
+        ("talker", 2, "ar-stage", 50063, 9103),
+        ("code2wav", 3, "code2wav-stage", 50064, 9104),
+    ];
 
     private static string Dockerfile(string service) => RepositoryPaths.Read("deploy", "docker", $"{service}.Dockerfile");
 
@@ -21,7 +33,7 @@ public sealed partial class DeploymentFilesTests
     [Fact]
     public void Dockerfiles_ShareOneByteIdenticalBuildStage()
     {
-        // Docker's layer cache then builds the publish stage once for all three images.
+        // Docker's layer cache then builds the publish stage once for all four images.
         var stages = Services.Select(s => BuildStage(Dockerfile(s))).ToList();
         Assert.All(stages, stage => Assert.Equal(stages[0], stage));
         Assert.Contains("FROM ${SDK_IMAGE} AS build", stages[0]);
@@ -65,6 +77,7 @@ public sealed partial class DeploymentFilesTests
             ["orchestrator"] = RepositoryPaths.Read("k8s", "base", "orchestrator.yaml"),
             ["ar-stage"] = RepositoryPaths.Read("k8s", "base", "ar-stage.yaml"),
             ["diffusion-stage"] = RepositoryPaths.Read("k8s", "base", "diffusion-stage.yaml"),
+            ["code2wav-stage"] = RepositoryPaths.Read("k8s", "base", "code2wav-stage.yaml"),
         };
         foreach (var service in Services)
         {
@@ -86,26 +99,65 @@ public sealed partial class DeploymentFilesTests
     }
 
     [Fact]
+    public void Ports_TheTalkerOverridesTheArImagePortsByEnvironment_SoItsHealthCheckFollows()
+    {
+        // The image's HEALTHCHECK reads Endpoints__MetricsPort: ports other than the image's must be set by environment.
+        var manifest = RepositoryPaths.Read("k8s", "base", "talker-stage.yaml");
+        Assert.Matches(@"(?m)^          image: omni/ar-stage$", manifest);
+        Assert.Matches(@"- name: grpc\s+containerPort: 50063\b", manifest);
+        Assert.Matches(@"- name: metrics\s+containerPort: 9103\b", manifest);
+        Assert.Matches(@"- name: Endpoints__GrpcPort\s+value: ""50063""", manifest);
+        Assert.Matches(@"- name: Endpoints__MetricsPort\s+value: ""9103""", manifest);
+        Assert.Matches(@"- name: Model__BuiltInModel\s+value: Talker\b", manifest);
+        Assert.Equal(3, Regex.Matches(manifest, @"grpc:\s+port: 50063\b").Count);
+    }
+
+    [Fact]
     public void Compose_EveryStageReplica_IsScrapedWithItsReplicaLabel()
     {
         var compose = RepositoryPaths.Read("docker-compose.yml");
         var prometheus = RepositoryPaths.Read("deploy", "prometheus", "prometheus.yml");
-        var replicas = ComposeStage().Matches(compose).Select(m => (Name: m.Groups["name"].Value, Kind: m.Groups["kind"].Value)).ToList();
-        Assert.Equal(["ar-0", "ar-1", "diffusion-0"], replicas.Select(r => r.Name));
-        foreach (var (name, kind) in replicas)
+        var replicas = ComposeStage().Matches(compose)
+            .Select(m => (Name: m.Groups["name"].Value, Stage: m.Groups["stage"].Value, Image: m.Groups["image"].Value)).ToList();
+        Assert.Equal(["ar-0", "ar-1", "diffusion-0", "talker-0", "code2wav-0"], replicas.Select(r => r.Name));
+        foreach (var (name, stageName, image) in replicas)
         {
+            var stage = Stages.Single(s => s.Name == stageName);
             var ordinal = name[(name.LastIndexOf('-') + 1)..];
-            var block = compose[compose.IndexOf($"  {name}:\n", StringComparison.Ordinal)..];
-            block = block[..(block.IndexOf("\n\n", StringComparison.Ordinal) is var end and > 0 ? end : block.Length)];
+            var block = ComposeBlock(compose, name);
+            Assert.Equal(stage.Image, image);
             Assert.Contains($"Stage__ReplicaId: \"{ordinal}\"", block);
-            Assert.Contains($"Stage__StageId: \"{(kind == "ar-stage" ? 0 : 1)}\"", block);
-            var port = kind == "ar-stage" ? 9101 : 9102;
-            Assert.Contains($"- targets: ['{name}:{port}']\n        labels: {{service: omni-{kind}, replica: '{ordinal}'}}", prometheus);
+            Assert.Contains($"Stage__StageId: \"{stage.StageId}\"", block);
+            // The ports it listens on: the image's, unless the service sets its own (which the health check then reads).
+            var metricsPort = ComposeMetricsPort().Match(block) is { Success: true } own
+                ? own.Groups["port"].Value
+                : Regex.Match(Dockerfile(image), @"Endpoints__MetricsPort=(\d+)").Groups[1].Value;
+            Assert.Equal($"{stage.MetricsPort}", metricsPort);
+            Assert.Contains($"- targets: ['{name}:{metricsPort}']\n        labels: {{service: omni-{stageName}-stage, replica: '{ordinal}'}}", prometheus);
+            Assert.Contains($"      {name}:\n        condition: service_healthy", ComposeBlock(compose, "orchestrator"));
         }
         Assert.Contains("- targets: ['orchestrator:9100']", prometheus);
-        // The orchestrator routes over every replica the compose file runs.
-        Assert.Contains("Pipeline__Stages__0__Addresses: http://ar-0:50061,http://ar-1:50061", compose);
-        Assert.Contains("Pipeline__Stages__1__Addresses: http://diffusion-0:50062", compose);
+        Assert.Contains("Model__BuiltInModel: Talker", ComposeBlock(compose, "talker-0"));
+        Assert.Contains("Endpoints__GrpcPort: \"50063\"", ComposeBlock(compose, "talker-0"));
+        // The orchestrator serves the speech pipeline and routes over every replica the compose file runs.
+        var orchestrator = ComposeBlock(compose, "orchestrator");
+        Assert.Contains("Pipeline__File: /app/pipelines/speech.yaml", orchestrator);
+        foreach (var stage in Stages)
+        {
+            var addresses = string.Join(',', replicas.Where(r => r.Stage == stage.Name).Select(r => $"http://{r.Name}:{stage.GrpcPort}"));
+            Assert.Contains($"Pipeline__Stages__{stage.StageId}__Addresses: {addresses}\n", orchestrator);
+        }
+    }
+
+    [Fact]
+    public void SpeechPipeline_DeclaresTheStageIdsTheDeploymentsGiveEachStage()
+    {
+        var definition = RepositoryPaths.Read("services", "orchestrator", "pipelines", "speech.yaml");
+        var declared = PipelineStage().Matches(definition).Select(m => (m.Groups["name"].Value, int.Parse(m.Groups["id"].Value))).ToList();
+        Assert.Equal(Stages.Select(s => (s.Name, s.StageId)), declared);
+        // The orchestrator project ships it next to the binary, where the deployments point Pipeline__File.
+        Assert.Contains("<None Include=\"pipelines/*.yaml\" CopyToOutputDirectory=\"PreserveNewest\" CopyToPublishDirectory=\"PreserveNewest\" />",
+            RepositoryPaths.Read("services", "orchestrator", "Omni.Orchestrator.csproj"));
     }
 
     [Fact]
@@ -113,16 +165,97 @@ public sealed partial class DeploymentFilesTests
     {
         var gpu = RepositoryPaths.Read("docker-compose.gpu.yml");
         var ids = GpuDeviceIds().Matches(gpu).Select(m => m.Groups["id"].Value).ToList();
-        Assert.Equal(["0", "1", "2"], ids);
-        Assert.Equal(3, Regex.Matches(gpu, "driver: nvidia").Count);
-        Assert.Equal(3, Regex.Matches(gpu, "Model__Device: cuda").Count);
+        Assert.Equal(["0", "1", "2", "3", "4"], ids);
+        Assert.Equal(5, Regex.Matches(gpu, "driver: nvidia").Count);
+        Assert.Equal(5, Regex.Matches(gpu, "Model__Device: cuda").Count);
+        foreach (var name in new[] { "ar-0", "ar-1", "diffusion-0", "talker-0", "code2wav-0" })
+        {
+            Assert.Matches(@"^  [a-z0-9-]+:\n    image: omni/[a-z0-9-]+:latest-cuda\n", ComposeBlock(gpu, name));
+        }
+    }
+
+    [Fact]
+    public void ComposeTlsOverride_CoversEveryStageReplica_AndTheOrchestratorCallsThemOverHttps()
+    {
+        var compose = RepositoryPaths.Read("docker-compose.yml");
+        var tls = RepositoryPaths.Read("docker-compose.tls.yml");
+        // The certificate deploy/tls/make-certs.sh makes names every service (for clients that check host names).
+        var certificateNames = Regex.Match(RepositoryPaths.Read("deploy", "tls", "make-certs.sh"), @"(?m)^subjectAltName=(.*)$")
+            .Groups[1].Value.Split(',');
+        foreach (var name in ComposeStage().Matches(compose).Select(m => m.Groups["name"].Value))
+        {
+            Assert.Contains($"  {name}:\n    <<: *tls-stage\n", tls);
+            Assert.Contains($"DNS:{name}", certificateNames);
+        }
+        var orchestrator = ComposeBlock(tls, "orchestrator");
+        foreach (var stage in Stages)
+        {
+            var plain = Regex.Match(compose, $@"Pipeline__Stages__{stage.StageId}__Addresses: (\S+)").Groups[1].Value;
+            Assert.Contains($"Pipeline__Stages__{stage.StageId}__Addresses: {plain.Replace("http://", "https://")}\n", orchestrator);
+        }
+    }
+
+    [Fact]
+    public void Kubernetes_EveryStageHasItsStatefulSetServiceMonitorAndTls_AndTheOrchestratorFindsItByDns()
+    {
+        var kustomization = RepositoryPaths.Read("k8s", "base", "kustomization.yaml");
+        var orchestrator = RepositoryPaths.Read("k8s", "base", "orchestrator.yaml");
+        var serviceMonitors = RepositoryPaths.Read("k8s", "base", "servicemonitors.yaml");
+        var networkPolicy = RepositoryPaths.Read("k8s", "base", "networkpolicy.yaml");
+        var tlsComponent = RepositoryPaths.Read("k8s", "components", "tls", "kustomization.yaml");
+        var tlsServices = RepositoryPaths.Read("k8s", "components", "tls", "services.yaml");
+        Assert.Matches(@"- name: Pipeline__File\s+value: /app/pipelines/speech.yaml\n", orchestrator);
+        foreach (var stage in Stages)
+        {
+            var service = $"omni-{stage.Name}-stage";
+            var file = $"{stage.Name}-stage.yaml";
+            Assert.Contains($"  - {file}\n", kustomization);
+            var manifest = RepositoryPaths.Read("k8s", "base", file);
+            Assert.Contains($"kind: StatefulSet\nmetadata:\n  name: {service}\n", manifest);
+            Assert.Contains($"kind: Service\nmetadata:\n  name: {service}\n", manifest);
+            Assert.Contains("  clusterIP: None\n", manifest);
+            Assert.Matches($@"(?m)^          image: omni/{stage.Image}$", manifest);
+            Assert.Matches($@"- name: Stage__StageId\s+value: ""{stage.StageId}""", manifest);
+            Assert.Matches(@"- name: Stage__ReplicaId\s+valueFrom:\s+fieldRef:\s+fieldPath: metadata.labels\['apps.kubernetes.io/pod-index'\]", manifest);
+            Assert.Matches(@"envFrom:\s+- configMapRef:\s+name: omni-tracing\s+optional: true", manifest);
+            Assert.Matches($@"- name: grpc\s+port: {stage.GrpcPort}\s+targetPort: grpc", manifest);
+            Assert.Matches($@"- name: metrics\s+port: {stage.MetricsPort}\s+targetPort: metrics", manifest);
+
+            Assert.Matches($@"- name: Pipeline__Stages__{stage.StageId}__Addresses\s+value: """"", orchestrator);
+            Assert.Matches($@"- name: Pipeline__Stages__{stage.StageId}__Dns\s+value: {service}:{stage.GrpcPort}\n", orchestrator);
+            Assert.Matches($@"- name: Pipeline__Stages__{stage.StageId}__DnsRefreshSeconds\s+value: ""5""", orchestrator);
+
+            Assert.Contains($"kind: ServiceMonitor\nmetadata:\n  name: {service}\n", serviceMonitors);
+            Assert.Matches($@"(?m)^        values: \[.*\b{service}\b.*\]$", networkPolicy);
+            Assert.Contains($"  - path: {file}\n", tlsComponent);
+            Assert.Matches($@"name: {service}\nspec:\n  ports:\n    - port: {stage.GrpcPort}\n      protocol: TCP\n      appProtocol: https\n", tlsServices);
+            var tlsPatch = RepositoryPaths.Read("k8s", "components", "tls", file);
+            Assert.Contains($"kind: StatefulSet\nmetadata:\n  name: {service}\n", tlsPatch);
+            Assert.Contains($"        - name: {stage.Name}-stage\n", tlsPatch);
+            Assert.Contains($"        - name: {stage.Name}-stage\n", manifest);
+        }
+    }
+
+    /// <summary>One service's block of a compose file: from its name to the next blank line.</summary>
+    private static string ComposeBlock(string compose, string name)
+    {
+        var start = compose.IndexOf($"\n  {name}:\n", StringComparison.Ordinal);
+        Assert.True(start >= 0, $"no service {name}");
+        var block = compose[(start + 1)..];
+        return block[..(block.IndexOf("\n\n", StringComparison.Ordinal) is var end and > 0 ? end + 1 : block.Length)];
     }
 
     [GeneratedRegex(@"(?m)^EXPOSE (?<grpc>\d+)(?: (?<http>\d+))? (?<metrics>\d+)$")]
     private static partial Regex ExposeLine();
 
-    [GeneratedRegex(@"(?m)^  (?<name>(ar|diffusion)-\d+):\n(?:    .*\n)*?    image: omni/(?<kind>[a-z-]+):latest")]
+    [GeneratedRegex(@"(?m)^  (?<name>(?<stage>ar|diffusion|talker|code2wav)-\d+):\n(?:    .*\n)*?    image: omni/(?<image>[a-z0-9-]+):latest\n")]
     private static partial Regex ComposeStage();
+
+    [GeneratedRegex(@"Endpoints__MetricsPort: ""(?<port>\d+)""")]
+    private static partial Regex ComposeMetricsPort();
+
+    [GeneratedRegex(@"(?m)^    - name: (?<name>[a-z0-9]+)\n      stageId: (?<id>\d+)$")]
+    private static partial Regex PipelineStage();
 
     [GeneratedRegex(@"device_ids: \[""(?<id>\d+)""\]")]
     private static partial Regex GpuDeviceIds();

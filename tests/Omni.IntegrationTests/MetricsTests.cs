@@ -36,7 +36,7 @@ public sealed partial class MetricsTests(PipelineFixture fixture)
             var exposition = await Http.GetStringAsync(service.MetricsAddress);
             var identity = service.Kind == ServiceKind.Orchestrator
                 ? "{model_name=\"omni-default\""
-                : $"{{model_name=\"{(service.Kind == ServiceKind.ArStage ? "omni-ar-default" : "omni-dit-default")}\",engine=\"{service.StageId * 10000 + service.ReplicaId}\",stage_id=\"{service.StageId}\",replica_id=\"{service.ReplicaId}\"";
+                : $"{{model_name=\"{ModelName(service)}\",engine=\"{service.StageId * 10000 + service.ReplicaId}\",stage_id=\"{service.StageId}\",replica_id=\"{service.ReplicaId}\"";
             foreach (var family in new[]
             {
                 "process_cpu_seconds_total", "process_resident_memory_bytes", "process_virtual_memory_bytes", "process_open_fds", "process_max_fds",
@@ -51,6 +51,15 @@ public sealed partial class MetricsTests(PipelineFixture fixture)
                 $"{service.Kind.Name}: no gRPC request counted");
         }
     }
+
+    /// <summary>The built-in model each stage of the speech pipeline serves (the talker is an AR stage too).</summary>
+    private static string ModelName(ServiceProcess service) => service.Kind.Name switch
+    {
+        "ar-stage" => service.StageId == 2 ? "omni-talker-default" : "omni-ar-default",
+        "diffusion-stage" => "omni-dit-default",
+        "code2wav-stage" => "omni-code2wav-default",
+        var other => throw new ArgumentOutOfRangeException(nameof(service), other, "not a stage"),
+    };
 
     [Fact]
     public async Task Metrics_ArStage_CountsServedRequestsWithReplicaLabels()

@@ -331,7 +331,9 @@ public sealed class ParameterPropagationTests(PipelineFixture fixture)
 
     private static async Task<byte[]> AudioAsync(OmniClient client, Action<AudioParams> configure, ulong seed = 17)
     {
-        var request = Requests.Audio(seconds: 0.4f, chunkFrames: 5, seed: seed);
+        // The thinker's text keeps one seed, so that only the talker's sampling differs between calls.
+        var request = Requests.Audio(seconds: 0.4f, chunkFrames: 5, seed: 17);
+        request.Audio.Seed = seed;
         configure(request.Audio);
         var result = await client.GenerateAsync(request);
         return [.. result.AudioChunks.SelectMany(chunk => chunk.Data.ToByteArray())];

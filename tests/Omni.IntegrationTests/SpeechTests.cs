@@ -43,6 +43,22 @@ public sealed partial class SpeechTests(PipelineFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task Generate_TalkerPushesItsCodesDirectly_SameAudioAsRelayed()
+    {
+        await using var orchestrator = await fixture.Pipeline.StartOrchestratorAsync(["--Pipeline:Stages:3:Inputs:0:Connector", "direct"], CancellationToken.None);
+        using var direct = new OmniClient(orchestrator.GrpcAddress);
+
+        var pushed = await direct.GenerateAsync(Requests.Audio(seconds: 1, chunkFrames: 5, seed: 23));
+        var relayed = await fixture.Client.GenerateAsync(Requests.Audio(seconds: 1, chunkFrames: 5, seed: 23));
+
+        var edge = Assert.Single(pushed.Final.Transfers, transfer => transfer.ToStage == 3);
+        Assert.Equal("direct", edge.Connector);
+        Assert.True(edge.Chunks > 2, $"{edge.Chunks} chunks");
+        Assert.True(pushed.AudioChunks.Count > 2);
+        Assert.Equal(Pcm(relayed), Pcm(pushed));
+    }
+
+    [Fact]
     public async Task Generate_SameSeed_SameAudioBytes()
     {
         var first = await fixture.Client.GenerateAsync(Requests.Audio(seconds: 1, seed: 31, format: AudioFormat.Opus));

@@ -126,5 +126,7 @@ public sealed record ResolvedAudioParameters(AudioFormat Format, float Temperatu
     }
 
     /// <summary>Codec frames that fit the maximum duration at <paramref name="framesPerSecond"/> (at least one).</summary>
-    public int MaxFrames(double framesPerSecond) => Math.Max(1, (int)Math.Ceiling(MaxDurationSeconds * framesPerSecond - 1e-9));
+    public int MaxFrames(double framesPerSecond) =>
+        // A float duration such as 0.1 is a hair above its decimal value: a millionth of a frame is not a frame more.
+        Math.Max(1, (int)Math.Ceiling(MaxDurationSeconds * framesPerSecond - 1e-6));
 }

@@ -109,8 +109,11 @@ public sealed class LocalPipeline : IAsyncDisposable
             var speech = new List<ServiceProcess>();
             if (options.Speech)
             {
+                // The talker may push its codes to the vocoder (direct connector), and only to it: the stage started next.
+                var code2wavAddress = $"http://127.0.0.1:{ports[next + 2]}";
                 speech.Add(StartStage(ServiceKind.ArStage, 2, 0, options.TalkerModelDirectory,
-                    [.. string.IsNullOrEmpty(options.TalkerModelDirectory) ? ["--builtin-model", "talker"] : Array.Empty<string>(), .. options.TalkerArgs]));
+                    [.. string.IsNullOrEmpty(options.TalkerModelDirectory) ? ["--builtin-model", "talker"] : Array.Empty<string>(),
+                        "--transfer-peers", code2wavAddress, .. options.TalkerArgs]));
                 speech.Add(StartStage(ServiceKind.Code2WavStage, 3, 0, options.Code2WavModelDirectory, options.Code2WavArgs));
             }
             await Task.WhenAll(started.Select(stage => stage.WaitHealthyAsync(options.StartTimeout, cancellationToken)));
