@@ -11,6 +11,7 @@ var builder = ServiceDefaults.CreateBuilder(args, new Dictionary<string, string>
 {
     ["--max-batch-size"] = "Model:MaxBatchSize",
     ["--max-codes-bytes"] = "Model:MaxCodesBytes",
+    ["--max-chunks-per-request"] = "Model:MaxChunksPerRequest",
 });
 builder.AddOmniServiceDefaults("omni-code2wav-stage");
 builder.AddStageDefaults<Code2WavStageOptions>();

@@ -10,6 +10,13 @@ public sealed class Code2WavStageOptions : StageModelOptions
     [Range(1, 256)]
     public int MaxBatchSize { get; set; } = 16;
 
+    /// <summary>
+    /// Chunks of one request queued for decoding at once. A request whose talker runs ahead waits for its own chunks
+    /// instead of filling the loop's queue (whose bound, MaxWaiting, then counts concurrent requests, not backlog).
+    /// </summary>
+    [Range(1, 256)]
+    public int MaxChunksPerRequest { get; set; } = 4;
+
     /// <summary>Largest codes input of one request, in bytes (4 per frame).</summary>
     [Range(4, 1L << 30)]
     public long MaxCodesBytes { get; set; } = 1L << 20;

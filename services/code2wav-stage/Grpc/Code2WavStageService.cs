@@ -39,10 +39,11 @@ public sealed class Code2WavStageService(Code2WavEngine engine, Code2WavEngineLo
         var received = new List<ChunkTiming>();
         var decoded = Channel.CreateUnbounded<Task<float[]>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(call.CancellationToken);
+        using var slots = new SemaphoreSlim(options.Value.MaxChunksPerRequest);
         var started = Stopwatch.GetTimestamp();
 
-        // Chunks are queued for decoding as they arrive and written in order as their samples come back, so that the
-        // vocoder decodes one chunk while the previous one is encoded and sent.
+        // Chunks are queued for decoding as they arrive (up to MaxChunksPerRequest at once) and written in order as
+        // their samples come back, so that the vocoder decodes one chunk while the previous one is encoded and sent.
         var submit = Task.Run(async () =>
         {
             try
@@ -50,6 +51,7 @@ public sealed class Code2WavStageService(Code2WavEngine engine, Code2WavEngineLo
                 await foreach (var rows in call.StreamInputAsync(options.Value.MaxCodesBytes, received).WithCancellation(cancellation.Token).ConfigureAwait(false))
                 {
                     var job = decoder.Prepare(Codes(rows));
+                    await slots.WaitAsync(cancellation.Token).ConfigureAwait(false);
                     decoded.Writer.TryWrite(loop.SubmitAsync(job, cancellation.Token));
                 }
                 decoded.Writer.TryComplete();
@@ -69,6 +71,7 @@ public sealed class Code2WavStageService(Code2WavEngine engine, Code2WavEngineLo
                 {
                     await call.WriteAsync(new StageOutput { Audio = chunk }).ConfigureAwait(false);
                 }
+                slots.Release();
             }
             if (encoder.Finish() is { } last)
             {
