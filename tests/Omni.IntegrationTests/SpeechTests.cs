@@ -67,6 +67,29 @@ public sealed partial class SpeechTests(PipelineFixture fixture) : IDisposable
         Assert.Equal(Pcm(first), Pcm(second));
     }
 
+    /// <summary>
+    /// Other processes (a second pipeline) give the same bytes for the same seed; and its vocoder, with room for only
+    /// two queued chunks per request and six in all, serves three requests of fifty one-frame chunks each: every
+    /// request waits for its own chunks instead of filling the queue.
+    /// </summary>
+    [Fact]
+    public async Task Generate_OtherProcessesSmallVocoderQueue_SameBytesAndNoRefusal()
+    {
+        await using var other = await Omni.Cli.Launching.LocalPipeline.StartAsync(new Omni.Cli.Launching.LocalPipelineOptions
+        {
+            Device = "cpu",
+            Speech = true,
+            Code2WavArgs = ["--max-waiting", "6", "--max-chunks-per-request", "2"],
+        }, CancellationToken.None);
+        using var client = new OmniClient(other.Orchestrator.GrpcAddress);
+
+        var here = await fixture.Client.GenerateAsync(Requests.Audio(seconds: 1, chunkFrames: 1, seed: 29));
+        var there = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => client.GenerateAsync(Requests.Audio(seconds: 1, chunkFrames: 1, seed: 29))));
+
+        Assert.All(there, result => Assert.Equal(Pcm(here), Pcm(result)));
+        Assert.All(there, result => Assert.True(result.AudioChunks.Count > 10, $"{result.AudioChunks.Count} chunks"));
+    }
+
     [Fact]
     public async Task Generate_Pcm_ChunksCarryRateChannelsFormatAndConsecutiveIndexes()
     {
