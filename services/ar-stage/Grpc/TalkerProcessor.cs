@@ -120,23 +120,6 @@ public sealed class TalkerProcessor(ArEngine engine)
 
     private static byte[] Bytes(List<int> codes) => MemoryMarshal.AsBytes(CollectionsMarshal.AsSpan(codes)).ToArray();
 
-    /// <summary>A float32 [positions, width] tensor of the talker's prompt width, every value finite.</summary>
-    private ReceivedTensor RequireStates(ReceivedTensor tensor)
-    {
-        if (tensor.Float32 is null || tensor.Shape.Length != 2 || tensor.Shape[0] < 1)
-        {
-            throw RequestValidator.Invalid("chunk", $"tensor '{tensor.Name}' must be float32 [positions, width], got {tensor.Dtype} [{string.Join(", ", tensor.Shape)}]");
-        }
-        if (tensor.Shape[1] != engine.PromptEmbeddingWidth)
-        {
-            throw RequestValidator.Invalid("chunk",
-                $"tensor '{tensor.Name}' has width {tensor.Shape[1]}, but the talker takes states of width {engine.PromptEmbeddingWidth}");
-        }
-        var nonFinite = Array.FindIndex(tensor.Float32, value => !float.IsFinite(value));
-        if (nonFinite >= 0)
-        {
-            throw RequestValidator.Invalid("chunk", $"tensor '{tensor.Name}' has a non-finite value ({tensor.Float32[nonFinite]}) at element {nonFinite}");
-        }
-        return tensor;
-    }
+    private ReceivedTensor RequireStates(ReceivedTensor tensor) =>
+        TensorRequirements.RequireFloat32Rows(tensor, engine.PromptEmbeddingWidth, "the talker's prompt width");
 }

@@ -15,64 +15,44 @@ public sealed record ReceivedTensor(string Name, DataType Dtype, long[] Shape, f
 /// </summary>
 public sealed class TensorAssembler(long maxBytes)
 {
-    private string? _name;
+    private readonly ChunkSequence _sequence = new();
     private DataType _dtype;
     private long[] _shape = [];
     private float[]? _floats;
     private byte[]? _bytes;
-    private long _received;
 
-    public bool IsComplete { get; private set; }
+    public bool IsComplete => _sequence.IsComplete;
 
     /// <summary>Adds the next chunk; throws <see cref="InvalidDataException"/> for a chunk that does not fit.</summary>
     public void Add(TensorChunk chunk)
     {
-        if (IsComplete)
-        {
-            throw new InvalidDataException($"Tensor '{_name}' already complete; unexpected chunk at offset {chunk.Offset}.");
-        }
-        if (_name is null)
+        ArgumentNullException.ThrowIfNull(chunk);
+        if (_sequence.Accept(chunk))
         {
             Start(chunk);
         }
-        else if (chunk.Name != _name)
-        {
-            throw new InvalidDataException($"Chunk of tensor '{chunk.Name}' interleaved with tensor '{_name}'.");
-        }
-        if ((long)chunk.Offset != _received)
-        {
-            throw new InvalidDataException($"Tensor '{_name}': chunk at offset {chunk.Offset}, expected {_received}.");
-        }
+        var (name, received) = (_sequence.Name, _sequence.Received);
         var length = chunk.Data.Length;
-        if (_received + length > (long)chunk.TotalBytes)
+        if (received + length > (long)chunk.TotalBytes)
         {
-            throw new InvalidDataException($"Tensor '{_name}': chunk overruns total_bytes {chunk.TotalBytes}.");
+            throw new InvalidDataException($"Tensor '{name}': chunk overruns total_bytes {chunk.TotalBytes}.");
         }
         var target = _floats is not null ? MemoryMarshal.AsBytes(_floats.AsSpan()) : _bytes.AsSpan();
-        chunk.Data.Span.CopyTo(target.Slice((int)_received, length));
-        _received += length;
-        if (chunk.Last)
+        chunk.Data.Span.CopyTo(target.Slice((int)received, length));
+        if (chunk.Last && received + length != target.Length)
         {
-            if (_received != target.Length)
-            {
-                throw new InvalidDataException($"Tensor '{_name}': last chunk at {_received} of {target.Length} bytes.");
-            }
-            IsComplete = true;
+            throw new InvalidDataException($"Tensor '{name}': last chunk at {received + length} of {target.Length} bytes.");
         }
+        _sequence.Advance(length, chunk.Last);
     }
 
     public ReceivedTensor Result() =>
-        IsComplete && _name is not null
-            ? new ReceivedTensor(_name, _dtype, _shape, _floats, _bytes)
+        IsComplete
+            ? new ReceivedTensor(_sequence.Name!, _dtype, _shape, _floats, _bytes)
             : throw new InvalidOperationException("The tensor is not complete.");
 
     private void Start(TensorChunk chunk)
     {
-        if (chunk.Offset != 0)
-        {
-            throw new InvalidDataException($"Tensor '{chunk.Name}': first chunk at offset {chunk.Offset}.");
-        }
-        _name = chunk.Name;
         _dtype = chunk.Dtype;
         _shape = [.. chunk.Shape];
         long total;
@@ -86,11 +66,11 @@ public sealed class TensorAssembler(long maxBytes)
         }
         if (total != (long)chunk.TotalBytes)
         {
-            throw new InvalidDataException($"Tensor '{_name}': total_bytes {chunk.TotalBytes} does not match shape and dtype ({total}).");
+            throw new InvalidDataException($"Tensor '{chunk.Name}': total_bytes {chunk.TotalBytes} does not match shape and dtype ({total}).");
         }
         if (total > maxBytes)
         {
-            throw new InvalidDataException($"Tensor '{_name}': {total} bytes exceeds the limit of {maxBytes}.");
+            throw new InvalidDataException($"Tensor '{chunk.Name}': {total} bytes exceeds the limit of {maxBytes}.");
         }
         if (_dtype == DataType.Float32)
         {

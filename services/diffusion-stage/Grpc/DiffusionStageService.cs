@@ -84,24 +84,6 @@ public sealed class DiffusionStageService(DiffusionEngine engine, DiffusionEngin
         await call.WriteFinalAsync(final).ConfigureAwait(false);
     }
 
-    /// <summary>A float32 [tokens, width] tensor of the model's conditioning width, every value finite.</summary>
-    private ReceivedTensor RequireConditioning(ReceivedTensor tensor)
-    {
-        if (tensor.Float32 is null || tensor.Shape.Length != 2 || tensor.Shape[0] < 1)
-        {
-            throw RequestValidator.Invalid("chunk", $"tensor '{tensor.Name}' must be float32 [tokens, width], got {tensor.Dtype} " +
-                $"[{string.Join(", ", tensor.Shape)}]");
-        }
-        if (tensor.Shape[1] != engine.ConditioningWidth)
-        {
-            throw RequestValidator.Invalid("chunk",
-                $"tensor '{tensor.Name}' has width {tensor.Shape[1]}, but the diffusion model's conditioning width is {engine.ConditioningWidth}");
-        }
-        var nonFinite = Array.FindIndex(tensor.Float32, value => !float.IsFinite(value));
-        if (nonFinite >= 0)
-        {
-            throw RequestValidator.Invalid("chunk", $"tensor '{tensor.Name}' has a non-finite value ({tensor.Float32[nonFinite]}) at element {nonFinite}");
-        }
-        return tensor;
-    }
+    private ReceivedTensor RequireConditioning(ReceivedTensor tensor) =>
+        TensorRequirements.RequireFloat32Rows(tensor, engine.ConditioningWidth, "the diffusion model's conditioning width");
 }
