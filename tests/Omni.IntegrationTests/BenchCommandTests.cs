@@ -5,7 +5,7 @@ using Omni.Testing;
 
 namespace Omni.IntegrationTests;
 
-/// <summary>`omni bench --local` end to end, as a user runs it: the tool's own process, real services, a mixed workload.</summary>
+/// <summary>`omni bench --local` end to end, as a user runs it: the tool's own process, real services, a mixed workload with speech.</summary>
 public sealed class BenchCommandTests
 {
     [Fact]
@@ -14,9 +14,9 @@ public sealed class BenchCommandTests
         var directory = Path.Combine(Path.GetTempPath(), $"omni-bench-{Guid.NewGuid():N}"[..20]);
         var json = Path.Combine(directory, "result.json");
 
-        var (exitCode, output) = await RunToolAsync("bench", "--local", "--device", "cpu", "--mix", "text=3,image=1", "--max-tokens", "4-8",
-            "--image-sizes", "64", "--steps", "2", "--concurrency", "2", "--requests", "12", "--warmup", "1", "--slo", "e2e=60s",
-            "--json", json, "--plot", directory);
+        var (exitCode, output) = await RunToolAsync("bench", "--local", "--speech", "--device", "cpu", "--mix", "text=2,image=1,speech=1",
+            "--max-tokens", "4-8", "--image-sizes", "64", "--steps", "2", "--audio-seconds", "0.2-0.4", "--concurrency", "2", "--requests", "12",
+            "--warmup", "1", "--slo", "e2e=60s", "--json", json, "--plot", directory);
 
         Assert.True(exitCode == 0, output);
         using var result = JsonDocument.Parse(await File.ReadAllTextAsync(json));
@@ -25,6 +25,8 @@ public sealed class BenchCommandTests
         var metrics = point.GetProperty("metrics").EnumerateArray().ToList();
         Assert.Contains(metrics, agreement => agreement.GetProperty("family").GetString() == "vllm:omni_requests_success_total"
             && agreement.GetProperty("server").GetDouble() == 12);
+        Assert.Contains(metrics, agreement => agreement.GetProperty("family").GetString() == "vllm:omni_audio_frames_total"
+            && agreement.GetProperty("server").GetDouble() > 0);
         Assert.All(metrics, agreement => Assert.True(agreement.GetProperty("agrees").GetBoolean(), agreement.ToString()));
         Assert.All(["latency.png", "throughput.png", "stages.png"], name => Assert.True(new FileInfo(Path.Combine(directory, name)).Length > 1000, name));
     }

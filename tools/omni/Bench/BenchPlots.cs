@@ -45,6 +45,10 @@ public static class BenchPlots
         {
             throughput.Add.Scatter(xs, points.Select(point => point.ImageThroughput).ToArray()).LegendText = "images/s";
         }
+        if (points.Any(point => point.AudioSecondThroughput > 0))
+        {
+            throughput.Add.Scatter(xs, points.Select(point => point.AudioSecondThroughput).ToArray()).LegendText = "audio seconds/s";
+        }
         throughput.Title("Throughput against load");
         throughput.XLabel(axis);
         throughput.YLabel("per second");

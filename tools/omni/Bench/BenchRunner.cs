@@ -6,8 +6,8 @@ namespace Omni.Cli.Bench;
 
 /// <summary>
 /// Runs one benchmark point against an orchestrator's gRPC API: the warm-up, then the workload at the plan's load,
-/// timing each request's stream on the client (first text, every text message, first image, final) and keeping the
-/// breakdown the orchestrator returns.
+/// timing each request's stream on the client (first text, every text message, first image, first and last audio,
+/// final) and keeping the breakdown the orchestrator returns.
 /// </summary>
 public sealed class BenchRunner(Contracts.V1.Omni.OmniClient client, WorkloadGenerator workload)
 {
@@ -104,10 +104,13 @@ public sealed class BenchRunner(Contracts.V1.Omni.OmniClient client, WorkloadGen
 
     private async Task<RequestRecord> SendAsync(BenchRequest request, double sentAt, long start, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        double? ttft = null, imageTtfp = null;
+        double? ttft = null, imageTtfp = null, audioTtfp = null;
         var itl = new List<double>();
         var lastText = 0.0;
+        var lastAudio = 0.0;
         var images = 0;
+        var samples = 0L;
+        var sampleRate = 0u;
         try
         {
             using var call = client.Generate(request.Request, deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken);
@@ -132,6 +135,12 @@ public sealed class BenchRunner(Contracts.V1.Omni.OmniClient client, WorkloadGen
                         imageTtfp ??= now;
                         images++;
                         break;
+                    case GenerateResponse.PayloadOneofCase.Audio:
+                        audioTtfp ??= now;
+                        lastAudio = now;
+                        samples += (long)response.Audio.Samples;
+                        sampleRate = response.Audio.SampleRate > 0 ? response.Audio.SampleRate : sampleRate;
+                        break;
                     case GenerateResponse.PayloadOneofCase.Final:
                         final = response.Final;
                         break;
@@ -143,6 +152,7 @@ public sealed class BenchRunner(Contracts.V1.Omni.OmniClient client, WorkloadGen
                 return new RequestRecord(request.Index, request.Kind, sentAt, StatusCode.Internal) { Error = "The stream ended without a final message." };
             }
             var completion = (int)final.Usage.CompletionTokens;
+            double? audioSeconds = samples > 0 && sampleRate > 0 ? (double)samples / sampleRate : null;
             return new RequestRecord(request.Index, request.Kind, sentAt, StatusCode.OK)
             {
                 E2e = e2e,
@@ -154,6 +164,10 @@ public sealed class BenchRunner(Contracts.V1.Omni.OmniClient client, WorkloadGen
                 PromptTokens = (int)final.Usage.PromptTokens,
                 CompletionTokens = completion,
                 Images = images,
+                AudioTtfp = audioTtfp,
+                AudioRtf = audioSeconds is { } length ? lastAudio / length : null,
+                AudioSeconds = audioSeconds,
+                AudioSamples = samples,
                 Stages = [.. final.Stages.Select(stage => new StageTime(stage.Stage, stage.StageId, stage.ReplicaId, stage.GenTimeMs / 1000))],
                 Transfers = [.. final.Transfers.Select(edge => new TransferTime(edge.FromStage, edge.ToStage, edge.Connector, edge.Bytes, edge.DurationMs / 1000))],
             };

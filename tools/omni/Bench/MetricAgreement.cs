@@ -24,7 +24,8 @@ public sealed record MetricAgreement(string Family, string Quantity, double Clie
             after.Sum(family.Name + suffix, where) - before.Sum(family.Name + suffix, where);
         void Count(MetricDefinition family, string quantity, double client, Func<IReadOnlyDictionary<string, string>, bool>? where = null) =>
             results.Add(new MetricAgreement(family.Name, quantity, client, Delta(family, family.Type == MetricType.Histogram ? "_count" : "", where), 0));
-        void Mean(MetricDefinition family, string quantity, IReadOnlyList<double> client, Func<IReadOnlyDictionary<string, string>, bool>? where = null)
+        void Mean(MetricDefinition family, string quantity, IReadOnlyList<double> client, Func<IReadOnlyDictionary<string, string>, bool>? where = null,
+            string unit = " (s)")
         {
             var count = Delta(family, "_count", where);
             if (client.Count == 0 || count <= 0)
@@ -32,7 +33,7 @@ public sealed record MetricAgreement(string Family, string Quantity, double Clie
                 return;
             }
             var server = Delta(family, "_sum", where) / count;
-            results.Add(new MetricAgreement(family.Name, quantity + " mean (s)", client.Average(), server, BucketWidth(family.Buckets!, server)));
+            results.Add(new MetricAgreement(family.Name, quantity + " mean" + unit, client.Average(), server, BucketWidth(family.Buckets!, server)));
         }
 
         Count(MetricCatalog.OmniRequestsSuccess, "successful requests", ok.Count,
@@ -61,11 +62,26 @@ public sealed record MetricAgreement(string Family, string Quantity, double Clie
             Count(MetricCatalog.OmniStageGenTime, $"stage {stageId} calls", times.Count, Stage);
             Mean(MetricCatalog.OmniStageGenTime, $"stage {stageId} time", times, Stage);
         }
+        var withAudio = ok.Where(record => record.AudioSeconds is not null).ToList();
+        var audio = records.Any(record => record.Kind == RequestKind.Speech || record.AudioSamples > 0) || Delta(MetricCatalog.OmniAudioFrames) != 0;
+        if (audio)
+        {
+            // Duration and RTF are observed only for a request that succeeded with audio.
+            Count(MetricCatalog.OmniAudioDuration, "requests with audio", withAudio.Count);
+            Mean(MetricCatalog.OmniAudioRtf, "audio real-time factor", [.. withAudio.Select(record => record.AudioRtf!.Value)], unit: "");
+        }
         if (ok.Count == records.Count)
         {
-            // Only when every request succeeded: a failed one may have queued, or generated tokens, before it failed.
+            // Only when every request succeeded: a failed one may have queued, generated tokens, or been sent audio
+            // before it failed.
             Mean(MetricCatalog.OmniQueueTime, "queue time", [.. ok.Select(record => record.Queue!.Value)]);
             Count(MetricCatalog.GenerationTokens, "generated tokens", ok.Sum(record => record.CompletionTokens));
+            if (audio)
+            {
+                Count(MetricCatalog.OmniAudioTtfp, "requests with audio", withAudio.Count);
+                Mean(MetricCatalog.OmniAudioTtfp, "time to first audio", [.. withAudio.Select(record => record.AudioTtfp!.Value)]);
+                Count(MetricCatalog.OmniAudioFrames, "audio samples", ok.Sum(record => record.AudioSamples));
+            }
         }
         return results;
     }

@@ -24,6 +24,9 @@ public sealed record PointResult(string Load, double DurationSeconds)
 
     public double ImageThroughput { get; init; }
 
+    /// <summary>Seconds of audio returned per second of the point.</summary>
+    public double AudioSecondThroughput { get; init; }
+
     public required Summary E2e { get; init; }
 
     public required Summary Ttft { get; init; }
@@ -35,6 +38,12 @@ public sealed record PointResult(string Load, double DurationSeconds)
     public required Summary ImageTtfp { get; init; }
 
     public required Summary Queue { get; init; }
+
+    /// <summary>Time to the first audio chunk, over the requests that got audio.</summary>
+    public Summary AudioTtfp { get; init; } = Summary.Empty;
+
+    /// <summary>Real-time factor (time to the last audio chunk / audio length), over the requests that got audio.</summary>
+    public Summary AudioRtf { get; init; } = Summary.Empty;
 
     public IReadOnlyList<StageSummary> Stages { get; init; } = [];
 
@@ -64,12 +73,15 @@ public sealed record PointResult(string Load, double DurationSeconds)
             RequestThroughput = PerSecond(ok.Count),
             OutputTokenThroughput = PerSecond(ok.Sum(record => record.CompletionTokens)),
             ImageThroughput = PerSecond(ok.Sum(record => record.Images)),
+            AudioSecondThroughput = PerSecond(ok.Sum(record => record.AudioSeconds ?? 0)),
             E2e = Statistics.Summarize(ok.Select(record => record.E2e ?? double.NaN)),
             Ttft = Statistics.Summarize(ok.Select(record => record.Ttft ?? double.NaN)),
             Itl = Statistics.Summarize(ok.SelectMany(record => record.Itl)),
             Tpot = Statistics.Summarize(ok.Select(record => record.Tpot ?? double.NaN)),
             ImageTtfp = Statistics.Summarize(ok.Select(record => record.ImageTtfp ?? double.NaN)),
             Queue = Statistics.Summarize(ok.Select(record => record.Queue ?? double.NaN)),
+            AudioTtfp = Statistics.Summarize(ok.Select(record => record.AudioTtfp ?? double.NaN)),
+            AudioRtf = Statistics.Summarize(ok.Select(record => record.AudioRtf ?? double.NaN)),
             Stages = [.. ok.SelectMany(record => record.Stages)
                 .GroupBy(stage => (stage.Stage, stage.StageId, stage.ReplicaId))
                 .OrderBy(group => group.Key.StageId).ThenBy(group => group.Key.ReplicaId)

@@ -3,7 +3,10 @@ using Spectre.Console;
 
 namespace Omni.Cli.Bench;
 
-/// <summary>Prints benchmark points as tables: counts and throughput, latency percentiles, the per-stage breakdown, and /metrics agreement.</summary>
+/// <summary>
+/// Prints benchmark points as tables: counts and throughput, latency percentiles, audio (when any request got audio), the
+/// per-stage breakdown, and /metrics agreement.
+/// </summary>
 public static class ReportPrinter
 {
     public static void Print(IAnsiConsole console, IReadOnlyList<PointResult> points)
@@ -26,6 +29,16 @@ public static class ReportPrinter
             latency.AddRow(point.Load, Ms(point.E2e), Ms(point.Ttft), Ms(point.Itl), Ms(point.Tpot), Ms(point.ImageTtfp), Ms(point.Queue));
         }
         console.Write(latency);
+
+        if (points.Any(point => point.AudioTtfp.Count > 0))
+        {
+            var audio = new Table().Title("Audio (mean / p50 / p90 / p99)").AddColumns("load", "with audio", "audio s/s", "audio TTFP ms", "audio RTF");
+            foreach (var point in points)
+            {
+                audio.AddRow(point.Load, $"{point.AudioTtfp.Count}", F(point.AudioSecondThroughput), Ms(point.AudioTtfp), Ratio(point.AudioRtf));
+            }
+            console.Write(audio);
+        }
 
         var stages = new Table().Title("Per stage and replica, and per transfer, ms (mean / p50 / p90 / p99)").AddColumns("load", "part", "calls", "time");
         foreach (var point in points)
@@ -60,6 +73,9 @@ public static class ReportPrinter
 
     private static string Ms(Summary summary) =>
         summary.Count == 0 ? "-" : $"{summary.Mean * 1000:0.0} / {summary.P50 * 1000:0.0} / {summary.P90 * 1000:0.0} / {summary.P99 * 1000:0.0}";
+
+    private static string Ratio(Summary summary) =>
+        summary.Count == 0 ? "-" : $"{summary.Mean:0.00} / {summary.P50:0.00} / {summary.P90:0.00} / {summary.P99:0.00}";
 
     private static string F(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
 

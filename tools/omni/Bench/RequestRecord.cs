@@ -36,6 +36,18 @@ public sealed record RequestRecord(int Index, RequestKind Kind, double SentAt, S
 
     public int Images { get; init; }
 
+    /// <summary>Time to the first audio chunk.</summary>
+    public double? AudioTtfp { get; init; }
+
+    /// <summary>Time to the last audio chunk divided by <see cref="AudioSeconds"/> (below 1 keeps ahead of playback).</summary>
+    public double? AudioRtf { get; init; }
+
+    /// <summary>The audio's length: its chunks' samples (per channel) over the sample rate.</summary>
+    public double? AudioSeconds { get; init; }
+
+    /// <summary>Samples per channel over all audio chunks.</summary>
+    public long AudioSamples { get; init; }
+
     public IReadOnlyList<StageTime> Stages { get; init; } = [];
 
     public IReadOnlyList<TransferTime> Transfers { get; init; } = [];

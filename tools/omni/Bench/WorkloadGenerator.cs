@@ -9,6 +9,9 @@ public enum RequestKind
     Text,
     Image,
     TextAndImage,
+
+    /// <summary>Text and audio: the thinker's text streamed, and the talker and vocoder speaking it.</summary>
+    Speech,
 }
 
 /// <summary>One request of a workload: its kind and what is sent.</summary>
@@ -36,7 +39,7 @@ public sealed class WorkloadGenerator(WorkloadOptions options)
         var kind = DrawKind();
         var request = new GenerateRequest { Prompt = Prompt() };
         var seed = (ulong)_random.NextInt64(0, long.MaxValue);
-        if (kind is RequestKind.Text or RequestKind.TextAndImage)
+        if (kind is RequestKind.Text or RequestKind.TextAndImage or RequestKind.Speech)
         {
             request.Outputs.Add(Modality.Text);
             request.Text = new TextParams { MaxTokens = (uint)Uniform(options.MaxTokens), Seed = seed };
@@ -46,6 +49,14 @@ public sealed class WorkloadGenerator(WorkloadOptions options)
             request.Outputs.Add(Modality.Image);
             var side = (uint)options.ImageSizes[_random.Next(options.ImageSizes.Count)];
             request.Image = new ImageParams { Width = side, Height = side, NumInferenceSteps = (uint)Uniform(options.Steps), Seed = seed };
+        }
+        if (kind is RequestKind.Speech)
+        {
+            request.Outputs.Add(Modality.Audio);
+            request.Audio = new AudioParams
+            {
+                MaxDurationSeconds = (float)UniformSeconds(options.AudioSeconds), ChunkFrames = (uint)options.ChunkFrames, Seed = seed,
+            };
         }
         return new BenchRequest(_next++, kind, request);
     }
@@ -66,14 +77,17 @@ public sealed class WorkloadGenerator(WorkloadOptions options)
 
     private RequestKind DrawKind()
     {
-        var (text, image, both) = options.Mix;
-        var total = text + image + both;
-        if (!(total > 0) || text < 0 || image < 0 || both < 0)
+        var (text, image, both, speech) = options.Mix;
+        var total = text + image + both + speech;
+        if (!(total > 0) || text < 0 || image < 0 || both < 0 || speech < 0)
         {
             throw new ArgumentException("The mix needs non-negative weights, at least one of them positive.");
         }
         var draw = _random.NextDouble() * total;
-        return draw < text ? RequestKind.Text : draw < text + image ? RequestKind.Image : RequestKind.TextAndImage;
+        return draw < text ? RequestKind.Text
+            : draw < text + image ? RequestKind.Image
+            : draw < text + image + both || speech == 0 ? RequestKind.TextAndImage
+            : RequestKind.Speech;
     }
 
     private string Prompt()
@@ -87,4 +101,8 @@ public sealed class WorkloadGenerator(WorkloadOptions options)
     }
 
     private int Uniform((int Min, int Max) range) => _random.Next(range.Min, range.Max + 1);
+
+    /// <summary>Uniform in the range, to the millisecond.</summary>
+    private double UniformSeconds((double Min, double Max) range) =>
+        Math.Clamp(Math.Round(range.Min + _random.NextDouble() * (range.Max - range.Min), 3), range.Min, range.Max);
 }

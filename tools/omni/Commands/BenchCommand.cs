@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Grpc.Net.Client;
 using Omni.Cli.Bench;
 using Omni.Cli.Launching;
+using Omni.Common.Validation;
 using Spectre.Console;
 
 namespace Omni.Cli.Commands;
@@ -24,11 +25,25 @@ public static class BenchCommand
             Description = "/metrics URLs to check against (default with --local: every service's).",
             AllowMultipleArgumentsPerToken = true,
         };
-        var mix = new Option<string>("--mix") { Description = "Weights of text, image and text+image requests.", DefaultValueFactory = _ => "text=1" };
+        var mix = new Option<string>("--mix")
+        {
+            Description = "Weights of text, image, text+image (both) and text+speech (speech) requests, e.g. text=3,speech=1.",
+            DefaultValueFactory = _ => "text=1",
+        };
         var promptWords = new Option<string>("--prompt-words") { Description = "Prompt length in words, uniform in MIN-MAX.", DefaultValueFactory = _ => "8-32" };
         var maxTokens = new Option<string>("--max-tokens") { Description = "max_tokens, uniform in MIN-MAX.", DefaultValueFactory = _ => "16-64" };
         var imageSizes = new Option<int[]>("--image-sizes") { Description = "Square image sides to draw from.", DefaultValueFactory = _ => [256], AllowMultipleArgumentsPerToken = true };
         var steps = new Option<string>("--steps") { Description = "Denoising steps, uniform in MIN-MAX.", DefaultValueFactory = _ => "20" };
+        var audioSeconds = new Option<string>("--audio-seconds")
+        {
+            Description = "Speech requests' audio length limit (max_duration_seconds), uniform in MIN-MAX (or MIN:MAX) seconds.",
+            DefaultValueFactory = _ => "2-4",
+        };
+        var chunkFrames = new Option<int>("--chunk-frames")
+        {
+            Description = $"Speech requests' codec frames per chunk, 1..{RequestLimits.MaxAudioChunkFrames}.",
+            DefaultValueFactory = _ => RequestLimits.DefaultAudioChunkFrames,
+        };
         var prompts = new Option<string?>("--prompts") { Description = "A JSONL file of {\"prompt\": ...} lines to draw prompts from." };
         var seed = new Option<ulong>("--seed") { Description = "Seeds the workload and the arrivals.", DefaultValueFactory = _ => 1 };
         var rate = new Option<double?>("--rate") { Description = "Requests per second (gamma arrivals; Poisson at burstiness 1)." };
@@ -45,8 +60,8 @@ public static class BenchCommand
 
         var command = new Command("bench", "Benchmark a pipeline: latency percentiles, throughput, per-stage breakdown, goodput, checked against /metrics.")
         {
-            orchestrator, local, metrics, mix, promptWords, maxTokens, imageSizes, steps, prompts, seed, rate, burstiness, concurrency, requests,
-            duration, warmup, timeout, sweep, slo, json, plot,
+            orchestrator, local, metrics, mix, promptWords, maxTokens, imageSizes, steps, audioSeconds, chunkFrames, prompts, seed, rate, burstiness,
+            concurrency, requests, duration, warmup, timeout, sweep, slo, json, plot,
         };
         foreach (var option in launch.All)
         {
@@ -67,6 +82,10 @@ public static class BenchCommand
                 MaxTokens = LoadSweep.ParseRange(parse.GetValue(maxTokens)!),
                 ImageSizes = parse.GetValue(imageSizes)!,
                 Steps = LoadSweep.ParseRange(parse.GetValue(steps)!),
+                AudioSeconds = LoadSweep.ParseSecondsRange(parse.GetValue(audioSeconds)!, RequestLimits.MaxAudioDurationSeconds),
+                ChunkFrames = parse.GetValue(chunkFrames) is var frames and >= 1 and <= RequestLimits.MaxAudioChunkFrames
+                    ? frames
+                    : throw new ArgumentException($"--chunk-frames must be in 1..{RequestLimits.MaxAudioChunkFrames}."),
                 Prompts = parse.GetValue(prompts) is { } file ? WorkloadGenerator.ReadPrompts(file) : null,
                 Seed = parse.GetValue(seed),
             };
@@ -77,6 +96,10 @@ public static class BenchCommand
                     : new LoadShape.Concurrency(parse.GetValue(concurrency) ?? 1)];
             var objectives = parse.GetValue(slo) is { } text ? Slo.Parse(text) : null;
             var seconds = parse.GetValue(duration);
+            if (parse.GetValue(local) && workloadOptions.Mix.Speech > 0 && !parse.GetValue(launch.Speech))
+            {
+                throw new ArgumentException("--mix speech=W needs a pipeline that speaks: add --speech to start its talker and code2wav stages.");
+            }
 
             LocalPipeline? pipeline = null;
             try
