@@ -3,7 +3,7 @@
 # Each writes its markdown tables (with its command line and the machine's load) to artifacts/bench/NAME.txt; the
 # serving sweeps also write JSON there and their charts to docs/benchmarks/NAME/. Run on a quiet machine:
 #   bench/run-all.sh                     every part (about an hour on 2 cores)
-#   bench/run-all.sh serve-text hop      some parts: ar diffusion code2wav speech numerics hop connectors metrics tracing serve-text serve-image serve-mixed
+#   bench/run-all.sh serve-text hop      some parts: ar diffusion code2wav speech numerics hop connectors metrics tracing serve-text serve-image serve-mixed serve-speech
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=artifacts/bench
@@ -12,7 +12,7 @@ dotnet build Omni.sln -c Release -v q -nologo >/dev/null
 omni=(dotnet tools/omni/bin/Release/net10.0/omni.dll)
 bench=(dotnet bench/Omni.Bench/bin/Release/net10.0/omni-bench.dll)
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(ar diffusion code2wav speech numerics hop connectors metrics tracing serve-text serve-image serve-mixed)
+[ ${#parts[@]} -gt 0 ] || parts=(ar diffusion code2wav speech numerics hop connectors metrics tracing serve-text serve-image serve-mixed serve-speech)
 
 serve() { # NAME, then omni bench arguments
   local name=$1; shift
@@ -30,6 +30,10 @@ for part in "${parts[@]}"; do
     serve-image) serve serve-image --mix image=1 --sweep rate=0.25,0.5,1,2 --duration 40 --slo image_ttfp=10s ;;
     # Mixed: three text requests to one image request.
     serve-mixed) serve serve-mixed --mix text=3,image=1 --sweep rate=0.5,1,2,4 --duration 30 --slo ttft=1s,image_ttfp=10s ;;
+    # Speech: a short answer spoken as 2-4 s of audio (default chunks of 25 frames); objectives first audio within 1 s
+    # and a real-time factor under 1 (the audio keeps up with playback).
+    serve-speech) serve serve-speech --speech --mix speech=1 --audio-seconds 2-4 --max-tokens 8-16 --sweep rate=0.25,0.5,1,2 --duration 30 \
+      --slo audio_ttfp=1s,audio_rtf=1 ;;
     *) echo "unknown part '$part'" >&2; exit 2 ;;
   esac
 done
