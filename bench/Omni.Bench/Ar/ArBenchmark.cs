@@ -3,6 +3,7 @@ using System.Globalization;
 using Omni.ArStage.Engine;
 using Omni.ArStage.Model;
 using Omni.Bench.Measuring;
+using Omni.Common.Devices;
 
 namespace Omni.Bench.Ar;
 
@@ -25,10 +26,12 @@ public static class ArBenchmark
         var cacheDirectory = new Option<string?>("--cache-dir") { Description = "Where the models are written (default: the stages' cache)." };
         var maxLoad = new Option<double>("--max-load") { Description = "Wait before each model until the 1-minute load average is below this.", DefaultValueFactory = _ => 1.5 };
         var quietTimeout = new Option<int>("--quiet-timeout") { Description = "Seconds to wait for a quiet machine before measuring anyway (noted).", DefaultValueFactory = _ => 1800 };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N: where the engine runs.", DefaultValueFactory = _ => "cpu" };
+        var dtype = new Option<string>("--dtype") { Description = "float32, bfloat16 or float16.", DefaultValueFactory = _ => "float32" };
         var soakRequests = new Option<int>("--soak-requests") { Description = "Requests in the memory soak on the default model (0 skips it).", DefaultValueFactory = _ => 10_000 };
         var command = new Command("ar", "AR stage engine: decode tokens/s per concurrency, batched/sequential ratio, share of matmul peak, memory.")
         {
-            models, concurrency, tokens, rounds, torchThreads, cacheDirectory, maxLoad, quietTimeout, soakRequests, batchInvariant,
+            models, concurrency, tokens, rounds, torchThreads, cacheDirectory, maxLoad, quietTimeout, soakRequests, batchInvariant, device, dtype,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -37,9 +40,13 @@ public static class ArBenchmark
             var levels = parse.GetValue(concurrency)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(value => int.Parse(value, CultureInfo.InvariantCulture)).ToArray();
             var quiet = await LoadAverage.WaitBelowAsync(parse.GetValue(maxLoad), TimeSpan.FromSeconds(parse.GetValue(quietTimeout)), cancellationToken);
-            var peak = MatmulRoofline.MeasureGflops();
+            // The peak the shares are of: the engine's device and dtype, not the CPU's float32 when the engine runs elsewhere.
+            var spec = DeviceSpec.Resolve(parse.GetValue(device), TorchSharp.torch.cuda.is_available() ? TorchSharp.torch.cuda.device_count() : 0);
+            var engineDevice = spec.CudaIndex is { } index ? new TorchSharp.torch.Device(TorchSharp.DeviceType.CUDA, index) : TorchSharp.torch.CPU;
+            var peakDtype = ModelDType.Parse(parse.GetValue(dtype));
+            var peak = MatmulRoofline.MeasureGflops(engineDevice, peakDtype, spec.CudaIndex is null ? 1024 : 8192, 7);
             Console.WriteLine($"Machine: {Environment.ProcessorCount} CPUs, libtorch threads {(threads > 0 ? threads.ToString(CultureInfo.InvariantCulture) : "default")}, " +
-                $"float32 matmul (1024^3) {peak:F1} GFLOP/s; {LoadAverage.Uptime()}{(quiet ? "" : " (never quiet)")}");
+                $"{spec.Name} {parse.GetValue(dtype)} matmul {peak:F1} GFLOP/s; {LoadAverage.Uptime()}{(quiet ? "" : " (never quiet)")}");
             // Memory first, in a process that has not yet held other models, so resident memory shows this engine's own.
             if (parse.GetValue(soakRequests) > 0)
             {
@@ -52,7 +59,8 @@ public static class ArBenchmark
             foreach (var name in parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 await MeasureModelAsync(name, levels, parse.GetValue(tokens), parse.GetValue(rounds), parse.GetValue(cacheDirectory), peak, threads,
-                    parse.GetValue(batchInvariant), parse.GetValue(maxLoad), TimeSpan.FromSeconds(parse.GetValue(quietTimeout)), cancellationToken);
+                    parse.GetValue(batchInvariant), parse.GetValue(device)!, parse.GetValue(dtype)!, parse.GetValue(maxLoad),
+                    TimeSpan.FromSeconds(parse.GetValue(quietTimeout)), cancellationToken);
             }
 
             return 0;
@@ -61,16 +69,17 @@ public static class ArBenchmark
     }
 
     private static async Task MeasureModelAsync(string name, int[] levels, int tokens, int rounds, string? cacheDirectory, double peak, int threads,
-        bool batchInvariant, double maxLoad, TimeSpan quietTimeout, CancellationToken cancellationToken)
+        bool batchInvariant, string device, string dtype, double maxLoad, TimeSpan quietTimeout, CancellationToken cancellationToken)
     {
         var directory = BenchModels.Directory(name, cacheDirectory);
         var quiet = await LoadAverage.WaitBelowAsync(maxLoad, quietTimeout, cancellationToken);
-        Console.Error.WriteLine($"{name}: {LoadAverage.Uptime()}{(quiet ? "" : " (never quiet)")}");
+        Console.Error.WriteLine($"{name} on {device} in {dtype}: {LoadAverage.Uptime()}{(quiet ? "" : " (never quiet)")}");
         using var engine = ArEngine.Load(new ArEngineOptions
         {
             ModelDirectory = directory,
             ModelName = name,
-            Device = "cpu",
+            Device = device,
+            DType = dtype,
             NumKvBlocks = levels.Max() * ((tokens + 64) / 16 + 2),
             MaxNumSeqs = levels.Max(),
             TorchThreads = threads,
