@@ -108,6 +108,12 @@ public sealed class ArEngine : IDisposable
     /// <summary>Tensors alive on the engine thread after its last step (a leak shows as growth).</summary>
     internal long EngineThreadLiveTensors { get; private set; }
 
+    /// <summary>Device-to-host copies the engine thread has made (<see cref="HostCopies"/>), as of its last step.</summary>
+    internal long EngineThreadHostCopies { get; private set; }
+
+    /// <summary>Steps the engine thread has run that computed something.</summary>
+    internal long EngineSteps { get; private set; }
+
     /// <summary>
     /// Loads the checkpoint (or the built-in model) with its <c>tokenizer.json</c> when it has one, else no text at all
     /// for a talker (<see cref="CodeTokenizer"/>: a checkpoint with <c>prompt_embedding_size</c>), else GPT-2's
@@ -433,6 +439,8 @@ public sealed class ArEngine : IDisposable
         }
 
         EngineThreadLiveTensors = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        EngineThreadHostCopies = HostCopies.ThreadCount;
+        EngineSteps++;
     }
 
     // Appends a sampled token and streams it; returns why the sequence ends now (null: it goes on, or it needs one

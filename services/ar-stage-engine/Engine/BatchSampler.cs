@@ -26,7 +26,7 @@ internal static class BatchSampler
             chosen = where(tensor(random, device: device), drawn, chosen);
         }
 
-        var ids = chosen.cpu().data<long>().ToArray();
+        var ids = HostCopies.ToArray<long>(chosen);
         var logprobs = new TokenLogprob?[count];
         if (rows.Any(r => r.Request.Logprobs is not null))
         {
@@ -119,15 +119,15 @@ internal static class BatchSampler
     private static void Logprobs(Tensor logits, Tensor chosen, IReadOnlyList<Sequence> rows, long[] ids, TokenLogprob?[] results)
     {
         var all = logits.log_softmax(-1);
-        var chosenLogprobs = all.gather(-1, chosen.unsqueeze(-1)).squeeze(-1).cpu().data<float>().ToArray();
+        var chosenLogprobs = HostCopies.ToArray<float>(all.gather(-1, chosen.unsqueeze(-1)).squeeze(-1));
         var topCount = rows.Max(r => r.Request.Logprobs ?? 0);
         float[] topValues = [];
         long[] topIds = [];
         if (topCount > 0)
         {
             var (values, indices) = all.topk(topCount, dim: -1);
-            topValues = values.cpu().data<float>().ToArray();
-            topIds = indices.cpu().data<long>().ToArray();
+            topValues = HostCopies.ToArray<float>(values);
+            topIds = HostCopies.ToArray<long>(indices);
         }
 
         for (var r = 0; r < rows.Count; r++)

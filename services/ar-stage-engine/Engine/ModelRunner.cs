@@ -86,7 +86,7 @@ internal sealed class ModelRunner(CausalLanguageModel model, KvBlockPool pool, D
         }
 
         var width = (int)hidden.shape[1];
-        var data = hidden.index_select(0, tensor(indices.ToArray(), device: device)).to(ScalarType.Float32).cpu().data<float>().ToArray();
+        var data = HostCopies.ToArray<float>(hidden.index_select(0, tensor(indices.ToArray(), device: device)).to(ScalarType.Float32));
         var offset = 0;
         foreach (var (item, count) in spans)
         {
