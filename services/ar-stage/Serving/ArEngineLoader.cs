@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Omni.ArStage.Engine;
 using Omni.Common.Hosting;
+using Omni.Common.Devices;
 using Omni.Common.Numerics;
 
 namespace Omni.ArStage.Serving;
@@ -34,7 +35,7 @@ public static class ArEngineLoader
     public static ArEngine Load(ArStageOptions settings, IArEngineObserver observer, ILogger logger)
     {
         var started = Stopwatch.GetTimestamp();
-        var engine = ArEngine.Load(ToEngineOptions(settings), observer);
+        var engine = LibTorchInstallation.Load(() => ArEngine.Load(ToEngineOptions(settings), observer));
         if (engine.TakesPromptEmbeddings && engine.CodecFrameRate is null)
         {
             engine.Dispose();
@@ -48,6 +49,7 @@ public static class ArEngineLoader
             cache.NumBlocks, cache.BlockSize, cache.NumBlocks * (double)cache.BytesPerBlock / (1 << 20), cache.PrefixCaching ? "on" : "off",
             cache.MaxNumSeqs, cache.MaxNumBatchedTokens);
         logger.LogInformation("Numerics: {Mode}; batch-invariant {BatchInvariant}", NumericalReproducibility.Describe(), settings.BatchInvariant);
+        logger.LogInformation("{LibTorch}", LibTorchInstallation.Describe());
         return engine;
     }
 }

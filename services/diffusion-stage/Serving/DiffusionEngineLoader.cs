@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Omni.Common.Hosting;
+using Omni.Common.Devices;
 using Omni.Common.Numerics;
 using Omni.DiffusionStage.Engine;
 
@@ -11,16 +12,17 @@ public static class DiffusionEngineLoader
     public static DiffusionEngine Load(StageModelOptions settings, ILogger logger)
     {
         var started = Stopwatch.GetTimestamp();
-        var engine = DiffusionEngine.Load(new DiffusionEngineOptions
+        var engine = LibTorchInstallation.Load(() => DiffusionEngine.Load(new DiffusionEngineOptions
         {
             ModelDirectory = StageModelOptions.NullIfEmpty(settings.ModelDirectory),
             Device = settings.Device,
             CacheDirectory = StageModelOptions.NullIfEmpty(settings.CacheDirectory),
             ModelName = StageModelOptions.NullIfEmpty(settings.ModelName),
-        });
+        }));
         logger.LogInformation("Loaded {Model} (conditioning width {Width}) on {Device} in {Elapsed:F0} ms",
             engine.ModelName, engine.ConditioningWidth, engine.DeviceName, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         logger.LogInformation("Numerics: {Mode}", NumericalReproducibility.Describe());
+        logger.LogInformation("{LibTorch}", LibTorchInstallation.Describe());
         return engine;
     }
 }
