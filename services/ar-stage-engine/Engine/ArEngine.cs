@@ -172,7 +172,7 @@ public sealed class ArEngine : IDisposable
                     $"The model's vocabulary ({model.Config.VocabSize}) is smaller than the tokenizer's ({tokenizer.VocabularySize}).");
             }
 
-            pool = new KvBlockPool(model.Config, PoolBlocks(options, model.Config, dtype), options.BlockSize, dtype, device);
+            pool = new KvBlockPool(model.Config, PoolBlocks(options, model.Config, dtype, device), options.BlockSize, dtype, device);
             return new ArEngine(model, pool, device, deviceName, options.ResolveModelName(), tokenizer, options,
                 observer ?? NullArEngineObserver.Instance);
         }
@@ -652,21 +652,26 @@ public sealed class ArEngine : IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(options), $"KvCacheMemoryFraction must be in (0, 0.9], got {options.KvCacheMemoryFraction}.");
         }
+        if (options.NumKvBlocks == 0 && !(options.GpuMemoryUtilization > 0 && options.GpuMemoryUtilization <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), $"GpuMemoryUtilization must be in (0, 1], got {options.GpuMemoryUtilization}.");
+        }
     }
 
-    // --num-kv-blocks, else the memory fraction of the machine's RAM, capped at what max_num_seqs full-length
-    // sequences could ever use.
-    private static int PoolBlocks(ArEngineOptions options, TransformerConfig config, ScalarType dtype)
+    // --num-kv-blocks; else on a GPU vLLM's --gpu-memory-utilization of the device (sized after the weights are on it),
+    // on the CPU (or where the CUDA runtime cannot be asked) the memory fraction of the machine's RAM; capped at what
+    // max_num_seqs full-length sequences could ever use.
+    private static int PoolBlocks(ArEngineOptions options, TransformerConfig config, ScalarType dtype, Device device)
     {
         if (options.NumKvBlocks > 0)
         {
             return options.NumKvBlocks;
         }
 
-        var bytesPerBlock = KvBlockPool.BytesPerBlock(config, options.BlockSize, dtype);
-        var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        var fromMemory = (long)(memory * options.KvCacheMemoryFraction) / bytesPerBlock;
-        var useful = (long)options.MaxNumSeqs * ((config.MaxPositionEmbeddings + options.BlockSize - 1) / options.BlockSize);
-        return (int)Math.Clamp(Math.Min(fromMemory, useful), 1, int.MaxValue);
+        var bytes = device.type == DeviceType.CUDA && CudaMemory.TryGetInfo(device.index) is { } memory
+            ? KvPoolSizing.DeviceBytes(memory.Free, memory.Total, options.GpuMemoryUtilization)
+            : KvPoolSizing.HostBytes(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, options.KvCacheMemoryFraction);
+        return KvPoolSizing.Blocks(bytes, KvBlockPool.BytesPerBlock(config, options.BlockSize, dtype), options.MaxNumSeqs,
+            config.MaxPositionEmbeddings, options.BlockSize);
     }
 }

@@ -29,6 +29,12 @@ public sealed record ArEngineOptions
     /// <summary>With <see cref="NumKvBlocks"/> 0: the fraction of the machine's memory (CPU) the KV pool may take.</summary>
     public double KvCacheMemoryFraction { get; init; } = 0.02;
 
+    /// <summary>
+    /// With <see cref="NumKvBlocks"/> 0 on a GPU: the share of the device's memory the engine may fill (vLLM's
+    /// --gpu-memory-utilization); the KV pool gets it less what is in use once the weights are loaded, less a 1 GiB reserve.
+    /// </summary>
+    public double GpuMemoryUtilization { get; init; } = 0.9;
+
     /// <summary>Sequences running at once (in one batch).</summary>
     public int MaxNumSeqs { get; init; } = 128;
 

@@ -22,6 +22,7 @@ public static class ArEngineLoader
             BlockSize = settings.BlockSize,
             NumKvBlocks = settings.NumKvBlocks,
             KvCacheMemoryFraction = settings.KvCacheMemoryFraction,
+            GpuMemoryUtilization = settings.GpuMemoryUtilization,
             MaxNumSeqs = settings.MaxNumSeqs,
             MaxNumBatchedTokens = settings.MaxNumBatchedTokens,
             MaxWaiting = settings.MaxWaiting,

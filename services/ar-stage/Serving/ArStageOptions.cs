@@ -26,6 +26,10 @@ public sealed class ArStageOptions : StageModelOptions
     [Range(0.0001, 0.9)]
     public double KvCacheMemoryFraction { get; set; } = 0.02;
 
+    /// <summary>With NumKvBlocks 0 on a GPU: the share of the device's memory the engine may fill (vLLM's --gpu-memory-utilization).</summary>
+    [Range(0.01, 1.0)]
+    public double GpuMemoryUtilization { get; set; } = 0.9;
+
     /// <summary>Sequences running at once.</summary>
     [Range(1, 4096)]
     public int MaxNumSeqs { get; set; } = 128;

@@ -14,6 +14,7 @@ public static class ArStageSwitches
         ["--block-size"] = "Model:BlockSize",
         ["--num-kv-blocks"] = "Model:NumKvBlocks",
         ["--kv-cache-memory-fraction"] = "Model:KvCacheMemoryFraction",
+        ["--gpu-memory-utilization"] = "Model:GpuMemoryUtilization",
         ["--max-num-seqs"] = "Model:MaxNumSeqs",
         ["--max-num-batched-tokens"] = "Model:MaxNumBatchedTokens",
         ["--enable-prefix-caching"] = "Model:EnablePrefixCaching",
