@@ -12,8 +12,7 @@ namespace Omni.Code2WavStage.Metrics;
 public sealed class Code2WavStageMetrics : ICode2WavObserver
 {
     private readonly bool _enabled;
-    private readonly Gauge _running;
-    private readonly Gauge _waiting;
+    private readonly EngineQueueGauges _queue;
     private readonly Histogram _chunkTime;
     private readonly Histogram _chunkFrames;
 
@@ -25,20 +24,12 @@ public sealed class Code2WavStageMetrics : ICode2WavObserver
         ArgumentNullException.ThrowIfNull(engine);
         _enabled = !metrics.Value.DisableLogStats;
         var labels = identity.Value.LabelValues(engine.ModelName);
-        _running = registry.Gauge(MetricCatalog.NumRequestsRunning).WithLabels(labels);
-        _waiting = registry.Gauge(MetricCatalog.NumRequestsWaiting).WithLabels(labels);
+        _queue = new EngineQueueGauges(registry, labels, _enabled);
         _chunkTime = registry.Histogram(MetricCatalog.Code2WavChunkTime).WithLabels(labels);
         _chunkFrames = registry.Histogram(MetricCatalog.Code2WavChunkFrames).WithLabels(labels);
     }
 
-    public void OnQueueChanged(int running, int waiting)
-    {
-        if (_enabled)
-        {
-            _running.Set(running);
-            _waiting.Set(waiting);
-        }
-    }
+    public void OnQueueChanged(int running, int waiting) => _queue.Set(running, waiting);
 
     public void OnChunk(int frames, TimeSpan time)
     {

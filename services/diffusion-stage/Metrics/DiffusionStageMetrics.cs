@@ -13,8 +13,7 @@ namespace Omni.DiffusionStage.Metrics;
 public sealed class DiffusionStageMetrics : IDiffusionEngineObserver
 {
     private readonly bool _enabled;
-    private readonly Gauge _running;
-    private readonly Gauge _waiting;
+    private readonly EngineQueueGauges _queue;
     private readonly Histogram _preprocess;
     private readonly Histogram _exec;
     private readonly Histogram _postprocess;
@@ -24,22 +23,14 @@ public sealed class DiffusionStageMetrics : IDiffusionEngineObserver
     {
         _enabled = !metrics.Value.DisableLogStats;
         var labels = identity.Value.LabelValues(engine.ModelName);
-        _running = registry.Gauge(MetricCatalog.NumRequestsRunning).WithLabels(labels);
-        _waiting = registry.Gauge(MetricCatalog.NumRequestsWaiting).WithLabels(labels);
+        _queue = new EngineQueueGauges(registry, labels, _enabled);
         _preprocess = registry.Histogram(MetricCatalog.DiffusionPreprocessTime).WithLabels(labels);
         _exec = registry.Histogram(MetricCatalog.DiffusionExecTime).WithLabels(labels);
         _postprocess = registry.Histogram(MetricCatalog.DiffusionPostprocessTime).WithLabels(labels);
         _step = registry.Histogram(MetricCatalog.DiffusionStepTime).WithLabels(labels);
     }
 
-    public void OnQueueChanged(int running, int waiting)
-    {
-        if (_enabled)
-        {
-            _running.Set(running);
-            _waiting.Set(waiting);
-        }
-    }
+    public void OnQueueChanged(int running, int waiting) => _queue.Set(running, waiting);
 
     public void OnStep(int stepIndex, TimeSpan duration)
     {
