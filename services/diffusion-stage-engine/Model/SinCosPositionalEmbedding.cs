@@ -27,6 +27,22 @@ public static class SinCosPositionalEmbedding
         return scope.MoveToOuter(grid.reshape(gridHeight * gridWidth, dim).to(float32));
     }
 
+    /// <summary>
+    /// The video DiT's positions (issue 17): each token's 2D embedding of its (row, column) plus a 1D sin-cos embedding
+    /// of its time index, over the full width, as Latte adds its temporal embedding to the spatial one.
+    /// </summary>
+    /// <returns>[gridT * gridHeight * gridWidth, dim] float32, ordered by time, then row, then column.</returns>
+    public static Tensor Create3D(int dim, long gridT, long gridHeight, long gridWidth, Device device)
+    {
+        using var scope = NewDisposeScope();
+        var spatial = Create(dim, gridHeight, gridWidth, device);
+        var half = dim / 2;
+        var omega = arange(half, dtype: float64, device: device).mul(-Math.Log(10000.0) / half).exp();
+        var temporal = OneAxis(arange(gridT, dtype: float64, device: device), omega).to(float32);
+        var positions = temporal.unsqueeze(1).add(spatial.unsqueeze(0));
+        return scope.MoveToOuter(positions.reshape(gridT * gridHeight * gridWidth, dim));
+    }
+
     private static Tensor OneAxis(Tensor positions, Tensor omega)
     {
         using var scope = NewDisposeScope();
