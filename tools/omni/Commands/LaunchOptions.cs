@@ -3,7 +3,7 @@ using Omni.Cli.Launching;
 
 namespace Omni.Cli.Commands;
 
-/// <summary>Options of the commands that start the services locally (`demo`, `up`).</summary>
+/// <summary>Options of the commands that start the services locally (`demo`, `up`, and `bench --local`).</summary>
 public sealed class LaunchOptions(bool speechByDefault = false)
 {
     public Option<string> Device { get; } = new("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "auto" };
