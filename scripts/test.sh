@@ -66,5 +66,17 @@ done
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1  # the run itself failed (a crash or a project that did not run)
 fi
+# The names and first lines of the failures again at the end, where a CI log's tail shows them.
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  /usr/bin/python3 - "$trx" <<'PY' || true
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
+    if r.get("outcome") in ("Failed", "Error", "Timeout", "Aborted"):
+        message = r.findtext(".//t:ErrorInfo/t:Message", default="", namespaces=ns).strip().splitlines()
+        print(f"FAILED {r.get('testName')}: {' | '.join(message[:6])[:600]}")
+PY
+done
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]
