@@ -9,9 +9,16 @@ namespace Omni.Orchestrator.Tests.Support;
 public sealed class FakeStages : IReplicaBinder
 {
     private readonly Dictionary<string, StageHandler> _handlers = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource<Status>> _ended = new(StringComparer.Ordinal);
     private int _held;
 
     public int Held => Volatile.Read(ref _held);
+
+    /// <summary>The final status of the first call to <paramref name="stage"/>, once it has ended (whether or not its handler ran).</summary>
+    public Task<Status> EndedAsync(string stage) => Ended(stage).Task;
+
+    private TaskCompletionSource<Status> Ended(string stage) =>
+        _ended.GetOrAdd(stage, _ => new TaskCompletionSource<Status>(TaskCreationOptions.RunContinuationsAsynchronously));
 
     public FakeStages Add(string stage, StageHandler handler)
     {
@@ -23,7 +30,7 @@ public sealed class FakeStages : IReplicaBinder
     {
         Interlocked.Increment(ref _held);
         var info = new StageInfo { Kind = stage.Kind, StageId = (uint)stage.StageId, ReplicaId = (uint)(stage.StageId + 10) };
-        return Task.FromResult(new StageBinding($"http://{stage.Name}.fake:1", info, new Stage.StageClient(new InMemoryStageInvoker(_handlers[stage.Name])),
+        return Task.FromResult(new StageBinding($"http://{stage.Name}.fake:1", info, new Stage.StageClient(new InMemoryStageInvoker(_handlers[stage.Name], status => Ended(stage.Name).TrySetResult(status))),
             new Release(this), _ => { }, CancellationToken.None));
     }
 

@@ -13,12 +13,13 @@ public delegate Task StageHandler(StageRequest header, IAsyncStreamReader<StageI
 /// RpcException ends the response stream with its status, cancelling the call cancels the handler and fails reads
 /// with CANCELLED, and writes after the call ended fail.
 /// </summary>
-public sealed class InMemoryStageInvoker(StageHandler handler) : CallInvoker
+/// <param name="onEnded">Told each call's final status once its handler has returned, thrown, or never started (cancelled first).</param>
+public sealed class InMemoryStageInvoker(StageHandler handler, Action<Status>? onEnded = null) : CallInvoker
 {
     public override AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method,
         string? host, CallOptions options)
     {
-        var call = new Call(handler, options.CancellationToken);
+        var call = new Call(handler, options.CancellationToken, onEnded);
         return new AsyncDuplexStreamingCall<TRequest, TResponse>((IClientStreamWriter<TRequest>)(object)call.Requests,
             (IAsyncStreamReader<TResponse>)(object)call.Responses, Task.FromResult(new Metadata()), () => call.Status, () => [], call.Cancel);
     }
@@ -42,8 +43,11 @@ public sealed class InMemoryStageInvoker(StageHandler handler) : CallInvoker
         private readonly CancellationTokenSource _cancel;
         private volatile bool _ended;
 
-        public Call(StageHandler handler, CancellationToken callToken)
+        private readonly Action<Status>? _onEnded;
+
+        public Call(StageHandler handler, CancellationToken callToken, Action<Status>? onEnded)
         {
+            _onEnded = onEnded;
             _cancel = CancellationTokenSource.CreateLinkedTokenSource(callToken);
             Requests = new RequestWriter(this);
             Responses = new ResponseReader(this, callToken);
@@ -87,6 +91,7 @@ public sealed class InMemoryStageInvoker(StageHandler handler) : CallInvoker
             finally
             {
                 _ended = true;
+                _onEnded?.Invoke(Status);
             }
         }
 
