@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite (unit + integration) and ends with one line: "N passed, N failed, N skipped".
-# Needs the .NET SDK and Node.js; installs promtool (Debian package prometheus) when it is missing and apt can, and the
-# OpenAI npm client the HTTP door's tests use.
+# Needs the .NET SDK and Node.js; installs promtool (Debian package prometheus), python3-prometheus-client, sox,
+# opus-tools and ffmpeg when they are missing and apt can, and the OpenAI npm client the HTTP door's tests use.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +33,16 @@ if ! command -v sox >/dev/null 2>&1 || ! command -v opusdec >/dev/null 2>&1; the
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends sox opus-tools >/dev/null
   else
     echo "sox or opus-tools is missing: install them (Debian packages) to run the audio tests." >&2
+  fi
+fi
+
+# The video stage encodes H.264/MP4 by running ffmpeg (found on PATH); the video tests read the MP4 back with ffprobe.
+if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing ffmpeg (ffmpeg, ffprobe) for the video stage and its tests ..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null
+  else
+    echo "ffmpeg or ffprobe is missing: install ffmpeg (Debian package, with libx264) to run the video stage and its tests." >&2
   fi
 fi
 

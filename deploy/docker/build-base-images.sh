@@ -5,6 +5,9 @@
 #     mcr.microsoft.com/dotnet/sdk:10.0      rootfs + the whole /usr/share/dotnet (SDK, packs, runtimes)
 #     mcr.microsoft.com/dotnet/aspnet:10.0   rootfs + the .NET and ASP.NET Core runtimes only, user app (1654)
 # Both carry the label org.omni.base=local-substitute so that they are never mistaken for the official images.
+# They hold only what every image needs (--include below); a package one image alone needs is installed by its
+# Dockerfile from the stand-in's apt source (DEBIAN_MIRROR, bookworm main), as the official images do from Ubuntu's:
+# ffmpeg, for the video stage, in diffusion-stage.Dockerfile (whose build then needs the mirror, as restore needs NuGet).
 # Where a registry is reachable you do not need this: the Dockerfiles pull the official images.
 #
 # Usage: deploy/docker/build-base-images.sh [--force]

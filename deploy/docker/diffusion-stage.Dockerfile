@@ -1,4 +1,6 @@
-# Omni diffusion stage (TorchSharp DiT + decoder, stage 1) image. Build from the repository root:
+# Omni diffusion stage (TorchSharp DiT + decoder, stage 1; with --builtin-model video or a video checkpoint, the video
+# stage, stage 4 of pipelines/omni.yaml, which encodes H.264/MP4 with the image's ffmpeg) image. Build from the
+# repository root:
 #   docker build -f deploy/docker/diffusion-stage.Dockerfile -t omni/diffusion-stage:latest .
 # deploy/docker/build-images.sh builds all four images (and the GPU variants with --gpu); see docs/usage.md.
 # Base images are build arguments: the official .NET images by default (Ubuntu 24.04). Without a registry,
@@ -54,6 +56,24 @@ RUN for service in orchestrator:Omni.Orchestrator ar-stage:Omni.ArStage diffusio
 FROM ${RUNTIME_IMAGE} AS runtime
 # The official images' non-root user (app, uid 1654), numeric so that Kubernetes' runAsNonRoot can verify it.
 ARG APP_UID=1654
+# ffmpeg, which the video stage runs (found on PATH) to encode H.264 (libx264) into MP4: the distribution's package
+# (Debian 12 in the offline stand-ins, Ubuntu 24.04 in the official and CUDA images), first in the runtime stage so
+# that the layer depends on the base image alone and stays cached across code changes. Kept small: no recommended
+# packages, no apt lists, docs (but copyrights), man pages or translations, and none of Mesa's DRI drivers and the
+# LLVM and Z3 libraries only they link (libavdevice's libgl1 pulls in Mesa; a headless encoder never opens an OpenGL
+# context: ~190 MB of the ~520 MB on Debian 12). The build checks that ffmpeg loads every library and encodes H.264
+# into MP4.
+RUN printf '%s\n' 'path-exclude=/usr/share/doc/*' 'path-include=/usr/share/doc/*/copyright' 'path-exclude=/usr/share/man/*' \
+      'path-exclude=/usr/share/locale/*' 'path-exclude=/usr/lib/*/dri/*' 'path-exclude=/usr/lib/*/libLLVM*' \
+      'path-exclude=/usr/lib/*/libz3.so*' >/etc/dpkg/dpkg.cfg.d/omni-ffmpeg \
+ && apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ffmpeg \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb /var/log/apt /var/log/dpkg.log /etc/dpkg/dpkg.cfg.d/omni-ffmpeg \
+ && ! ldd "$(command -v ffmpeg)" | grep 'not found' \
+ && ffmpeg -hide_banner -loglevel error -f lavfi -i testsrc=size=64x64:rate=4 -frames:v 4 -c:v libx264 -pix_fmt yuv420p \
+      -movflags frag_keyframe+empty_moov -y /tmp/probe.mp4 \
+ && [ "$(ffprobe -v error -count_frames -show_entries stream=codec_name,nb_read_frames -of csv=p=0 /tmp/probe.mp4)" = "h264,4" ] \
+ && rm /tmp/probe.mp4
 WORKDIR /app
 COPY --from=build /out/diffusion-stage/ /app/
 COPY deploy/docker/healthcheck.sh /usr/local/bin/omni-healthcheck

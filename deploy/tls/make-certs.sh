@@ -20,7 +20,7 @@ cat > "$work/ext.cnf" <<'EXT'
 basicConstraints=critical,CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth,clientAuth
-subjectAltName=DNS:orchestrator,DNS:ar-0,DNS:ar-1,DNS:diffusion-0,DNS:talker-0,DNS:code2wav-0,DNS:localhost,IP:127.0.0.1
+subjectAltName=DNS:orchestrator,DNS:ar-0,DNS:ar-1,DNS:diffusion-0,DNS:talker-0,DNS:code2wav-0,DNS:video-0,DNS:localhost,IP:127.0.0.1
 EXT
 openssl x509 -req -in "$work/tls.csr" -CA "$out/ca.crt" -CAkey "$work/ca.key" -CAcreateserial -days "$days" \
   -extfile "$work/ext.cnf" -out "$out/tls.crt" 2>/dev/null

@@ -25,7 +25,7 @@ const root = join(here, "..", "..");
 const overlays = process.argv.slice(2).length ? process.argv.slice(2) : ["k8s/overlays/cpu", "k8s/overlays/gpu", "k8s/overlays/cpu-tls"];
 const TLS_OVERLAY = "k8s/overlays/cpu-tls";
 const WORKLOADS = new Set(["Deployment", "StatefulSet", "DaemonSet"]);
-const STAGES = ["omni-ar-stage", "omni-diffusion-stage", "omni-talker-stage", "omni-code2wav-stage"];
+const STAGES = ["omni-ar-stage", "omni-diffusion-stage", "omni-talker-stage", "omni-code2wav-stage", "omni-video-stage"];
 
 // ---------------------------------------------------------------------------------------------------------------
 // Rendering and model lookup
@@ -309,7 +309,7 @@ function crossReferenceErrors(objects, { overlay = "" } = {}) {
   const orchestratorEnv = (workloads.find((x) => x.metadata.name === "omni-orchestrator")?.spec.template.spec.containers ?? []).flatMap((c) => c.env ?? []);
   const direct = orchestratorEnv.some((e) => /^Pipeline__Stages__\d+__Inputs__\d+__Connector$/.test(e.name) && String(e.value).toLowerCase() === "direct");
   const peerName = (peer) => (!peer.namespaceSelector ? peer.podSelector?.matchLabels?.["app.kubernetes.io/name"] : undefined);
-  const isGrpc = (rule) => (rule.ports ?? []).length === 0 || rule.ports.some((p) => p.port === "grpc" || [50061, 50062, 50063, 50064].includes(p.port));
+  const isGrpc = (rule) => (rule.ports ?? []).length === 0 || rule.ports.some((p) => p.port === "grpc" || [50061, 50062, 50063, 50064, 50065].includes(p.port));
   for (const stage of STAGES) {
     const w = workloads.find((x) => x.metadata.name === stage);
     if (!w) continue;

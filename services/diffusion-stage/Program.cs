@@ -11,6 +11,7 @@ var builder = ServiceDefaults.CreateBuilder(args, new Dictionary<string, string>
 {
     ["--max-conditioning-bytes"] = "Model:MaxConditioningBytes",
     ["--max-batch-size"] = "Model:MaxBatchSize",
+    ["--builtin-model"] = "Model:BuiltInModel",
 });
 builder.AddOmniServiceDefaults("omni-diffusion-stage");
 builder.AddStageDefaults<DiffusionStageOptions>();
@@ -27,6 +28,7 @@ builder.Services.AddSingleton(services =>
     return loop;
 });
 
+builder.Services.AddSingleton<VideoProcessor>();
 builder.Services.AddSingleton<IStageLoad>(services => new DiffusionLoopLoad(services.GetRequiredService<DiffusionEngineLoop>()));
 
 var app = builder.Build();

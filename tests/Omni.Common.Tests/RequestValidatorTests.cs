@@ -72,7 +72,7 @@ public sealed class RequestValidatorTests
     [Fact]
     public void ValidateOutputs_Empty_MeansText()
     {
-        Assert.Equal((true, false, false), RequestValidator.ValidateOutputs([]));
+        Assert.Equal((true, false, false, false), RequestValidator.ValidateOutputs([]));
     }
 
     [Fact]

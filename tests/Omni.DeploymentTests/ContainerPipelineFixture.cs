@@ -22,7 +22,8 @@ public sealed record ServiceContainer(string Name, string Service, string Replic
 /// Builds the four images from deploy/docker/*.Dockerfile (Testcontainers, repository root as context, RUN steps
 /// on the host network, base images as they are locally: .ci/run makes the offline stand-ins) and starts the
 /// pipeline as containers as the compose file does: two AR replicas, one diffusion replica, a talker (the AR image),
-/// one code2wav replica, the orchestrator serving pipelines/speech.yaml.
+/// one code2wav replica, a video stage (the diffusion image, encoding MP4 with its ffmpeg), the orchestrator serving
+/// pipelines/omni.yaml.
 /// Every container uses host networking on its own 127.0.0.1 ports, a read-only root file system with tmpfs /tmp
 /// and cache (as in Kubernetes), and is waited for through the image's own HEALTHCHECK.
 /// </summary>
@@ -61,7 +62,7 @@ public sealed class ContainerPipelineFixture : IAsyncLifetime
         }
         ImageBuildTime = DateTime.UtcNow - started;
 
-        var ports = FreePorts.Take(13);
+        var ports = FreePorts.Take(15);
         try
         {
             var stages = new[]
@@ -72,21 +73,24 @@ public sealed class ContainerPipelineFixture : IAsyncLifetime
                 Create("talker-0", "omni-talker-stage", "ar-stage", 2, 0, ports[6], ports[7],
                     new Dictionary<string, string> { ["Model__BuiltInModel"] = "Talker" }),
                 Create("code2wav-0", "omni-code2wav-stage", "code2wav-stage", 3, 0, ports[8], ports[9]),
+                Create("video-0", "omni-video-stage", "diffusion-stage", 4, 0, ports[10], ports[11],
+                    new Dictionary<string, string> { ["Model__BuiltInModel"] = "Video" }),
             };
             _containers.AddRange(stages);
             await Task.WhenAll(stages.Select(StartAsync));
 
-            var orchestrator = Create("orchestrator", "omni-orchestrator", "orchestrator", null, null, ports[10], ports[11],
+            var orchestrator = Create("orchestrator", "omni-orchestrator", "orchestrator", null, null, ports[12], ports[13],
                 new Dictionary<string, string>
                 {
-                    // As in docker-compose.yml: the speech pipeline, every replica of each stage, routed by the orchestrator.
-                    ["Pipeline__File"] = "/app/pipelines/speech.yaml",
+                    // As in docker-compose.yml: the omni pipeline, every replica of each stage, routed by the orchestrator.
+                    ["Pipeline__File"] = "/app/pipelines/omni.yaml",
                     ["Pipeline__Stages__0__Addresses"] = $"{stages[0].GrpcAddress},{stages[1].GrpcAddress}",
                     ["Pipeline__Stages__1__Addresses"] = stages[2].GrpcAddress,
                     ["Pipeline__Stages__2__Addresses"] = stages[3].GrpcAddress,
                     ["Pipeline__Stages__3__Addresses"] = stages[4].GrpcAddress,
-                    ["Endpoints__HttpPort"] = $"{ports[12]}",
-                }) with { HttpPort = ports[12] };
+                    ["Pipeline__Stages__4__Addresses"] = stages[5].GrpcAddress,
+                    ["Endpoints__HttpPort"] = $"{ports[14]}",
+                }) with { HttpPort = ports[14] };
             _containers.Add(orchestrator);
             await StartAsync(orchestrator);
             Client = new OmniClient(orchestrator.GrpcAddress);
@@ -148,7 +152,7 @@ public sealed class ContainerPipelineFixture : IAsyncLifetime
             environment["Stage__ReplicaId"] = $"{replicaId}";
             environment["Model__Device"] = "cpu";
             environment["Model__CacheDirectory"] = "/var/cache/omni";
-            // Five libtorch processes share two cores here.
+            // Six libtorch processes share two cores here.
             environment["OMP_NUM_THREADS"] = "1";
         }
         foreach (var (key, value) in extra ?? new Dictionary<string, string>())

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Grpc.Core;
 using Omni.Contracts.V1;
 using Omni.Testing;
 using Xunit.Abstractions;
@@ -37,6 +38,40 @@ public sealed partial class ContainerPipelineTests(ContainerPipelineFixture fixt
         };
         request.Outputs.Add(Modality.Audio);
         return request;
+    }
+
+    /// <summary>A short clip: the thinker's hidden states into the video stage; 4 frames of 64x64 at 4 fps, H.264 in MP4.</summary>
+    private static GenerateRequest Video(ulong seed = 1)
+    {
+        var request = new GenerateRequest
+        {
+            Prompt = "A small boat on the sea",
+            Text = new TextParams { MaxTokens = 4, Seed = seed },
+            Video = new VideoParams { Width = 64, Height = 64, Frames = 4, Fps = 4, NumInferenceSteps = 2, Seed = seed },
+        };
+        request.Outputs.Add(Modality.Video);
+        return request;
+    }
+
+    /// <summary>One request's video chunks in stream order and its final message (the CLI's client gathers no video).</summary>
+    private async Task<(List<VideoChunk> Chunks, GenerateFinal Final)> GenerateVideoAsync(GenerateRequest request)
+    {
+        using var call = fixture.Client.Raw.Generate(request, deadline: DateTime.UtcNow.AddMinutes(3));
+        var chunks = new List<VideoChunk>();
+        GenerateFinal? final = null;
+        await foreach (var response in call.ResponseStream.ReadAllAsync())
+        {
+            switch (response.PayloadCase)
+            {
+                case GenerateResponse.PayloadOneofCase.Video:
+                    chunks.Add(response.Video);
+                    break;
+                case GenerateResponse.PayloadOneofCase.Final:
+                    final = response.Final;
+                    break;
+            }
+        }
+        return (chunks, final ?? throw new InvalidOperationException("The stream ended without a final message."));
     }
 
     [SkippableFact]
@@ -121,6 +156,57 @@ public sealed partial class ContainerPipelineTests(ContainerPipelineFixture fixt
     }
 
     [SkippableFact]
+    public async Task Images_TheDiffusionStageImage_RunsFfmpegWithLibx264_ForTheVideoStage()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+        // The video stage finds ffmpeg on PATH; as the app user, on the read-only root file system it runs on.
+        var video = fixture.Containers.Single(c => c.Name == "video-0");
+        var (exitCode, encoders) = await ExecAsync(video, "ffmpeg", "-hide_banner", "-encoders");
+        Assert.Equal(0, exitCode);
+        Assert.Matches(new Regex(@"^ V\S* libx264 ", RegexOptions.Multiline), encoders);
+        var (probeExit, probeVersion) = await ExecAsync(video, "ffprobe", "-version");
+        Assert.True(probeExit == 0, probeVersion);
+    }
+
+    [SkippableFact]
+    public async Task Pipeline_VideoRequest_ThroughTheOrchestratorContainer_StreamsMp4FromTheVideoContainer()
+    {
+        Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
+
+        var (chunks, final) = await GenerateVideoAsync(Video());
+
+        output.WriteLine($"video: {chunks.Count} chunks, {chunks.Sum(c => c.Data.Length)} bytes | stages: {string.Join(", ", final.Stages.Select(s => $"{s.Stage}[{s.ReplicaId}]"))}");
+        Assert.Equal(["ar", "video"], final.Stages.Select(stage => stage.Stage));
+        Assert.Equal([0u, 4u], final.Stages.Select(stage => stage.StageId));
+        Assert.NotEmpty(chunks);
+        Assert.Equal(Enumerable.Range(0, chunks.Count).Select(i => (uint)i), chunks.Select(chunk => chunk.Index));
+        Assert.All(chunks, chunk =>
+        {
+            Assert.Equal("video/mp4", chunk.MimeType);
+            Assert.Equal((64u, 64u, 4u), (chunk.Width, chunk.Height, chunk.Fps));
+        });
+        // The chunks concatenated are one MP4 file: it opens with the ftyp box.
+        var mp4 = chunks.SelectMany(chunk => chunk.Data.ToByteArray()).ToArray();
+        Assert.True(mp4.Length > 8, $"{mp4.Length} bytes");
+        Assert.Equal("ftyp", System.Text.Encoding.ASCII.GetString(mp4, 4, 4));
+        Assert.Equal(4u, final.VideoFrames);
+        Assert.Equal(1.0, final.VideoDurationSeconds, 9);
+
+        // Read back by the real ffprobe: four H.264 frames of 64x64.
+        var path = Path.Combine(Path.GetTempPath(), $"omni-container-video-{Guid.NewGuid():N}.mp4");
+        await File.WriteAllBytesAsync(path, mp4);
+        try
+        {
+            var probed = await VideoTools.ProbeAsync(path);
+            Assert.Equal(("h264", 64, 64, 4), (probed.Codec, probed.Width, probed.Height, probed.Frames));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [SkippableFact]
     public async Task HttpDoor_ChatCompletionThroughTheOrchestratorContainer_SameTextAsItsGrpcDoor()
     {
         Skip.If(fixture.SkipReason is not null, fixture.SkipReason);
@@ -145,6 +231,7 @@ public sealed partial class ContainerPipelineTests(ContainerPipelineFixture fixt
             await fixture.Client.GenerateAsync(TextAndImage(seed: (ulong)(9 + i)), deadline: DateTime.UtcNow.AddMinutes(3));
         }
         await fixture.Client.GenerateAsync(Speech(seed: 9), deadline: DateTime.UtcNow.AddMinutes(3));
+        await GenerateVideoAsync(Video(seed: 9));
 
         var generated = 0.0;
         foreach (var service in fixture.Containers)
@@ -172,6 +259,9 @@ public sealed partial class ContainerPipelineTests(ContainerPipelineFixture fixt
                 case "code2wav-0":
                     Assert.Matches("vllm:omni_code2wav_chunk_time_ms_count\\{model_name=\"omni-code2wav-default\",engine=\"30000\",stage_id=\"3\",replica_id=\"0\"\\} [1-9]", exposition);
                     break;
+                case "video-0":
+                    Assert.Matches("vllm:omni_diffusion_exec_time_ms_count\\{model_name=\"omni-video-dit-default\",engine=\"40000\",stage_id=\"4\",replica_id=\"0\"\\} [1-9]", exposition);
+                    break;
                 case "orchestrator":
                     Assert.Matches("vllm:omni_stage_gen_time_seconds_count\\{model_name=\"omni-default\",stage_id=\"0\",replica_id=\"[01]\"\\}", exposition);
                     Assert.Matches("vllm:omni_stage_gen_time_seconds_count\\{model_name=\"omni-default\",stage_id=\"1\",replica_id=\"0\"\\}", exposition);
@@ -180,6 +270,9 @@ public sealed partial class ContainerPipelineTests(ContainerPipelineFixture fixt
                     Assert.Matches("vllm:omni_stage_gen_time_seconds_count\\{model_name=\"omni-default\",stage_id=\"3\",replica_id=\"0\"\\}", exposition);
                     Assert.Matches("from_stage=\"0\",from_replica=\"[01]\",to_stage=\"2\",to_replica=\"0\"", exposition);
                     Assert.Matches("from_stage=\"2\",from_replica=\"0\",to_stage=\"3\",to_replica=\"0\"", exposition);
+                    Assert.Matches("vllm:omni_stage_gen_time_seconds_count\\{model_name=\"omni-default\",stage_id=\"4\",replica_id=\"0\"\\}", exposition);
+                    Assert.Matches("from_stage=\"0\",from_replica=\"[01]\",to_stage=\"4\",to_replica=\"0\"", exposition);
+                    Assert.Matches("vllm:omni_video_frames_total\\{model_name=\"omni-default\",stage_id=\"4\",replica_id=\"0\"\\} [1-9]", exposition);
                     break;
             }
         }
@@ -198,23 +291,25 @@ public sealed partial class ContainerPipelineTests(ContainerPipelineFixture fixt
             ["diffusion-0:9102"] = $"127.0.0.1:{fixture.Containers.Single(c => c.Name == "diffusion-0").MetricsPort}",
             ["talker-0:9103"] = $"127.0.0.1:{fixture.Containers.Single(c => c.Name == "talker-0").MetricsPort}",
             ["code2wav-0:9104"] = $"127.0.0.1:{fixture.Containers.Single(c => c.Name == "code2wav-0").MetricsPort}",
+            ["video-0:9105"] = $"127.0.0.1:{fixture.Containers.Single(c => c.Name == "video-0").MetricsPort}",
         };
         await using var prometheus = await ComposePrometheus.StartAsync(composeTargets);
 
         // Every service's targets are up, each with its service and replica labels.
-        var up = await prometheus.WaitForSeriesAsync("up{service=~\"omni-.*\"} == 1", series => series.Count == 6, TimeSpan.FromSeconds(30));
+        var up = await prometheus.WaitForSeriesAsync("up{service=~\"omni-.*\"} == 1", series => series.Count == 7, TimeSpan.FromSeconds(30));
         var identities = up.Select(s => $"{s.Labels["service"]}/{s.Labels["replica"]}").OrderBy(x => x, StringComparer.Ordinal).ToList();
         Assert.Equal(["omni-ar-stage/0", "omni-ar-stage/1", "omni-code2wav-stage/0", "omni-diffusion-stage/0", "omni-orchestrator/orchestrator",
-            "omni-talker-stage/0"], identities);
+            "omni-talker-stage/0", "omni-video-stage/0"], identities);
 
         // Traffic, spread over a few seconds so that rate() sees it between scrapes.
         for (var i = 0; i < 3; i++)
         {
             await fixture.Client.GenerateAsync(TextAndImage(seed: (ulong)(20 + i)), deadline: DateTime.UtcNow.AddMinutes(3));
             await fixture.Client.GenerateAsync(Speech(seed: (ulong)(20 + i)), deadline: DateTime.UtcNow.AddMinutes(3));
+            await GenerateVideoAsync(Video(seed: (ulong)(20 + i)));
             await Task.Delay(1200);
         }
-        await prometheus.WaitForSeriesAsync("sum(vllm:omni_requests_success_total)", series => series.Count == 1 && series[0].Value >= 6, TimeSpan.FromSeconds(15));
+        await prometheus.WaitForSeriesAsync("sum(vllm:omni_requests_success_total)", series => series.Count == 1 && series[0].Value >= 9, TimeSpan.FromSeconds(15));
         await Task.Delay(2500);
 
         // The engine families carry stage_id/replica_id from the container, the target labels from the config.
@@ -259,6 +354,7 @@ public sealed partial class ContainerPipelineTests(ContainerPipelineFixture fixt
             "Engine queue time", "Tokens per second", "Phase split (mean ms per request)", "Denoising step time",
             "Transfer bytes per second", "Transfer chunk size p95", "Targets up", "Resident memory",
             "Audio time to first packet", "Audio real-time factor", "Code2wav chunk decode time",
+            "Video time to first packet", "Video generation time", "Video frames per second", "Video duration",
         ];
         Assert.All(mustHaveData, title => Assert.Contains(title, panelsWithData));
 
@@ -282,6 +378,7 @@ public sealed partial class ContainerPipelineTests(ContainerPipelineFixture fixt
         Assert.Contains(replicasUp.Series, s => s.Labels["service"] == "omni-ar-stage" && s.Value == 2);
         Assert.Contains(replicasUp.Series, s => s.Labels["service"] == "omni-talker-stage" && s.Value == 1);
         Assert.Contains(replicasUp.Series, s => s.Labels["service"] == "omni-code2wav-stage" && s.Value == 1);
+        Assert.Contains(replicasUp.Series, s => s.Labels["service"] == "omni-video-stage" && s.Value == 1);
         var alerts = (await prometheus.GetJsonAsync("/api/v1/alerts")).GetProperty("data").GetProperty("alerts");
         Assert.True(alerts.GetArrayLength() == 0, $"alerts on a healthy pipeline: {alerts}");
     }

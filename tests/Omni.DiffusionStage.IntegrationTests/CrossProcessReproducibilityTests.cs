@@ -45,6 +45,42 @@ public sealed class CrossProcessReproducibilityTests(DiffusionStageFixture fixtu
         Assert.Contains("MKL_CBWR=AUTO (pinned", await File.ReadAllTextAsync(other.LogPath));
     }
 
+    /// <summary>Two video stage processes (one without MKL_CBWR) encode the same clip to the same MP4 bytes.</summary>
+    [Fact]
+    public async Task Process_SameClipInTwoVideoStageProcesses_SameMp4Bytes()
+    {
+        var logs = Path.Combine(Path.GetTempPath(), $"omni-video-repro-{Guid.NewGuid():N}");
+        try
+        {
+            await using var first = StartVideoStage(logs, replicaId: 0, new Dictionary<string, string?>());
+            await using var second = StartVideoStage(logs, replicaId: 1, new Dictionary<string, string?> { ["MKL_CBWR"] = null });
+            await Task.WhenAll(first.WaitHealthyAsync(TimeSpan.FromSeconds(120), CancellationToken.None),
+                second.WaitHealthyAsync(TimeSpan.FromSeconds(120), CancellationToken.None));
+            using var firstChannel = GrpcChannel.ForAddress(first.GrpcAddress);
+            using var secondChannel = GrpcChannel.ForAddress(second.GrpcAddress);
+            var video = new VideoParams { Width = 64, Height = 64, Frames = 4, Fps = 4, NumInferenceSteps = 3, Seed = 17, GuidanceScale = 2f };
+            var conditioning = StageCall.Tensor(StageCall.HiddenStates, 5, seed: 8);
+
+            var here = await StageCall.RunVideoAsync(new Stage.StageClient(firstChannel), StageCall.VideoHeader(video), [conditioning]);
+            var there = await StageCall.RunVideoAsync(new Stage.StageClient(secondChannel), StageCall.VideoHeader(video), [conditioning]);
+
+            var bytes = here.Chunks.SelectMany(chunk => chunk.Data.ToByteArray()).ToArray();
+            Assert.Equal("ftyp"u8.ToArray(), bytes[4..8]);
+            Assert.Equal(bytes, there.Chunks.SelectMany(chunk => chunk.Data.ToByteArray()).ToArray());
+        }
+        finally
+        {
+            Directory.Delete(logs, recursive: true);
+        }
+    }
+
+    private static ServiceProcess StartVideoStage(string logs, uint replicaId, Dictionary<string, string?> environment)
+    {
+        var ports = FreePorts.Take(2);
+        return ServiceProcess.Start(ServiceKind.DiffusionStage, ports[0], ports[1], stageId: 4, replicaId: (int)replicaId,
+            ["--stage-id", "4", "--replica-id", $"{replicaId}", "--device", "cpu", "--builtin-model", "video"], logs, environment: environment);
+    }
+
     [Fact]
     public async Task Start_UsersOwnMklCbwr_HonouredAndLogged()
     {

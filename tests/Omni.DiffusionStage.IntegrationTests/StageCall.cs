@@ -30,6 +30,30 @@ internal static class StageCall
     public static async Task<(IReadOnlyList<Image> Images, StageFinal Final)> RunAsync(Stage.StageClient client, StageRequest header,
         IEnumerable<(string Name, float[] Values, int Tokens)> tensors, int width = Width, CancellationToken cancellationToken = default)
     {
+        var (outputs, final) = await RunOutputsAsync(client, header, tensors, width, cancellationToken);
+        return (outputs.Where(output => output.KindCase == StageOutput.KindOneofCase.Image).Select(output => output.Image).ToList(), final);
+    }
+
+    /// <summary>A video model's call: its video chunks in order and its final.</summary>
+    public static async Task<(IReadOnlyList<VideoChunk> Chunks, StageFinal Final)> RunVideoAsync(Stage.StageClient client, StageRequest header,
+        IEnumerable<(string Name, float[] Values, int Tokens)> tensors, CancellationToken cancellationToken = default)
+    {
+        var (outputs, final) = await RunOutputsAsync(client, header, tensors, Width, cancellationToken);
+        return (outputs.Where(output => output.KindCase == StageOutput.KindOneofCase.Video).Select(output => output.Video).ToList(), final);
+    }
+
+    public static StageRequest VideoHeader(VideoParams video) => new()
+    {
+        RequestId = Guid.NewGuid().ToString("N"),
+        Prompt = "a test clip",
+        Video = video,
+        Inputs = { HiddenStates },
+        Outputs = { "video" },
+    };
+
+    private static async Task<(List<StageOutput> Outputs, StageFinal Final)> RunOutputsAsync(Stage.StageClient client, StageRequest header,
+        IEnumerable<(string Name, float[] Values, int Tokens)> tensors, int width, CancellationToken cancellationToken)
+    {
         using var call = client.Process(cancellationToken: cancellationToken);
         try
         {
@@ -49,21 +73,20 @@ internal static class StageCall
             // status it ended with comes with the responses.
         }
 
-        var images = new List<Image>();
+        var outputs = new List<StageOutput>();
         StageFinal? final = null;
         await foreach (var output in call.ResponseStream.ReadAllAsync(cancellationToken))
         {
-            switch (output.KindCase)
+            if (output.KindCase == StageOutput.KindOneofCase.Final)
             {
-                case StageOutput.KindOneofCase.Image:
-                    images.Add(output.Image);
-                    break;
-                case StageOutput.KindOneofCase.Final:
-                    final = output.Final;
-                    break;
+                final = output.Final;
+            }
+            else
+            {
+                outputs.Add(output);
             }
         }
-        return (images, final ?? throw new InvalidOperationException("The stage ended without a final message."));
+        return (outputs, final ?? throw new InvalidOperationException("The stage ended without a final message."));
     }
 
     public static ImageParams Small(uint steps = 3, ulong seed = 1) =>

@@ -32,6 +32,53 @@ public sealed class DiffusionCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void Load_SavedVideoModel_ReproducesItsVelocityOverAClip()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var original = new OmniDiffusionModel(TinyModel.Config with { ModelType = DiffusionModelConfig.VideoModelType, PatchSizeT = 2 });
+        DiffusionCheckpoint.Save(original, directory.Path);
+
+        using var loaded = DiffusionCheckpoint.Load(directory.Path, CPU);
+
+        var latents = randn([1, 4, 4, 8, 6], generator: new Generator(3));
+        var conditioning = randn([1, 5, 24], generator: new Generator(4));
+        var timesteps = tensor(new[] { 700f });
+        var expected = original.Transformer.forward(latents, timesteps, original.Transformer.ProjectConditioning(conditioning));
+        var actual = loaded.Transformer.forward(latents, timesteps, loaded.Transformer.ProjectConditioning(conditioning));
+        Assert.True(loaded.Config.IsVideo);
+        Assert.Equal([1L, 4, 4, 8, 6], actual.shape);
+        Assert.True(expected.allclose(actual, rtol: 0, atol: 0));
+        Assert.Equal([32L, 4, 2, 2, 2], loaded.state_dict()["transformer.x_embedder.proj.weight"].shape);
+    }
+
+    [Fact]
+    public void FromJson_ImageModelWithTemporalPatches_ThrowsNamingPatchSizeT()
+    {
+        var json = (TinyModel.Config with { PatchSizeT = 2 }).ToJson();
+
+        var error = Assert.Throws<InvalidDataException>(() => DiffusionModelConfig.FromJson(json));
+
+        Assert.Contains("patch_size_t is 2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EngineValidate_FramesForAnImageModel_ThrowsSayingItMakesNoVideo()
+    {
+        var modelDirectory = Path.Combine(directory.Path, "tiny-dit");
+        using (var model = new OmniDiffusionModel(TinyModel.Config))
+        {
+            DiffusionCheckpoint.Save(model, modelDirectory);
+        }
+        using var engine = DiffusionEngine.Load(new DiffusionEngineOptions { ModelDirectory = modelDirectory, Device = "cpu" });
+
+        var error = Assert.Throws<ArgumentException>(() => engine.Validate(new DiffusionRequest(new float[2 * 24], 2, 24) { Width = 64, Height = 64, Frames = 4 }));
+
+        Assert.False(engine.IsVideo);
+        Assert.Contains("makes no video", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Load_InsideCallersDisposeScope_ModelOutlivesTheScope()
     {
         using (var model = new OmniDiffusionModel(TinyModel.Config))

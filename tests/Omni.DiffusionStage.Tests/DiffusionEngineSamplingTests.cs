@@ -197,7 +197,7 @@ public sealed class DiffusionEngineSamplingTests(DefaultEngineFixture fixture)
 
             foreach (var job in jobs)
             {
-                Engine.Finish(job);
+                Engine.Finish(job, null, CancellationToken.None);
             }
         }
         finally

@@ -57,6 +57,15 @@ public sealed class ParameterPropagationTests(PipelineFixture fixture)
         ["AudioParams.seed"] = AudioSeedIsReproducible,
         ["AudioParams.max_duration_seconds"] = MaxDurationBoundsTheAudio,
         ["AudioParams.chunk_frames"] = ChunkFramesSetsTheChunks,
+        ["VideoParams.width"] = client => VideoSizeIsHonoured(client, 96, 64),
+        ["VideoParams.height"] = client => VideoSizeIsHonoured(client, 64, 80),
+        ["VideoParams.frames"] = FramesSetsTheClipLength,
+        ["VideoParams.fps"] = FpsReachesTheMp4,
+        ["VideoParams.num_inference_steps"] = client => VideoDiffers(client, video => video.NumInferenceSteps = 3),
+        ["VideoParams.guidance_scale"] = client => VideoDiffers(client, video => video.GuidanceScale = 4f),
+        ["VideoParams.seed"] = VideoSeedIsReproducibleAndEchoed,
+        ["VideoParams.scheduler"] = client => VideoDiffers(client, video => video.Scheduler = Scheduler.Ddim),
+        ["VideoParams.format"] = VideoFormatChoosesTheEncoding,
     };
 
     public static TheoryData<string> RequestFields()
@@ -149,6 +158,86 @@ public sealed class ParameterPropagationTests(PipelineFixture fixture)
         Assert.Equal(["ar", "talker", "code2wav"], audio.Final.Stages.Select(stage => stage.Stage));
         Assert.Equal((0, 0), (audio.Images.Count, audio.TokenIds.Count));
         Assert.NotEmpty(audio.AudioChunks);
+        var video = await client.GenerateAsync(Requests.Video());
+        Assert.Equal(["ar", "video"], video.Final.Stages.Select(stage => stage.Stage));
+        Assert.Equal((0, 0, 0), (video.Images.Count, video.TokenIds.Count, video.AudioChunks.Count));
+        Assert.NotEmpty(video.VideoChunks);
+    }
+
+    /// <summary>A 4-frame 64x64 clip in 2 steps as raw frames, after <paramref name="configure"/>.</summary>
+    private static async Task<GenerateResult> VideoAsync(OmniClient client, Action<VideoParams> configure)
+    {
+        var request = Requests.Video(format: VideoFormat.Frames, seed: 23);
+        configure(request.Video);
+        return await client.GenerateAsync(request);
+    }
+
+    private static byte[] VideoBytes(GenerateResult result) => [.. result.VideoChunks.SelectMany(chunk => chunk.Data.ToByteArray())];
+
+    private static async Task VideoSizeIsHonoured(OmniClient client, uint width, uint height)
+    {
+        var result = await VideoAsync(client, video => (video.Width, video.Height) = (width, height));
+
+        Assert.Equal(4, result.VideoChunks.Count);
+        Assert.All(result.VideoChunks, chunk =>
+        {
+            Assert.Equal((width, height), (chunk.Width, chunk.Height));
+            Assert.Equal((int)(width * height * 3), chunk.Data.Length);
+        });
+    }
+
+    private static async Task FramesSetsTheClipLength(OmniClient client)
+    {
+        var result = await VideoAsync(client, video => (video.Frames, video.Fps) = (6, 3));
+
+        Assert.Equal(Enumerable.Range(0, 6).Select(i => (uint)i), result.VideoChunks.Select(chunk => chunk.Frame));
+        Assert.Equal((6u, 2.0), (result.Final.VideoFrames, result.Final.VideoDurationSeconds));
+    }
+
+    private static async Task FpsReachesTheMp4(OmniClient client)
+    {
+        var result = await VideoAsync(client, video => (video.Format, video.Fps) = (VideoFormat.Mp4, 12));
+        var path = Path.Combine(Path.GetTempPath(), $"omni-fps-{Guid.NewGuid():N}.mp4");
+        await File.WriteAllBytesAsync(path, VideoBytes(result));
+        try
+        {
+            Assert.Equal("12/1", (await VideoTools.ProbeAsync(path)).FrameRate);
+            Assert.All(result.VideoChunks, chunk => Assert.Equal(12u, chunk.Fps));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static async Task VideoDiffers(OmniClient client, Action<VideoParams> change)
+    {
+        var plain = await VideoAsync(client, _ => { });
+        var changed = await VideoAsync(client, change);
+
+        Assert.Equal(plain.VideoChunks.Count, changed.VideoChunks.Count);
+        Assert.NotEqual(VideoBytes(plain), VideoBytes(changed));
+    }
+
+    private static async Task VideoSeedIsReproducibleAndEchoed(OmniClient client)
+    {
+        var first = await VideoAsync(client, video => video.Seed = 77);
+        var again = await VideoAsync(client, video => video.Seed = 77);
+        var other = await VideoAsync(client, video => video.Seed = 78);
+
+        Assert.Equal(VideoBytes(first), VideoBytes(again));
+        Assert.NotEqual(VideoBytes(first), VideoBytes(other));
+        Assert.All(first.VideoChunks, chunk => Assert.Equal(77ul, chunk.Seed));
+    }
+
+    private static async Task VideoFormatChoosesTheEncoding(OmniClient client)
+    {
+        var frames = await VideoAsync(client, _ => { });
+        var mp4 = await VideoAsync(client, video => video.Format = VideoFormat.Mp4);
+
+        Assert.All(frames.VideoChunks, chunk => Assert.Equal((VideoFormat.Frames, "application/x-rgb8"), (chunk.Format, chunk.MimeType)));
+        Assert.All(mp4.VideoChunks, chunk => Assert.Equal((VideoFormat.Mp4, "video/mp4"), (chunk.Format, chunk.MimeType)));
+        Assert.Equal("ftyp"u8.ToArray(), VideoBytes(mp4)[4..8]);
     }
 
     private static async Task RequestIdIsEchoed(OmniClient client)

@@ -28,8 +28,8 @@ public abstract class LocalPipelineFixture(LocalPipelineOptions options) : IAsyn
     }
 }
 
-/// <summary>One replica of each stage of the speech pipeline (as `omni up` starts it): AR, diffusion, talker and code2wav.</summary>
-public sealed class PipelineFixture() : LocalPipelineFixture(new LocalPipelineOptions { Device = "cpu", Speech = true });
+/// <summary>One replica of each stage of pipelines/omni.yaml (as `omni up` starts it): AR, diffusion, talker, code2wav and video.</summary>
+public sealed class PipelineFixture() : LocalPipelineFixture(new LocalPipelineOptions { Device = "cpu", Speech = true, Video = true });
 
 [CollectionDefinition(Name)]
 public sealed class PipelineCollection : ICollectionFixture<PipelineFixture>

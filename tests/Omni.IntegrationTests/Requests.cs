@@ -41,6 +41,20 @@ internal static class Requests
         return request;
     }
 
+    /// <summary>A small clip: <paramref name="frames"/> frames of 64x64 in 2 steps, after a short answer.</summary>
+    public static GenerateRequest Video(uint frames = 4, uint fps = 4, VideoFormat format = VideoFormat.Mp4, ulong seed = 19, uint steps = 2,
+        uint width = 64, uint height = 64)
+    {
+        var request = new GenerateRequest
+        {
+            Prompt = "A short clip",
+            Text = new TextParams { MaxTokens = 4, Seed = seed },
+            Video = new VideoParams { Width = width, Height = height, Frames = frames, Fps = fps, NumInferenceSteps = steps, Seed = seed, Format = format },
+        };
+        request.Outputs.Add(Modality.Video);
+        return request;
+    }
+
     public static GenerateRequest Both(string prompt = "A small house", uint maxTokens = 6, ulong seed = 5)
     {
         var request = new GenerateRequest

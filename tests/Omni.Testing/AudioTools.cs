@@ -16,7 +16,7 @@ public static class AudioTools
     {
         if (!File.Exists($"/usr/bin/{program}"))
         {
-            throw new FileNotFoundException($"/usr/bin/{program} is missing: install Debian's sox and opus-tools (scripts/test.sh does as root).");
+            throw new FileNotFoundException($"/usr/bin/{program} is missing: install Debian's sox, opus-tools and ffmpeg (scripts/test.sh does as root).");
         }
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in args)

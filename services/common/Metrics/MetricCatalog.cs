@@ -69,6 +69,20 @@ public static class MetricCatalog
         "Worst lateness of a chunk for a player that starts at the first chunk and plays in real time (0 if never late), per request.",
         Modality, MetricBuckets.FastSeconds) { BucketSet = "FAST_S" };
 
+    // ---- Video (orchestrator), {model_name, stage_id, replica_id} of the stage that produced the video ----
+    public static readonly MetricDefinition OmniVideoTtfp = new(
+        "vllm:omni_video_ttfp_seconds", MetricType.Histogram, "Request arrival to the first video bytes written to the client.", Modality,
+        MetricBuckets.Request) { BucketSet = "REQ" };
+    public static readonly MetricDefinition OmniVideoGenerationTime = new(
+        "vllm:omni_video_generation_time_seconds", MetricType.Histogram,
+        "The video stage's call (start to its last output), as the orchestrator saw it, per successful request.", Modality,
+        MetricBuckets.Request) { BucketSet = "REQ" };
+    public static readonly MetricDefinition OmniVideoFrames = new(
+        "vllm:omni_video_frames_total", MetricType.Counter, "Video frames returned to clients.", Modality);
+    public static readonly MetricDefinition OmniVideoDuration = new(
+        "vllm:omni_video_duration_seconds", MetricType.Histogram, "Generated video length (frames / fps) per request, seconds.", Modality,
+        MetricBuckets.AudioSeconds) { BucketSet = "AUDIO_S" };
+
     // ---- Cross-stage transfer (orchestrator) ----
     public static readonly MetricDefinition TransferSize = new(
         "vllm:omni_transfer_size_bytes", MetricType.Histogram, "Payload bytes of one cross-stage hop (one chunk).", Transfer, MetricBuckets.Bytes)
@@ -169,6 +183,7 @@ public static class MetricCatalog
         OmniRequestsRunning, OmniRequestsWaiting, OmniRequestsSuccess, OmniRequestsFailed, OmniE2eLatency, OmniQueueTime,
         OmniStageGenTime, OmniTextTtfp, OmniImageTtfp, OmniImagesGenerated, OmniImagePixels, OmniInferenceSteps,
         OmniAudioTtfp, OmniAudioDuration, OmniAudioRtf, OmniAudioFrames, OmniAudioUnderrun,
+        OmniVideoTtfp, OmniVideoGenerationTime, OmniVideoFrames, OmniVideoDuration,
         TransferSize, TransferTxTime, TransferRxDecodeTime, TransferInFlightTime,
     ];
 

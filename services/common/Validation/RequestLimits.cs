@@ -37,4 +37,13 @@ public static class RequestLimits
     public const float MaxAudioDurationSeconds = 60f;
     public const int DefaultAudioChunkFrames = 25;
     public const int MaxAudioChunkFrames = 200;
+
+    public const int DefaultVideoSize = 128;
+    public const int MinVideoSize = 64;
+    public const int MaxVideoSize = 512;
+    public const int DefaultVideoFrames = 16;
+    public const int MinVideoFrames = 2;
+    public const int MaxVideoFrames = 48;
+    public const int DefaultVideoFps = 8;
+    public const int MaxVideoFps = 60;
 }

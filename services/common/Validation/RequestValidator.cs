@@ -37,26 +37,26 @@ public static class RequestValidator
         return requestId;
     }
 
-    /// <summary>Returns (wantsText, wantsImage, wantsAudio); an empty list means text only.</summary>
-    public static (bool Text, bool Image, bool Audio) ValidateOutputs(IReadOnlyCollection<Modality> outputs)
+    /// <summary>Which outputs the request asks for; an empty list means text only.</summary>
+    public static (bool Text, bool Image, bool Audio, bool Video) ValidateOutputs(IReadOnlyCollection<Modality> outputs)
     {
         if (outputs.Count == 0)
         {
-            return (true, false, false);
+            return (true, false, false, false);
         }
         var seen = new HashSet<Modality>();
         foreach (var modality in outputs)
         {
-            if (modality is not (Modality.Text or Modality.Image or Modality.Audio))
+            if (modality is not (Modality.Text or Modality.Image or Modality.Audio or Modality.Video))
             {
-                throw Invalid("outputs", $"must contain only MODALITY_TEXT, MODALITY_IMAGE and MODALITY_AUDIO, got {modality}");
+                throw Invalid("outputs", $"must contain only MODALITY_TEXT, MODALITY_IMAGE, MODALITY_AUDIO and MODALITY_VIDEO, got {modality}");
             }
             if (!seen.Add(modality))
             {
                 throw Invalid("outputs", $"lists {modality} twice");
             }
         }
-        return (seen.Contains(Modality.Text), seen.Contains(Modality.Image), seen.Contains(Modality.Audio));
+        return (seen.Contains(Modality.Text), seen.Contains(Modality.Image), seen.Contains(Modality.Audio), seen.Contains(Modality.Video));
     }
 
     public static ResolvedTextParameters ValidateText(TextParams? text, string field = "text")
@@ -242,6 +242,48 @@ public static class RequestValidator
         return new ResolvedAudioParameters(format, temperature, topP, topK, repetitionPenalty, audio.HasSeed ? audio.Seed : null, maxDuration, chunkFrames);
     }
 
+    public static ResolvedVideoParameters ValidateVideo(VideoParams? video, string field = "video")
+    {
+        video ??= new VideoParams();
+        var width = ValidateVideoSize(video.Width, $"{field}.width");
+        var height = ValidateVideoSize(video.Height, $"{field}.height");
+        var frames = video.Frames == 0 ? DefaultVideoFrames : (int)Math.Min(video.Frames, int.MaxValue);
+        if (frames < MinVideoFrames || frames > MaxVideoFrames)
+        {
+            throw Invalid($"{field}.frames", $"must be in [{MinVideoFrames}, {MaxVideoFrames}], got {video.Frames}");
+        }
+        var fps = video.Fps == 0 ? DefaultVideoFps : (int)Math.Min(video.Fps, int.MaxValue);
+        if (fps > MaxVideoFps)
+        {
+            throw Invalid($"{field}.fps", $"must be in [1, {MaxVideoFps}], got {video.Fps}");
+        }
+        var steps = video.NumInferenceSteps == 0 ? DefaultInferenceSteps : (int)Math.Min(video.NumInferenceSteps, int.MaxValue);
+        if (steps > MaxInferenceSteps)
+        {
+            throw Invalid($"{field}.num_inference_steps", $"must be in [1, {MaxInferenceSteps}], got {video.NumInferenceSteps}");
+        }
+        var guidance = video.HasGuidanceScale ? video.GuidanceScale : 1f;
+        if (!float.IsFinite(guidance) || guidance < MinGuidanceScale || guidance > MaxGuidanceScale)
+        {
+            throw Invalid($"{field}.guidance_scale",
+                $"must be in [{Format(MinGuidanceScale)}, {Format(MaxGuidanceScale)}], got {Format(guidance)}");
+        }
+        var seed = video.HasSeed ? video.Seed : (ulong)Random.Shared.NextInt64(0, long.MaxValue);
+        var scheduler = video.Scheduler switch
+        {
+            Scheduler.Unspecified or Scheduler.FlowMatchEuler => Scheduler.FlowMatchEuler,
+            Scheduler.Ddim => Scheduler.Ddim,
+            _ => throw Invalid($"{field}.scheduler", $"must be SCHEDULER_FLOW_MATCH_EULER or SCHEDULER_DDIM, got {(int)video.Scheduler}"),
+        };
+        var format = video.Format switch
+        {
+            VideoFormat.Unspecified or VideoFormat.Mp4 => VideoFormat.Mp4,
+            VideoFormat.Frames => VideoFormat.Frames,
+            _ => throw Invalid($"{field}.format", $"must be VIDEO_FORMAT_MP4 or VIDEO_FORMAT_FRAMES, got {(int)video.Format}"),
+        };
+        return new ResolvedVideoParameters(width, height, frames, fps, steps, guidance, seed, scheduler, format);
+    }
+
     public static RpcException Invalid(string field, string problem) =>
         new(new Status(StatusCode.InvalidArgument, $"{field} {problem}."));
 
@@ -263,6 +305,19 @@ public static class RequestValidator
         if (value < MinImageSize || value > MaxImageSize || value % ImageSizeMultiple != 0)
         {
             throw Invalid(field, $"must be a multiple of {ImageSizeMultiple} in [{MinImageSize}, {MaxImageSize}], got {value}");
+        }
+        return (int)value;
+    }
+
+    private static int ValidateVideoSize(uint value, string field)
+    {
+        if (value == 0)
+        {
+            return DefaultVideoSize;
+        }
+        if (value < MinVideoSize || value > MaxVideoSize || value % ImageSizeMultiple != 0)
+        {
+            throw Invalid(field, $"must be a multiple of {ImageSizeMultiple} in [{MinVideoSize}, {MaxVideoSize}], got {value}");
         }
         return (int)value;
     }

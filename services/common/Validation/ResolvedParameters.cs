@@ -130,3 +130,27 @@ public sealed record ResolvedAudioParameters(AudioFormat Format, float Temperatu
         // A float duration such as 0.1 is a hair above its decimal value: a millionth of a frame is not a frame more.
         Math.Max(1, (int)Math.Ceiling(MaxDurationSeconds * framesPerSecond - 1e-6));
 }
+
+/// <summary>Video parameters after validation, with defaults applied.</summary>
+/// <param name="Scheduler">FLOW_MATCH_EULER or DDIM (never UNSPECIFIED).</param>
+/// <param name="Format">MP4 or FRAMES (never UNSPECIFIED).</param>
+public sealed record ResolvedVideoParameters(int Width, int Height, int Frames, int Fps, int Steps, float GuidanceScale, ulong Seed,
+    Scheduler Scheduler, VideoFormat Format)
+{
+    /// <summary>The clip's length: frames / fps.</summary>
+    public double DurationSeconds => (double)Frames / Fps;
+
+    /// <summary>These parameters as the proto message, every default made explicit, for the next hop.</summary>
+    public VideoParams ToVideoParams() => new()
+    {
+        Width = (uint)Width,
+        Height = (uint)Height,
+        Frames = (uint)Frames,
+        Fps = (uint)Fps,
+        NumInferenceSteps = (uint)Steps,
+        GuidanceScale = GuidanceScale,
+        Seed = Seed,
+        Scheduler = Scheduler,
+        Format = Format,
+    };
+}

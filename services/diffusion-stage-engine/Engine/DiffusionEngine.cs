@@ -12,7 +12,9 @@ namespace Omni.DiffusionStage.Engine;
 
 /// <summary>
 /// Text-conditioned latent diffusion with a velocity-predicting <see cref="OmniDiT"/>: per-request sampling
-/// (flow-matching Euler or DDIM), optional classifier-free guidance, then latent decoding and image encoding.
+/// (flow-matching Euler or DDIM), optional classifier-free guidance, then latent decoding and image encoding. A video
+/// model denoises a clip's latents [C, frames, h, w] the same way and decodes them frame by frame, handing each frame
+/// (RGB8) to the caller's sink as soon as it is decoded, so that encoding can start before the last frame exists.
 /// </summary>
 /// <remarks>
 /// Requests run in three phases: <see cref="Prepare"/> (preprocess), <see cref="Step"/> (one denoising step of
@@ -55,6 +57,12 @@ public sealed class DiffusionEngine : IDisposable
 
     public int ConditioningWidth => model.Config.ConditioningWidth;
 
+    /// <summary>The model makes video clips (requests with <see cref="DiffusionRequest.Frames"/>), not images.</summary>
+    public bool IsVideo => model.Config.IsVideo;
+
+    /// <summary>A video request's frames must be a multiple of this (the model's patch_size_t).</summary>
+    public int TemporalPatchSize => model.Config.PatchSizeT;
+
     /// <summary>"cpu" or "cuda:N".</summary>
     public string DeviceName { get; }
 
@@ -80,7 +88,12 @@ public sealed class DiffusionEngine : IDisposable
 
         string directory;
         string name;
-        if (options.ModelDirectory is null)
+        if (options.ModelDirectory is null && options.BuiltInModel == BuiltInDiffusionModel.Video)
+        {
+            directory = DefaultDiffusionModel.EnsureCachedVideo(options.CacheDirectory);
+            name = options.ModelName ?? DefaultDiffusionModel.VideoName;
+        }
+        else if (options.ModelDirectory is null)
         {
             directory = DefaultDiffusionModel.EnsureCached(options.CacheDirectory);
             name = options.ModelName ?? DefaultDiffusionModel.Name;
@@ -109,9 +122,11 @@ public sealed class DiffusionEngine : IDisposable
     /// <summary>
     /// Generates one request's images: <see cref="Prepare"/>, <see cref="Step"/> until denoised (<paramref name="observer"/>
     /// is told after each step, with its duration), <see cref="Finish"/>. Throws <see cref="OperationCanceledException"/>
-    /// when cancelled (checked before every step) and <see cref="ArgumentException"/> for an invalid request.
+    /// when cancelled (checked before every step and every video frame) and <see cref="ArgumentException"/> for an
+    /// invalid request. A video's frames go to <paramref name="onFrame"/>, in order, as they are decoded.
     /// </summary>
-    public DiffusionResult Generate(DiffusionRequest request, IDiffusionStepObserver? observer, CancellationToken cancellationToken)
+    public DiffusionResult Generate(DiffusionRequest request, IDiffusionStepObserver? observer, CancellationToken cancellationToken,
+        Action<VideoFrame>? onFrame = null)
     {
         Validate(request);
         return Exclusive(() =>
@@ -128,7 +143,7 @@ public sealed class DiffusionEngine : IDisposable
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            return FinishCore(job);
+            return FinishCore(job, onFrame, cancellationToken);
         });
     }
 
@@ -141,8 +156,12 @@ public sealed class DiffusionEngine : IDisposable
     /// <summary>One denoising step of every job (all the same image size, none denoised) as one batch; returns its duration.</summary>
     internal TimeSpan Step(IReadOnlyList<DiffusionJob> jobs) => Exclusive(() => StepCore(jobs));
 
-    /// <summary>Postprocess: decodes and encodes a denoised job's images, one image at a time.</summary>
-    internal DiffusionResult Finish(DiffusionJob job) => Exclusive(() => FinishCore(job));
+    /// <summary>
+    /// Postprocess: decodes and encodes a denoised job's images, one image at a time; a video's frames are decoded one at a
+    /// time and handed to <paramref name="onFrame"/> (cancellation is checked before each).
+    /// </summary>
+    internal DiffusionResult Finish(DiffusionJob job, Action<VideoFrame>? onFrame, CancellationToken cancellationToken) =>
+        Exclusive(() => FinishCore(job, onFrame, cancellationToken));
 
     public void Dispose()
     {
@@ -246,12 +265,17 @@ public sealed class DiffusionEngine : IDisposable
         return keyValues;
     }
 
-    /// <summary>[images, C, h, w]: image i drawn from its own CPU generator seeded with seed + i, whatever the device.</summary>
+    /// <summary>
+    /// [images, C, h, w] (a video: [1, C, frames, h, w]): image i drawn from its own CPU generator seeded with seed + i,
+    /// whatever the device.
+    /// </summary>
     private Tensor InitialLatents(DiffusionRequest request)
     {
         using var scope = NewDisposeScope();
         var factor = model.Config.VaeScaleFactor;
-        long[] shape = [1, model.Config.LatentChannels, request.Height / factor, request.Width / factor];
+        long[] shape = request.IsVideo
+            ? [1, model.Config.LatentChannels, request.Frames, request.Height / factor, request.Width / factor]
+            : [1, model.Config.LatentChannels, request.Height / factor, request.Width / factor];
         var images = new Tensor[request.NumImages];
         for (var i = 0; i < images.Length; i++)
         {
@@ -307,7 +331,7 @@ public sealed class DiffusionEngine : IDisposable
         return Stopwatch.GetElapsedTime(started, ended);
     }
 
-    private DiffusionResult FinishCore(DiffusionJob job)
+    private DiffusionResult FinishCore(DiffusionJob job, Action<VideoFrame>? onFrame, CancellationToken cancellationToken)
     {
         if (!job.IsDenoised)
         {
@@ -316,6 +340,27 @@ public sealed class DiffusionEngine : IDisposable
 
         var started = Stopwatch.GetTimestamp();
         var request = job.Request;
+        if (request.IsVideo)
+        {
+            for (var frame = 0; frame < request.Frames; frame++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                byte[] rgb;
+                using (no_grad())
+                using (NewDisposeScope())
+                {
+                    // Each frame alone: the decoder's kernels would otherwise depend on how many frames share the batch.
+                    var latents = job.Latents.select(2, frame).div(model.Config.LatentScalingFactor);
+                    rgb = ImageTensors.ToRgb8(model.Decoder.forward(latents));
+                }
+
+                onFrame?.Invoke(new VideoFrame(frame, rgb));
+            }
+
+            return new DiffusionResult([], request.Width, request.Height, ImageFormat.Rgb8, job.PreprocessTime, job.ExecTime,
+                Stopwatch.GetElapsedTime(started)) { Frames = request.Frames };
+        }
+
         var images = new GeneratedImage[job.Images];
         for (var i = 0; i < images.Length; i++)
         {

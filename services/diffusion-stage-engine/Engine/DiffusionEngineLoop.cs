@@ -8,7 +8,7 @@ namespace Omni.DiffusionStage.Engine;
 /// <remarks>
 /// Between two steps the thread drops cancelled requests, admits waiting ones and preprocesses them, then runs one
 /// denoising step of every admitted request as one batch; a request that has run all its steps is decoded and
-/// leaves the batch. Batching rule: requests of the same image size (width and height) share a batch, whatever
+/// leaves the batch. Batching rule: requests of the same image size (width and height; for video, and frames) share a batch, whatever
 /// their steps, scheduler, guidance or conditioning length; the batch holds at most <c>maxBatchSize</c> images
 /// (a request counts its num_images; one larger than the limit runs alone). Admission is first come, first
 /// served: waiting requests join in arrival order and the first one that does not fit (another size, or too
@@ -90,10 +90,11 @@ public sealed class DiffusionEngineLoop : IDisposable
     /// <see cref="QueueFullException"/> when the queue is full; the task is cancelled when
     /// <paramref name="cancellationToken"/> fires before the request finishes.
     /// </summary>
-    public Task<DiffusionResult> SubmitAsync(DiffusionRequest request, CancellationToken cancellationToken)
+    /// <remarks>A video's frames go to <paramref name="onFrame"/> as they are decoded, on the engine thread: it must not block.</remarks>
+    public Task<DiffusionResult> SubmitAsync(DiffusionRequest request, CancellationToken cancellationToken, Action<VideoFrame>? onFrame = null)
     {
         _engine.Validate(request);
-        var submission = new Submission(request, cancellationToken);
+        var submission = new Submission(request, cancellationToken, onFrame);
         // Registered before it is queued (a token cancelled already is seen at admission): the registration
         // then exists before anything can complete the submission and dispose of it.
         submission.Registration = cancellationToken.Register(() => CancelWaiting(submission));
@@ -218,7 +219,7 @@ public sealed class DiffusionEngineLoop : IDisposable
         lock (_gate)
         {
             var images = _active.Sum(submission => submission.Request.NumImages);
-            var size = _active.Count > 0 ? SizeOf(_active[0].Request) : ((int, int)?)null;
+            var size = _active.Count > 0 ? SizeOf(_active[0].Request) : ((int, int, int)?)null;
             while (_waiting.First is { } node)
             {
                 var request = node.Value.Request;
@@ -329,7 +330,7 @@ public sealed class DiffusionEngineLoop : IDisposable
 
             try
             {
-                var result = _engine.Finish(submission.Job!);
+                var result = _engine.Finish(submission.Job!, submission.OnFrame, submission.Token);
                 if (_observer is { } observer && submission.Context is { } context)
                 {
                     // In the submitter's context, so that what the observer records belongs to the request (its trace).
@@ -340,6 +341,10 @@ public sealed class DiffusionEngineLoop : IDisposable
                     _observer?.OnCompleted(result);
                 }
                 submission.Complete(result);
+            }
+            catch (OperationCanceledException) when (submission.Token.IsCancellationRequested)
+            {
+                submission.Cancel();
             }
             catch (Exception exception)
             {
@@ -361,13 +366,15 @@ public sealed class DiffusionEngineLoop : IDisposable
 
     private void NotifyLocked() => _observer?.OnQueueChanged(_running, _waiting.Count);
 
-    private static (int Width, int Height) SizeOf(DiffusionRequest request) => (request.Width, request.Height);
+    private static (int Width, int Height, int Frames) SizeOf(DiffusionRequest request) => (request.Width, request.Height, request.Frames);
 
-    private sealed class Submission(DiffusionRequest request, CancellationToken token)
+    private sealed class Submission(DiffusionRequest request, CancellationToken token, Action<VideoFrame>? onFrame)
     {
         public DiffusionRequest Request { get; } = request;
 
         public CancellationToken Token { get; } = token;
+
+        public Action<VideoFrame>? OnFrame { get; } = onFrame;
 
         /// <summary>The submitter's execution context (ambient state such as its trace), captured at submission.</summary>
         public ExecutionContext? Context { get; } = ExecutionContext.Capture();

@@ -30,7 +30,7 @@ internal sealed class DiffusionJob : IDisposable
 
     public IVelocitySampler Sampler { get; }
 
-    /// <summary>[images, latent channels, h, w].</summary>
+    /// <summary>[images, latent channels, h, w]; a video's [1, latent channels, frames, h, w].</summary>
     public Tensor Latents => latents;
 
     /// <summary>Per block, [images, conditioning tokens, 2 * hidden].</summary>

@@ -2,13 +2,18 @@ using Omni.DiffusionStage.Scheduling;
 
 namespace Omni.DiffusionStage.Engine;
 
-/// <summary>One request: <see cref="NumImages"/> images of one size from one conditioning.</summary>
+/// <summary>
+/// One request: <see cref="NumImages"/> images of one size from one conditioning, or, for a video model, one clip of
+/// <see cref="Frames"/> frames.
+/// </summary>
 /// <param name="Conditioning">Conditioning hidden states, row-major [tokens, width].</param>
 /// <param name="ConditioningTokens">Number of conditioning tokens (rows).</param>
 /// <param name="ConditioningWidth">Width of each token; must equal the model's conditioning width.</param>
 public sealed record DiffusionRequest(float[] Conditioning, int ConditioningTokens, int ConditioningWidth)
 {
     public const int MaxImages = 4;
+
+    public const int MaxFrames = 64;
 
     /// <summary>A multiple of 16 (vae scale factor * patch size) in 64..1024.</summary>
     public int Width { get; init; } = 256;
@@ -28,6 +33,14 @@ public sealed record DiffusionRequest(float[] Conditioning, int ConditioningToke
 
     /// <summary>1..<see cref="MaxImages"/>.</summary>
     public int NumImages { get; init; } = 1;
+
+    /// <summary>
+    /// A video model's clip length, a multiple of its patch_size_t up to <see cref="MaxFrames"/>; 0 for an image model.
+    /// The frames are returned as RGB8, each as it is decoded.
+    /// </summary>
+    public int Frames { get; init; }
+
+    public bool IsVideo => Frames > 0;
 
     public SamplerKind Sampler { get; init; } = SamplerKind.FlowMatchEuler;
 

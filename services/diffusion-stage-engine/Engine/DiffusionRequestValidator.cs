@@ -43,6 +43,8 @@ internal static class DiffusionRequestValidator
             throw new ArgumentException($"Image count {request.NumImages} is outside 1..{DiffusionRequest.MaxImages}.", nameof(request));
         }
 
+        ValidateFrames(request, config);
+
         if (!Enum.IsDefined(request.Sampler))
         {
             throw new ArgumentException($"Unknown sampler {request.Sampler}.", nameof(request));
@@ -56,6 +58,30 @@ internal static class DiffusionRequestValidator
         if (!Enum.IsDefined(request.TimestepSpacing))
         {
             throw new ArgumentException($"Unknown timestep spacing {request.TimestepSpacing}.", nameof(request));
+        }
+    }
+
+    private static void ValidateFrames(DiffusionRequest request, DiffusionModelConfig config)
+    {
+        if (!config.IsVideo)
+        {
+            if (request.Frames != 0)
+            {
+                throw new ArgumentException($"Frames {request.Frames}: this is an image model ('{config.ModelType}'), it makes no video.", nameof(request));
+            }
+            return;
+        }
+
+        var step = config.PatchSizeT;
+        if (request.Frames < step || request.Frames > DiffusionRequest.MaxFrames || request.Frames % step != 0)
+        {
+            throw new ArgumentException(
+                $"Frames {request.Frames} must be a multiple of the model's patch_size_t {step} in {step}..{DiffusionRequest.MaxFrames}.", nameof(request));
+        }
+
+        if (request.NumImages != 1)
+        {
+            throw new ArgumentException($"Image count {request.NumImages}: a video request makes one clip.", nameof(request));
         }
     }
 

@@ -5,8 +5,9 @@ using static TorchSharp.torch;
 namespace Omni.DiffusionStage.Model;
 
 /// <summary>
-/// The built-in model used when no checkpoint is given: a fixed architecture with weights drawn from a fixed seed,
-/// written once to a cache directory as an ordinary checkpoint and then loaded like any other.
+/// The built-in models used when no checkpoint is given: an image DiT and a video DiT, each a fixed architecture with
+/// weights drawn from a fixed seed, written once to a cache directory as an ordinary checkpoint and then loaded like
+/// any other.
 /// </summary>
 public static class DefaultDiffusionModel
 {
@@ -14,6 +15,11 @@ public static class DefaultDiffusionModel
 
     /// <summary>Bump when the architecture or the initialization changes, so stale caches are not reused.</summary>
     public const string CacheDirectoryName = "diffusion-default-v1";
+
+    public const string VideoName = "omni-video-dit-default";
+
+    /// <summary>Bump when the video model's architecture or initialization changes.</summary>
+    public const string VideoCacheDirectoryName = "video-default-v1";
 
     public const string CacheEnvironmentVariable = SeededModelCache.CacheEnvironmentVariable;
 
@@ -40,6 +46,17 @@ public static class DefaultDiffusionModel
     };
 
     /// <summary>
+    /// The video model: the image model's decoder and blocks (one fewer), over spatio-temporal patches of 2 frames x
+    /// 2 x 2 latent cells. 16 frames at 128x128 are 8 x 8 x 8 = 512 tokens.
+    /// </summary>
+    public static DiffusionModelConfig VideoConfig { get; } = Config with
+    {
+        ModelType = DiffusionModelConfig.VideoModelType,
+        PatchSizeT = 2,
+        Depth = 4,
+    };
+
+    /// <summary>
     /// The directory holding the default checkpoint: &lt;root&gt;/diffusion-default-v1, the root being
     /// <paramref name="cacheRoot"/>, else $OMNI_CACHE_DIR, else ~/.cache/omni/models (<see cref="SeededModelCache.ResolveRoot"/>).
     /// </summary>
@@ -51,6 +68,14 @@ public static class DefaultDiffusionModel
     /// </summary>
     public static string EnsureCached(string? cacheRoot) =>
         SeededModelCache.EnsureCreated(cacheRoot, CacheDirectoryName, CheckpointFiles, Write);
+
+    /// <summary>The default video checkpoint's directory (&lt;root&gt;/video-default-v1), generated on first use.</summary>
+    public static string EnsureCachedVideo(string? cacheRoot) =>
+        SeededModelCache.EnsureCreated(cacheRoot, VideoCacheDirectoryName, CheckpointFiles, directory =>
+        {
+            using var model = Create(VideoConfig);
+            DiffusionCheckpoint.Save(model, directory);
+        });
 
     /// <summary>Writes the default checkpoint (config.json, model.safetensors) into <paramref name="directory"/>.</summary>
     private static void Write(string directory)

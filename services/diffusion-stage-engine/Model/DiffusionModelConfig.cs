@@ -9,11 +9,17 @@ public sealed record DiffusionModelConfig
 {
     public const string ExpectedModelType = "omni-dit";
 
+    /// <summary>A video DiT: latents [C, frames, h, w] cut into spatio-temporal patches of patch_size_t frames.</summary>
+    public const string VideoModelType = "omni-video-dit";
+
     public string ModelType { get; init; } = ExpectedModelType;
 
     public required int LatentChannels { get; init; }
 
     public required int PatchSize { get; init; }
+
+    /// <summary>Frames per patch along time (video models; 1 for images).</summary>
+    public int PatchSizeT { get; init; } = 1;
 
     public required int HiddenSize { get; init; }
 
@@ -43,6 +49,13 @@ public sealed record DiffusionModelConfig
 
     /// <summary>Flow-matching timestep shift (diffusers' FlowMatchEulerDiscreteScheduler "shift").</summary>
     public double SchedulerShift { get; init; } = 1.0;
+
+    [JsonIgnore]
+    public bool IsVideo => ModelType == VideoModelType;
+
+    /// <summary>Latent values per token: patch_size_t * patch_size^2 * latent_channels.</summary>
+    [JsonIgnore]
+    public int PatchValues => PatchSizeT * PatchSize * PatchSize * LatentChannels;
 
     [JsonIgnore]
     public int MlpHiddenSize => (int)(HiddenSize * MlpRatio);
@@ -89,13 +102,18 @@ public sealed record DiffusionModelConfig
     /// <summary>Throws <see cref="InvalidDataException"/> naming the first inconsistent field.</summary>
     public void Validate()
     {
-        if (ModelType != ExpectedModelType)
+        if (ModelType is not (ExpectedModelType or VideoModelType))
         {
-            Fail($"model_type is '{ModelType}', expected '{ExpectedModelType}'");
+            Fail($"model_type is '{ModelType}', expected '{ExpectedModelType}' or '{VideoModelType}'");
         }
 
         RequirePositive(LatentChannels, "latent_channels");
         RequirePositive(PatchSize, "patch_size");
+        RequirePositive(PatchSizeT, "patch_size_t");
+        if (!IsVideo && PatchSizeT != 1)
+        {
+            Fail($"patch_size_t is {PatchSizeT}, must be 1 for an image model ('{ExpectedModelType}')");
+        }
         RequirePositive(HiddenSize, "hidden_size");
         RequirePositive(Depth, "depth");
         RequirePositive(NumHeads, "num_heads");

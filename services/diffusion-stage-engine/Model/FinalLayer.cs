@@ -10,9 +10,10 @@ public sealed class FinalLayer : nn.Module
     private readonly Linear linear;
     private readonly Linear modulation;
 
-    public FinalLayer(int hiddenSize, int patchSize, int latentChannels) : base(nameof(FinalLayer))
+    /// <param name="patchValues">Latent values per token (patch volume times latent channels).</param>
+    public FinalLayer(int hiddenSize, int patchValues) : base(nameof(FinalLayer))
     {
-        linear = nn.Linear(hiddenSize, patchSize * patchSize * latentChannels);
+        linear = nn.Linear(hiddenSize, patchValues);
         modulation = nn.Linear(hiddenSize, 2 * hiddenSize);
         RegisterComponents();
     }
@@ -27,7 +28,7 @@ public sealed class FinalLayer : nn.Module
 
     /// <param name="x">[batch, tokens, hidden].</param>
     /// <param name="modulation">[batch, 2 * hidden] from <see cref="Modulation"/>.</param>
-    /// <returns>[batch, tokens, patch * patch * latent channels].</returns>
+    /// <returns>[batch, tokens, patch values].</returns>
     public Tensor forward(Tensor x, Tensor modulation)
     {
         using var scope = NewDisposeScope();

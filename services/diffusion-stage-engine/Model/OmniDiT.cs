@@ -6,7 +6,9 @@ namespace Omni.DiffusionStage.Model;
 
 /// <summary>
 /// The denoiser: a DiT over the latent grid with cross-attention to the conditioning, predicting the
-/// flow-matching velocity (noise - data) for latents at a timestep sigma * num_train_timesteps.
+/// flow-matching velocity (noise - data) for latents at a timestep sigma * num_train_timesteps. A video model
+/// (<see cref="DiffusionModelConfig.IsVideo"/>) takes latents [batch, C, frames, h, w] and cuts them into
+/// spatio-temporal patches with 3D sin-cos positions; the blocks are the same.
 /// </summary>
 /// <remarks>
 /// Besides the plain <see cref="forward"/>, the denoiser exposes its three inputs' preparation separately, so an
@@ -15,27 +17,33 @@ namespace Omni.DiffusionStage.Model;
 /// </remarks>
 public sealed class OmniDiT : nn.Module<Tensor, Tensor, Tensor, Tensor>
 {
-    private readonly PatchEmbedding x_embedder;
+    private readonly nn.Module<Tensor, Tensor> x_embedder;
     private readonly TimestepEmbedder t_embedder;
     private readonly ConditioningProjection cond_embedder;
     private readonly ModuleList<DiTBlock> blocks;
     private readonly FinalLayer final_layer;
     private readonly int hiddenSize;
     private readonly int patchSize;
+    private readonly int patchSizeT;
     private readonly int latentChannels;
+    private readonly bool video;
 
     public OmniDiT(DiffusionModelConfig config) : base(nameof(OmniDiT))
     {
         hiddenSize = config.HiddenSize;
         patchSize = config.PatchSize;
+        patchSizeT = config.PatchSizeT;
         latentChannels = config.LatentChannels;
-        x_embedder = new PatchEmbedding(config.LatentChannels, config.HiddenSize, config.PatchSize);
+        video = config.IsVideo;
+        x_embedder = video
+            ? new SpatioTemporalPatchEmbedding(config.LatentChannels, config.HiddenSize, config.PatchSize, config.PatchSizeT)
+            : new PatchEmbedding(config.LatentChannels, config.HiddenSize, config.PatchSize);
         t_embedder = new TimestepEmbedder(config.FrequencyEmbeddingSize, config.HiddenSize);
         cond_embedder = new ConditioningProjection(config.ConditioningWidth, config.HiddenSize);
         blocks = nn.ModuleList(Enumerable.Range(0, config.Depth)
             .Select(_ => new DiTBlock(config.HiddenSize, config.NumHeads, config.MlpHiddenSize))
             .ToArray());
-        final_layer = new FinalLayer(config.HiddenSize, config.PatchSize, config.LatentChannels);
+        final_layer = new FinalLayer(config.HiddenSize, config.PatchValues);
         RegisterComponents();
     }
 
@@ -68,7 +76,10 @@ public sealed class OmniDiT : nn.Module<Tensor, Tensor, Tensor, Tensor>
         return new TimestepModulation(blockModulations, final);
     }
 
-    /// <param name="latents">[batch, latent channels, h, w]; h and w multiples of the patch size.</param>
+    /// <param name="latents">
+    /// [batch, latent channels, h, w], or [batch, latent channels, frames, h, w] for a video model; h and w multiples of
+    /// the patch size, frames of patch_size_t.
+    /// </param>
     /// <param name="modulation">[batch] rows from <see cref="Modulate"/>.</param>
     /// <param name="keyValues">
     /// Consecutive row groups covering the batch, each one tensor per block from <see cref="CrossAttentionKeyValues"/>.
@@ -77,10 +88,13 @@ public sealed class OmniDiT : nn.Module<Tensor, Tensor, Tensor, Tensor>
     public Tensor Denoise(Tensor latents, TimestepModulation modulation, IReadOnlyList<IReadOnlyList<Tensor>> keyValues)
     {
         using var scope = NewDisposeScope();
-        var gridHeight = latents.shape[2] / patchSize;
-        var gridWidth = latents.shape[3] / patchSize;
+        var gridT = video ? latents.shape[2] / patchSizeT : 1;
+        var gridHeight = latents.shape[^2] / patchSize;
+        var gridWidth = latents.shape[^1] / patchSize;
 
-        var positions = SinCosPositionalEmbedding.Create(hiddenSize, gridHeight, gridWidth, latents.device);
+        var positions = video
+            ? SinCosPositionalEmbedding.Create3D(hiddenSize, gridT, gridHeight, gridWidth, latents.device)
+            : SinCosPositionalEmbedding.Create(hiddenSize, gridHeight, gridWidth, latents.device);
         var x = x_embedder.forward(latents).add(positions.unsqueeze(0));
         for (var i = 0; i < blocks.Count; i++)
         {
@@ -89,7 +103,10 @@ public sealed class OmniDiT : nn.Module<Tensor, Tensor, Tensor, Tensor>
         }
 
         var patches = final_layer.forward(x, modulation.Final);
-        return scope.MoveToOuter(Unpatchify(patches, gridHeight, gridWidth));
+        var velocity = video
+            ? VideoPatches.Unpatchify(patches, latentChannels, patchSizeT, patchSize, gridT, gridHeight, gridWidth)
+            : Unpatchify(patches, gridHeight, gridWidth);
+        return scope.MoveToOuter(velocity);
     }
 
     /// <param name="latents">[batch, latent channels, h, w]; h and w multiples of the patch size.</param>

@@ -1,11 +1,16 @@
 using System.ComponentModel.DataAnnotations;
 using Omni.Common.Hosting;
+using Omni.DiffusionStage.Engine;
 
 namespace Omni.DiffusionStage.Configuration;
 
 /// <summary>The diffusion stage's settings: the shared model options plus its input limit and batch size.</summary>
 public sealed class DiffusionStageOptions : StageModelOptions
 {
+    /// <summary>The built-in model served when no model directory is given: <c>image</c> or <c>video</c> (--builtin-model).</summary>
+    [EnumDataType(typeof(BuiltInDiffusionModel))]
+    public BuiltInDiffusionModel BuiltInModel { get; set; } = BuiltInDiffusionModel.Image;
+
     /// <summary>Largest conditioning tensor accepted from the upstream stage, in bytes.</summary>
     [Range(1, 1L << 32)]
     public long MaxConditioningBytes { get; set; } = 256L << 20;

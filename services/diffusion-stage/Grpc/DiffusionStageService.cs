@@ -18,9 +18,11 @@ namespace Omni.DiffusionStage.Grpc;
 /// Adapts the diffusion engine loop to the stage contract: in, the <c>hidden_states</c> that condition the image (and,
 /// when the image has a negative prompt, <c>negative_hidden_states</c> for the unconditional branch), relayed or
 /// pushed; out, the images in index order and a final message with the per-phase timings. Engine errors become
-/// statuses in <see cref="Common.Hosting.ExceptionStatusInterceptor"/>.
+/// statuses in <see cref="Common.Hosting.ExceptionStatusInterceptor"/>. A replica serving a video model answers with
+/// <c>video</c> instead (<see cref="VideoProcessor"/>).
 /// </summary>
-public sealed class DiffusionStageService(DiffusionEngine engine, DiffusionEngineLoop loop, StageHost host, IOptions<DiffusionStageOptions> options)
+public sealed class DiffusionStageService(DiffusionEngine engine, DiffusionEngineLoop loop, VideoProcessor video, StageHost host,
+    IOptions<DiffusionStageOptions> options)
     : StageServiceBase(host)
 {
     public const string ConditioningTensor = "hidden_states";
@@ -28,10 +30,16 @@ public sealed class DiffusionStageService(DiffusionEngine engine, DiffusionEngin
     public const string ImageOutput = "image";
 
     protected override StageDescription Description { get; } = new("diffusion", engine.ModelName, engine.ConditioningWidth, engine.DeviceName,
-        [ConditioningTensor, NegativeConditioningTensor], [ImageOutput]);
+        [ConditioningTensor, NegativeConditioningTensor], [engine.IsVideo ? VideoProcessor.VideoOutput : ImageOutput]);
 
     protected override async Task ProcessAsync(StageCall call)
     {
+        if (engine.IsVideo)
+        {
+            await video.ProcessAsync(call).ConfigureAwait(false);
+            return;
+        }
+
         var image = RequestValidator.ValidateImage(call.Header.Image);
         if (!call.Consumes(ConditioningTensor))
         {

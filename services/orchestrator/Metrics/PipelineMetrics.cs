@@ -32,6 +32,11 @@ public sealed class PipelineMetrics : IPipelineObserver
     private readonly CounterFamily _audioFrames;
     private readonly HistogramFamily _audioUnderrun;
     private readonly ConcurrentDictionary<(int, uint), AudioChildren> _audioChildren = new();
+    private readonly HistogramFamily _videoTtfp;
+    private readonly HistogramFamily _videoGenerationTime;
+    private readonly CounterFamily _videoFrames;
+    private readonly HistogramFamily _videoDuration;
+    private readonly ConcurrentDictionary<(int, uint), VideoChildren> _videoChildren = new();
     private readonly HistogramFamily _transferSize;
     private readonly HistogramFamily _transferTx;
     private readonly HistogramFamily _transferRx;
@@ -60,6 +65,10 @@ public sealed class PipelineMetrics : IPipelineObserver
         _audioRtf = registry.Histogram(MetricCatalog.OmniAudioRtf);
         _audioFrames = registry.Counter(MetricCatalog.OmniAudioFrames);
         _audioUnderrun = registry.Histogram(MetricCatalog.OmniAudioUnderrun);
+        _videoTtfp = registry.Histogram(MetricCatalog.OmniVideoTtfp);
+        _videoGenerationTime = registry.Histogram(MetricCatalog.OmniVideoGenerationTime);
+        _videoFrames = registry.Counter(MetricCatalog.OmniVideoFrames);
+        _videoDuration = registry.Histogram(MetricCatalog.OmniVideoDuration);
         _transferSize = registry.Histogram(MetricCatalog.TransferSize);
         _transferTx = registry.Histogram(MetricCatalog.TransferTxTime);
         _transferRx = registry.Histogram(MetricCatalog.TransferRxDecodeTime);
@@ -184,6 +193,33 @@ public sealed class PipelineMetrics : IPipelineObserver
             _audioFrames.WithLabels(labels), _audioUnderrun.WithLabels(labels));
     });
 
+    public void OnFirstVideo(int stageId, uint replicaId, TimeSpan sinceArrival)
+    {
+        if (_enabled)
+        {
+            Video(stageId, replicaId).Ttfp.Observe(sinceArrival.TotalSeconds);
+        }
+    }
+
+    public void OnVideoCompleted(int stageId, uint replicaId, int frames, double durationSeconds, TimeSpan generationTime)
+    {
+        if (!_enabled)
+        {
+            return;
+        }
+        var children = Video(stageId, replicaId);
+        children.Frames.Inc(frames);
+        children.Duration.Observe(durationSeconds);
+        children.GenerationTime.Observe(generationTime.TotalSeconds);
+    }
+
+    private VideoChildren Video(int stageId, uint replicaId) => _videoChildren.GetOrAdd((stageId, replicaId), key =>
+    {
+        string[] labels = [_model, key.Item1.ToString(CultureInfo.InvariantCulture), key.Item2.ToString(CultureInfo.InvariantCulture)];
+        return new VideoChildren(_videoTtfp.WithLabels(labels), _videoGenerationTime.WithLabels(labels), _videoFrames.WithLabels(labels),
+            _videoDuration.WithLabels(labels));
+    });
+
     public void OnTransferChunk(int fromStage, uint fromReplica, int toStage, uint toReplica, ChunkTiming chunk)
     {
         if (!_enabled)
@@ -224,6 +260,8 @@ public sealed class PipelineMetrics : IPipelineObserver
     };
 
     private sealed record AudioChildren(Histogram Ttfp, Histogram Duration, Histogram Rtf, Counter Frames, Histogram Underrun);
+
+    private sealed record VideoChildren(Histogram Ttfp, Histogram GenerationTime, Counter Frames, Histogram Duration);
 
     private sealed record TransferChildren(Histogram Size, Histogram Tx, Histogram Rx, Histogram InFlight);
 }

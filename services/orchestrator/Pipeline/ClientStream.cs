@@ -47,6 +47,19 @@ public sealed class ClientStream(IServerStreamWriter<GenerateResponse> client, V
         observer.OnAudioSamples(stageId, replicaId, (long)chunk.Samples);
     }
 
+    /// <summary>Video chunks written to the client so far.</summary>
+    public int VideoChunks { get; private set; }
+
+    public async Task WriteVideoAsync(VideoChunk chunk, int stageId, uint replicaId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(chunk);
+        await WriteAsync(new GenerateResponse { RequestId = request.RequestId, Video = chunk }, cancellationToken).ConfigureAwait(false);
+        if (VideoChunks++ == 0)
+        {
+            observer.OnFirstVideo(stageId, replicaId, Stopwatch.GetElapsedTime(arrivalTimestamp));
+        }
+    }
+
     private async Task WriteAsync(GenerateResponse response, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);

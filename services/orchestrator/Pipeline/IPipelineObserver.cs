@@ -40,6 +40,15 @@ public interface IPipelineObserver
     /// <summary>A request's audio is complete: its length, real-time factor and worst underrun (see <see cref="AudioPlayback"/>).</summary>
     void OnAudioCompleted(int stageId, uint replicaId, double durationSeconds, double realTimeFactor, double underrunSeconds);
 
+    /// <summary>The request's first video bytes were written to the client, from replica <paramref name="replicaId"/> of stage <paramref name="stageId"/>.</summary>
+    void OnFirstVideo(int stageId, uint replicaId, TimeSpan sinceArrival);
+
+    /// <summary>
+    /// A request's video is complete: its frames, its length (frames / fps) and the video stage's call as the
+    /// orchestrator saw it.
+    /// </summary>
+    void OnVideoCompleted(int stageId, uint replicaId, int frames, double durationSeconds, TimeSpan generationTime);
+
     /// <summary>One chunk hop between two stages, with whatever of its intervals were measured.</summary>
     void OnTransferChunk(int fromStage, uint fromReplica, int toStage, uint toReplica, ChunkTiming chunk);
 }

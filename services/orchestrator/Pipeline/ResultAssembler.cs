@@ -8,8 +8,8 @@ namespace Omni.Orchestrator.Pipeline;
 /// <summary>
 /// The request's final message: a StageReport per stage that ran, a TransferReport per edge (each chunk observed
 /// into the transfer metrics with the replicas that were bound), usage summed over the stages, and the finish reason
-/// of the stage that produced the client's first requested modality (text, then image, then audio), and the audio's
-/// duration, real-time factor and underrun once the audio is complete.
+/// of the stage that produced the client's first requested modality (text, then image, audio, video), the audio's
+/// duration, real-time factor and underrun once the audio is complete, and the video's frames and length.
 /// </summary>
 public static class ResultAssembler
 {
@@ -57,6 +57,13 @@ public static class ResultAssembler
             var speaker = executions[plan.Stages.First(stage => stage.ClientOutputs.Contains(Modalities.Audio)).Node];
             final.AudioDurationSeconds = client.Audio.DurationSeconds;
             observer.OnAudioCompleted(speaker.Node.StageId, speaker.Binding.ReplicaId, client.Audio.DurationSeconds, rtf, client.Audio.UnderrunSeconds);
+        }
+        if (request.Video is { } video && client.VideoChunks > 0)
+        {
+            var filmer = executions[plan.Stages.First(stage => stage.ClientOutputs.Contains(Modalities.Video)).Node];
+            final.VideoFrames = (uint)video.Frames;
+            final.VideoDurationSeconds = video.DurationSeconds;
+            observer.OnVideoCompleted(filmer.Node.StageId, filmer.Binding.ReplicaId, video.Frames, video.DurationSeconds, filmer.Elapsed);
         }
         final.E2ETimeMs = Stopwatch.GetElapsedTime(arrivalTimestamp).TotalMilliseconds;
         return final;

@@ -38,6 +38,10 @@ public sealed class StageExecution : IDisposable
         {
             Header.Audio = audio;
         }
+        if (request.ToVideoParams() is { } video)
+        {
+            Header.Video = video;
+        }
         Header.Inputs.AddRange(planned.InputTensors);
         Header.Outputs.AddRange(planned.StreamOutputs);
     }
@@ -160,6 +164,9 @@ public sealed class StageExecution : IDisposable
                     break;
                 case StageOutput.KindOneofCase.Audio when Planned.ClientOutputs.Contains(Modalities.Audio):
                     await client.WriteAudioAsync(output.Audio, Node.StageId, Binding.ReplicaId, cancellationToken).ConfigureAwait(false);
+                    break;
+                case StageOutput.KindOneofCase.Video when Planned.ClientOutputs.Contains(Modalities.Video):
+                    await client.WriteVideoAsync(output.Video, Node.StageId, Binding.ReplicaId, cancellationToken).ConfigureAwait(false);
                     break;
                 case StageOutput.KindOneofCase.Chunk:
                     await RouteAsync(output.Chunk, Stopwatch.GetTimestamp(), cancellationToken).ConfigureAwait(false);

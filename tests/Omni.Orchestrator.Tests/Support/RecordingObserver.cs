@@ -54,6 +54,15 @@ public sealed class RecordingObserver : IPipelineObserver
     public void OnAudioCompleted(int stageId, uint replicaId, double durationSeconds, double realTimeFactor, double underrunSeconds) =>
         AudioCompleted.Add((stageId, replicaId, durationSeconds));
 
+    public List<(int StageId, uint ReplicaId, TimeSpan SinceArrival)> FirstVideo { get; } = [];
+
+    public List<(int StageId, uint ReplicaId, int Frames, double DurationSeconds)> VideoCompleted { get; } = [];
+
+    public void OnFirstVideo(int stageId, uint replicaId, TimeSpan sinceArrival) => FirstVideo.Add((stageId, replicaId, sinceArrival));
+
+    public void OnVideoCompleted(int stageId, uint replicaId, int frames, double durationSeconds, TimeSpan generationTime) =>
+        VideoCompleted.Add((stageId, replicaId, frames, durationSeconds));
+
     public void OnTransferChunk(int fromStage, uint fromReplica, int toStage, uint toReplica, ChunkTiming chunk) =>
         TransferChunks.Add((fromStage, fromReplica, toStage, toReplica, chunk.Bytes));
 }

@@ -12,10 +12,14 @@ public sealed class OmniClient(string address) : IDisposable
 
     public Contracts.V1.Omni.OmniClient Raw => new(_channel);
 
-    /// <summary>Runs one request to the end; <paramref name="onText"/> and <paramref name="onAudio"/> see each text delta and audio chunk as it arrives.</summary>
+    /// <summary>
+    /// Runs one request to the end; <paramref name="onText"/>, <paramref name="onAudio"/> and <paramref name="onVideo"/> see each text delta,
+    /// audio chunk and video chunk as it arrives.
+    /// </summary>
     /// <param name="traceParent">A W3C traceparent to send, so the request joins that trace.</param>
     public async Task<GenerateResult> GenerateAsync(GenerateRequest request, Action<string>? onText = null, DateTime? deadline = null,
-        CancellationToken cancellationToken = default, string? traceParent = null, Action<AudioChunk>? onAudio = null)
+        CancellationToken cancellationToken = default, string? traceParent = null, Action<AudioChunk>? onAudio = null,
+        Action<VideoChunk>? onVideo = null)
     {
         var headers = traceParent is null ? null : new Metadata { { "traceparent", traceParent } };
         using var call = Raw.Generate(request, headers, deadline, cancellationToken);
@@ -25,8 +29,9 @@ public sealed class OmniClient(string address) : IDisposable
         var textMessages = 0;
         var images = new List<Image>();
         var audio = new List<AudioChunk>();
+        var video = new List<VideoChunk>();
         var sent = System.Diagnostics.Stopwatch.StartNew();
-        TimeSpan? firstAudio = null, lastAudio = null;
+        TimeSpan? firstAudio = null, lastAudio = null, firstVideo = null, lastVideo = null;
         GenerateFinal? final = null;
         var requestId = request.RequestId;
         await foreach (var response in call.ResponseStream.ReadAllAsync(cancellationToken))
@@ -50,6 +55,12 @@ public sealed class OmniClient(string address) : IDisposable
                     lastAudio = sent.Elapsed;
                     onAudio?.Invoke(response.Audio);
                     break;
+                case GenerateResponse.PayloadOneofCase.Video:
+                    video.Add(response.Video);
+                    firstVideo ??= sent.Elapsed;
+                    lastVideo = sent.Elapsed;
+                    onVideo?.Invoke(response.Video);
+                    break;
                 case GenerateResponse.PayloadOneofCase.Final:
                     final = response.Final;
                     break;
@@ -61,6 +72,9 @@ public sealed class OmniClient(string address) : IDisposable
             AudioChunks = audio,
             FirstAudio = firstAudio,
             LastAudio = lastAudio,
+            VideoChunks = video,
+            FirstVideo = firstVideo,
+            LastVideo = lastVideo,
         };
     }
 

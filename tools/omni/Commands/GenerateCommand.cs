@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Grpc.Core;
 using Omni.Cli.Client;
+using Omni.Contracts.V1;
 
 namespace Omni.Cli.Commands;
 
@@ -23,12 +24,19 @@ public static class GenerateCommand
         }
         command.SetAction(async (parse, cancellationToken) =>
         {
+            var generate = request.Build(parse);
+            // The clip goes to the file as it streams; without --video FILE, --outputs video writes omni-SEED.mp4 into --out.
+            using var video = generate.Outputs.Contains(Modality.Video)
+                ? new VideoFileWriter(parse.GetValue(request.Video) is { Length: > 0 } file
+                    ? file
+                    : Path.Combine(parse.GetValue(request.Out) ?? ".", $"omni-{generate.Video.Seed}.mp4"))
+                : null;
             using var client = new OmniClient(parse.GetValue(orchestrator)!);
             DateTime? deadline = parse.GetValue(timeout) is { } seconds ? DateTime.UtcNow.AddSeconds(seconds) : null;
             try
             {
                 var traceParent = parse.GetValue(trace) ? SpanTree.NewTraceParent() : null;
-                var result = await client.GenerateAsync(request.Build(parse), Console.Write, deadline, cancellationToken, traceParent);
+                var result = await client.GenerateAsync(generate, Console.Write, deadline, cancellationToken, traceParent, onVideo: video is null ? null : video.Write);
                 Console.WriteLine();
                 if (ResultPrinter.SaveImage(result, parse.GetValue(request.Out) ?? ".") is { } path)
                 {
@@ -37,6 +45,10 @@ public static class GenerateCommand
                 if (parse.GetValue(request.Audio) is { Length: > 0 } audioPath)
                 {
                     Console.WriteLine($"Audio: {AudioFiles.Summary(result, AudioFiles.Save(result.AudioChunks, audioPath))}");
+                }
+                if (video is not null)
+                {
+                    Console.WriteLine(video.Chunks > 0 ? $"Video: {video.Summary(result)}" : "Video: none came back.");
                 }
                 Console.WriteLine($"Timing: {ResultPrinter.Summary(result.Final)}");
                 if (traceParent is not null)

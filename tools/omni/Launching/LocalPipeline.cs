@@ -14,6 +14,15 @@ public sealed record LocalPipelineOptions
 
     public string? Code2WavModelDirectory { get; init; }
 
+    /// <summary>
+    /// Also start a video stage (a diffusion stage with `--builtin-model video`) and serve every modality
+    /// (pipelines/omni.yaml, which holds the speech stages too: needs <see cref="Speech"/>).
+    /// </summary>
+    public bool Video { get; init; }
+
+    /// <summary>Video checkpoint directory for the video stage (null: the built-in video model).</summary>
+    public string? VideoModelDirectory { get; init; }
+
     public string Device { get; init; } = "auto";
 
     public string? ArModelDirectory { get; init; }
@@ -34,6 +43,8 @@ public sealed record LocalPipelineOptions
 
     public IReadOnlyList<string> Code2WavArgs { get; init; } = [];
 
+    public IReadOnlyList<string> VideoArgs { get; init; } = [];
+
     /// <summary>Receives every service log line, prefixed with its name (null: logs go to files only).</summary>
     public Action<string>? Echo { get; init; }
 
@@ -42,20 +53,23 @@ public sealed record LocalPipelineOptions
 }
 
 /// <summary>
-/// The services as child processes on free 127.0.0.1 ports: stages first (AR, diffusion, and with speech a talker and a
-/// code2wav stage), then the orchestrator pointed at them. Disposing stops them all (SIGTERM, then kill).
+/// The services as child processes on free 127.0.0.1 ports: stages first (AR, diffusion, with speech a talker and a
+/// code2wav stage, and with video a video stage), then the orchestrator pointed at them. Disposing stops them all
+/// (SIGTERM, then kill).
 /// </summary>
 public sealed class LocalPipeline : IAsyncDisposable
 {
     private readonly IReadOnlyDictionary<string, string?> _environment;
 
     private LocalPipeline(IReadOnlyList<ServiceProcess> arStages, IReadOnlyList<ServiceProcess> diffusionStages,
-        IReadOnlyList<ServiceProcess> speechStages, ServiceProcess orchestrator, string logDirectory, IReadOnlyDictionary<string, string?> environment)
+        IReadOnlyList<ServiceProcess> speechStages, IReadOnlyList<ServiceProcess> videoStages, ServiceProcess orchestrator, string logDirectory,
+        IReadOnlyDictionary<string, string?> environment)
     {
         _environment = environment;
         ArStages = arStages;
         DiffusionStages = diffusionStages;
         SpeechStages = speechStages;
+        VideoStages = videoStages;
         Orchestrator = orchestrator;
         LogDirectory = logDirectory;
         // Last resort when this process exits without disposing the pipeline: never leave services behind.
@@ -69,11 +83,14 @@ public sealed class LocalPipeline : IAsyncDisposable
     /// <summary>The talker and the code2wav stage when the pipeline speaks, else none.</summary>
     public IReadOnlyList<ServiceProcess> SpeechStages { get; }
 
+    /// <summary>The video stage when the pipeline films, else none.</summary>
+    public IReadOnlyList<ServiceProcess> VideoStages { get; }
+
     public ServiceProcess Orchestrator { get; }
 
     public string LogDirectory { get; }
 
-    public IEnumerable<ServiceProcess> All => [Orchestrator, .. ArStages, .. DiffusionStages, .. SpeechStages];
+    public IEnumerable<ServiceProcess> All => [Orchestrator, .. ArStages, .. DiffusionStages, .. SpeechStages, .. VideoStages];
 
     private void KillAll(object? sender, EventArgs e)
     {
@@ -85,8 +102,12 @@ public sealed class LocalPipeline : IAsyncDisposable
 
     public static async Task<LocalPipeline> StartAsync(LocalPipelineOptions options, CancellationToken cancellationToken)
     {
+        if (options.Video && !options.Speech)
+        {
+            throw new ArgumentException("A video stage needs the speech stages: pipelines/omni.yaml serves both.", nameof(options));
+        }
         var logDirectory = options.LogDirectory ?? Path.Combine(Path.GetTempPath(), $"omni-{Environment.ProcessId}-{Guid.NewGuid():N}"[..24]);
-        var stageCount = options.ArReplicas + options.DiffusionReplicas + (options.Speech ? 2 : 0);
+        var stageCount = options.ArReplicas + options.DiffusionReplicas + (options.Speech ? 2 : 0) + (options.Video ? 1 : 0);
         var ports = FreePorts.Take(2 * (stageCount + 1));
         var next = 0;
         var started = new List<ServiceProcess>();
@@ -116,15 +137,21 @@ public sealed class LocalPipeline : IAsyncDisposable
                         "--transfer-peers", code2wavAddress, .. options.TalkerArgs]));
                 speech.Add(StartStage(ServiceKind.Code2WavStage, 3, 0, options.Code2WavModelDirectory, options.Code2WavArgs));
             }
+            var video = new List<ServiceProcess>();
+            if (options.Video)
+            {
+                // The diffusion stage binary serving the video model (or the video checkpoint given).
+                video.Add(StartStage(ServiceKind.DiffusionStage, 4, 0, options.VideoModelDirectory, ["--builtin-model", "video", .. options.VideoArgs]));
+            }
             await Task.WhenAll(started.Select(stage => stage.WaitHealthyAsync(options.StartTimeout, cancellationToken)));
 
-            var orchestratorArgs = StageAddressArgs(ar, diffusion, speech);
+            var orchestratorArgs = StageAddressArgs(ar, diffusion, speech, video);
             orchestratorArgs.AddRange(options.OrchestratorArgs);
             var orchestrator = ServiceProcess.Start(ServiceKind.Orchestrator, ports[next++], ports[next++], -1, 0, orchestratorArgs, logDirectory,
                 options.Echo, options.Environment);
             started.Add(orchestrator);
             await orchestrator.WaitHealthyAsync(options.StartTimeout, cancellationToken);
-            return new LocalPipeline(ar, diffusion, speech, orchestrator, logDirectory, options.Environment);
+            return new LocalPipeline(ar, diffusion, speech, video, orchestrator, logDirectory, options.Environment);
         }
         catch
         {
@@ -153,7 +180,7 @@ public sealed class LocalPipeline : IAsyncDisposable
     public async Task<ServiceProcess> StartOrchestratorAsync(IEnumerable<string> extraArgs, CancellationToken cancellationToken)
     {
         var ports = FreePorts.Take(2);
-        var args = StageAddressArgs(ArStages, DiffusionStages, SpeechStages);
+        var args = StageAddressArgs(ArStages, DiffusionStages, SpeechStages, VideoStages);
         args.AddRange(extraArgs);
         var orchestrator = ServiceProcess.Start(ServiceKind.Orchestrator, ports[0], ports[1], -1, 0, args, LogDirectory, environment: _environment);
         try
@@ -168,27 +195,47 @@ public sealed class LocalPipeline : IAsyncDisposable
         }
     }
 
-    /// <summary>The orchestrator flags that point it at the stages (and at the speech pipeline when it has speech stages).</summary>
-    private static List<string> StageAddressArgs(IReadOnlyList<ServiceProcess> ar, IReadOnlyList<ServiceProcess> diffusion, IReadOnlyList<ServiceProcess> speech)
+    private static List<string> StageAddressArgs(IReadOnlyList<ServiceProcess> ar, IReadOnlyList<ServiceProcess> diffusion,
+        IReadOnlyList<ServiceProcess> speech, IReadOnlyList<ServiceProcess> video) =>
+        StageAddressArgs([.. ar.Select(stage => stage.GrpcAddress)], [.. diffusion.Select(stage => stage.GrpcAddress)],
+            [.. speech.Select(stage => stage.GrpcAddress)], [.. video.Select(stage => stage.GrpcAddress)],
+            () => Path.Combine(Path.GetDirectoryName(ServiceBinaries.Locate(ServiceKind.Orchestrator))!, "pipelines"));
+
+    /// <summary>
+    /// The orchestrator flags that point it at the stages: the default pipeline, speech.yaml with the talker and the
+    /// code2wav stage (<paramref name="speech"/>, in that order), omni.yaml when there is a video stage as well.
+    /// </summary>
+    /// <param name="pipelinesDirectory">The orchestrator's pipelines folder, asked for only when a definition is needed.</param>
+    internal static List<string> StageAddressArgs(IReadOnlyList<string> ar, IReadOnlyList<string> diffusion, IReadOnlyList<string> speech,
+        IReadOnlyList<string> video, Func<string> pipelinesDirectory)
     {
-        var args = new List<string>
+        ArgumentNullException.ThrowIfNull(pipelinesDirectory);
+        var args = new List<string> { "--ar-address", string.Join(',', ar), "--diffusion-address", string.Join(',', diffusion) };
+        if (PipelineFile(speech.Count > 0, video.Count > 0) is { } file)
         {
-            "--ar-address", string.Join(',', ar.Select(stage => stage.GrpcAddress)),
-            "--diffusion-address", string.Join(',', diffusion.Select(stage => stage.GrpcAddress)),
-        };
-        if (speech.Count > 0)
+            args.AddRange(["--pipeline", Path.Combine(pipelinesDirectory(), file), "--talker-address", speech[0], "--code2wav-address", speech[1]]);
+        }
+        if (video.Count > 0)
         {
-            var definition = Path.Combine(Path.GetDirectoryName(ServiceBinaries.Locate(ServiceKind.Orchestrator))!, "pipelines", "speech.yaml");
-            args.AddRange(["--pipeline", definition, "--talker-address", speech[0].GrpcAddress, "--code2wav-address", speech[1].GrpcAddress]);
+            args.AddRange(["--video-address", string.Join(',', video)]);
         }
         return args;
     }
+
+    /// <summary>The pipeline definition the orchestrator serves: null for the default (text and image).</summary>
+    internal static string? PipelineFile(bool speech, bool video) => (speech, video) switch
+    {
+        (true, true) => "omni.yaml",
+        (true, false) => "speech.yaml",
+        (false, false) => null,
+        (false, true) => throw new ArgumentException("A video stage needs the speech stages: pipelines/omni.yaml serves both."),
+    };
 
     public async ValueTask DisposeAsync()
     {
         AppDomain.CurrentDomain.ProcessExit -= KillAll;
         // Orchestrator first, so it does not see its stages vanish under in-flight requests.
         await Orchestrator.DisposeAsync();
-        await Task.WhenAll(ArStages.Concat(DiffusionStages).Concat(SpeechStages).Select(stage => stage.DisposeAsync().AsTask()));
+        await Task.WhenAll(ArStages.Concat(DiffusionStages).Concat(SpeechStages).Concat(VideoStages).Select(stage => stage.DisposeAsync().AsTask()));
     }
 }
