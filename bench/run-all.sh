@@ -3,7 +3,7 @@
 # Each writes its markdown tables (with its command line and the machine's load) to artifacts/bench/NAME.txt; the
 # serving sweeps also write JSON there and their charts to docs/benchmarks/NAME/. Run on a quiet machine:
 #   bench/run-all.sh                     every part (about an hour on 2 cores)
-#   bench/run-all.sh serve-text hop      some parts: ar diffusion code2wav speech numerics hop connectors metrics tracing serve-text serve-image serve-mixed serve-speech
+#   bench/run-all.sh serve-text hop      some parts: ar diffusion code2wav speech video numerics hop connectors metrics tracing serve-text serve-image serve-mixed serve-speech
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=artifacts/bench
@@ -12,7 +12,7 @@ dotnet build Omni.sln -c Release -v q -nologo >/dev/null
 omni=(dotnet tools/omni/bin/Release/net10.0/omni.dll)
 bench=(dotnet bench/Omni.Bench/bin/Release/net10.0/omni-bench.dll)
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(ar diffusion code2wav speech numerics hop connectors metrics tracing serve-text serve-image serve-mixed serve-speech)
+[ ${#parts[@]} -gt 0 ] || parts=(ar diffusion code2wav speech video numerics hop connectors metrics tracing serve-text serve-image serve-mixed serve-speech)
 
 serve() { # NAME, then omni bench arguments
   local name=$1; shift
@@ -22,7 +22,7 @@ serve() { # NAME, then omni bench arguments
 for part in "${parts[@]}"; do
   echo "== $part ($(cut -d' ' -f1-3 /proc/loadavg) load)"
   case "$part" in
-    ar|diffusion|code2wav|speech|numerics) "${bench[@]}" "$part" | tee "$out/$part.txt" ;;
+    ar|diffusion|code2wav|speech|video|numerics) "${bench[@]}" "$part" | tee "$out/$part.txt" ;;
     hop|connectors|metrics|tracing) "${bench[@]}" pipeline --parts "$part" | tee "$out/$part.txt" ;;
     # Text: the default workload (8-32 word prompts, 16-64 tokens); saturation is the highest rate with p99 TTFT under 1 s.
     serve-text) serve serve-text --mix text=1 --sweep rate=2,4,8,16,32 --duration 30 --slo ttft=1s ;;

@@ -8,6 +8,7 @@ root.Subcommands.Add(Omni.Bench.Ar.ArBenchmark.Create());
 root.Subcommands.Add(Omni.Bench.Numerics.NumericsBenchmark.Create());
 root.Subcommands.Add(Omni.Bench.Code2Wav.Code2WavBenchmark.Create());
 root.Subcommands.Add(Omni.Bench.Speech.SpeechBenchmark.Create());
+root.Subcommands.Add(Omni.Bench.Video.VideoBenchmark.Create());
 root.Subcommands.Add(Omni.Bench.Gpu.GpuProbe.Create());
 root.Subcommands.Add(Omni.Bench.Pipeline.BarePeer.Create());
 return await root.Parse(args).InvokeAsync();

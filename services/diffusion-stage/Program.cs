@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Omni.Common.Engine;
 using Omni.Common.Hosting;
 using Omni.DiffusionStage.Configuration;
+using Omni.DiffusionStage.Encoding;
 using Omni.DiffusionStage.Engine;
 using Omni.DiffusionStage.Grpc;
 using Omni.DiffusionStage.Metrics;
@@ -34,6 +35,10 @@ builder.Services.AddSingleton<IStageLoad>(services => new DiffusionLoopLoad(serv
 var app = builder.Build();
 // Load the model before the ports open, so that health reports SERVING only once requests can be served.
 app.Services.GetRequiredService<DiffusionEngineLoop>();
+if (app.Services.GetRequiredService<DiffusionEngine>().IsVideo)
+{
+    app.Logger.LogInformation("Video encoder: {Ffmpeg}", FfmpegInstallation.Require());
+}
 app.UseStagePlatformMetrics(app.Services.GetRequiredService<DiffusionEngine>().ModelName);
 app.MapOmniDefaultEndpoints();
 app.MapGrpcService<DiffusionStageService>();

@@ -130,3 +130,23 @@ public sealed class Mp4StreamEncoderTests : IDisposable
             return rgb;
         }).ToList();
 }
+
+public sealed class FfmpegInstallationTests
+{
+    [Fact]
+    public void Require_DebiansFfmpeg_DescribesItsVersionAndLibx264()
+    {
+        var description = FfmpegInstallation.Require();
+
+        Assert.StartsWith("ffmpeg version ", description);
+        Assert.Contains("(libx264)", description);
+    }
+
+    [Fact]
+    public void Require_NoSuchBinary_ThrowsSayingToInstallFfmpeg()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => FfmpegInstallation.Require("/nonexistent/ffmpeg"));
+
+        Assert.Contains("install Debian's ffmpeg", error.Message);
+    }
+}

@@ -14,8 +14,8 @@ using Omni.Contracts.V1;
 namespace Omni.IntegrationTests;
 
 /// <summary>
-/// The HTTP door through the official OpenAI client for .NET, against real processes: the same token ids, logprobs and
-/// image bytes as the gRPC door for the same seed, and OpenAI's error shape.
+/// The HTTP door through the official OpenAI client for .NET, against real processes: the same token ids, logprobs,
+/// image and video bytes as the gRPC door for the same seed, and OpenAI's error shape.
 /// </summary>
 [Collection(PipelineCollection.Name)]
 public sealed class OpenAiDoorTests(PipelineFixture fixture)
@@ -23,6 +23,7 @@ public sealed class OpenAiDoorTests(PipelineFixture fixture)
     private const string Model = "omni-default";
     private const string System = "You answer briefly.";
     private const string User = "Name a colour.";
+    private const string VideoPrompt = "A short clip";
 
     private static readonly HttpClient Http = new();
 
@@ -262,6 +263,63 @@ public sealed class OpenAiDoorTests(PipelineFixture fixture)
         Assert.True(deltas.Count > 1, $"{deltas.Count} audio chunks");
         Assert.Equal(Audio(whole).GetProperty("data").GetBytesFromBase64(), deltas.SelectMany(delta => delta).ToArray());
     }
+
+    [Fact]
+    public async Task VideoSync_Mp4_StreamsTheGrpcDoorsChunkBytesWithTheClipsHeadersAndIsCounted()
+    {
+        Assert.NotEmpty(fixture.Pipeline.VideoStages);
+        var metrics = fixture.Pipeline.Orchestrator.MetricsAddress;
+        var before = await Http.GetStringAsync(metrics);
+        using var request = new HttpRequestMessage(HttpMethod.Post, BaseUrl + "/videos/sync")
+        {
+            Content = new StringContent($$"""
+                {"model":"{{Model}}","prompt":"{{VideoPrompt}}","size":"64x64","num_frames":4,"fps":4,"num_inference_steps":2,"seed":7}
+                """, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("X-Request-Id", "video-door-1");
+
+        using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        var after = await Http.GetStringAsync(metrics);
+        // The door passes the prompt as sent (no template), with the same video parameters.
+        var grpcRequest = new GenerateRequest
+        {
+            Prompt = VideoPrompt,
+            Video = new VideoParams { Width = 64, Height = 64, Frames = 4, Fps = 4, NumInferenceSteps = 2, Seed = 7, Format = VideoFormat.Mp4 },
+        };
+        grpcRequest.Outputs.Add(Modality.Video);
+        var grpc = await fixture.Client.GenerateAsync(grpcRequest);
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{response.StatusCode}: {Encoding.UTF8.GetString(bytes)}");
+        Assert.Equal("video/mp4", response.Content.Headers.ContentType!.MediaType);
+        // Streamed as the chunks arrive: no length is known up front.
+        Assert.True(response.Headers.TransferEncodingChunked, "the body was not sent chunked");
+        Assert.Equal("ftyp"u8.ToArray(), bytes[4..8]);
+        Assert.Equal(grpc.VideoChunks.SelectMany(chunk => chunk.Data.ToByteArray()).ToArray(), bytes);
+        Assert.Equal(("video-door-1", "4", "4", "64", "64", "7"),
+            (Header(response, "X-Request-Id"), Header(response, "X-Video-Frames"), Header(response, "X-Video-Fps"), Header(response, "X-Video-Width"),
+                Header(response, "X-Video-Height"), Header(response, "X-Video-Seed")));
+        Assert.Equal(Exposition.Sum(before, "vllm:omni_requests_success_total") + 1, Exposition.Sum(after, "vllm:omni_requests_success_total"));
+        Assert.Equal(Exposition.Sum(before, "vllm:omni_video_ttfp_seconds_count") + 1, Exposition.Sum(after, "vllm:omni_video_ttfp_seconds_count"));
+    }
+
+    [Theory]
+    [InlineData("""{"prompt":"A short clip","size":"100x64","num_frames":4,"num_inference_steps":2}""", "size")]
+    [InlineData("""{"prompt":"A short clip","size":"64x64","num_frames":99,"num_inference_steps":2}""", "num_frames")]
+    [InlineData("""{"prompt":"A short clip","size":"64x64","num_frames":4,"num_inference_steps":2,"output_format":"webm"}""", "output_format")]
+    [InlineData("""{"prompt":"A short clip","size":"64x64","num_frames":4,"seconds":"2","fps":4}""", "seconds")]
+    public async Task VideoSync_BadField_400NamingIt(string json, string param)
+    {
+        using var response = await PostAsync("videos/sync", json);
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{response.StatusCode}: {text}");
+        Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
+        var error = JsonDocument.Parse(text).RootElement.GetProperty("error");
+        Assert.Equal((param, "invalid_request_error"), (error.GetProperty("param").GetString(), error.GetProperty("type").GetString()));
+    }
+
+    private static string Header(HttpResponseMessage response, string name) => response.Headers.GetValues(name).Single();
 
     private async Task<JsonDocument> ChatWithAudioAsync(string format)
     {

@@ -6,4 +6,7 @@ public enum OpenAiApi
     ChatCompletions,
     Completions,
     ImageGenerations,
+
+    /// <summary><c>POST /v1/videos/sync</c>: the clip's bytes as the response body, streamed as they are encoded.</summary>
+    VideoGenerations,
 }

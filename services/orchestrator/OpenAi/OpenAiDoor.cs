@@ -10,7 +10,8 @@ namespace Omni.Orchestrator.OpenAi;
 
 /// <summary>
 /// The OpenAI-compatible HTTP door: reads the JSON, converts it (<see cref="OpenAiRequestConverter"/>), hands the
-/// request to the same <see cref="GenerateHandler"/> as the gRPC door, and answers in OpenAI's shape.
+/// request to the same <see cref="GenerateHandler"/> as the gRPC door (which validates, admits and counts it in the
+/// pipeline metrics as it does the gRPC door's), and answers in OpenAI's shape.
 /// </summary>
 public sealed class OpenAiDoor(GenerateHandler handler, CheckpointChatTemplate chatTemplate, IOptions<PipelineOptions> pipeline)
 {
@@ -52,9 +53,12 @@ public sealed class OpenAiDoor(GenerateHandler handler, CheckpointChatTemplate c
         }
         var requestId = call.Request.RequestId;
         context.Response.Headers[OpenAiInput.RequestIdHeaderName] = requestId;
-        OpenAiResponse response = api == OpenAiApi.ImageGenerations
-            ? new ImageResponse(context, requestId, created)
-            : new TextResponse(context, call, requestId, created);
+        OpenAiResponse response = api switch
+        {
+            OpenAiApi.ImageGenerations => new ImageResponse(context, requestId, created),
+            OpenAiApi.VideoGenerations => new VideoResponse(context, call.Request.Video),
+            _ => new TextResponse(context, call, requestId, created),
+        };
         try
         {
             await handler.HandleAsync(call.Request, response, null, context.RequestAborted).ConfigureAwait(false);

@@ -19,6 +19,11 @@ public static class OpenAiEndpoints
         app.MapPost("/v1/completions", (HttpContext context, OpenAiDoor door) => door.HandleAsync(context, OpenAiApi.Completions)).RequireHost(host);
         app.MapPost("/v1/images/generations", (HttpContext context, OpenAiDoor door) => door.HandleAsync(context, OpenAiApi.ImageGenerations))
             .RequireHost(host);
+        // vLLM-Omni's synchronous video endpoint only: the clip's bytes stream back as the response body. Its asynchronous
+        // job API (POST /v1/videos, then GET /v1/videos/{id} and /v1/videos/{id}/content, list and DELETE) would need a
+        // store for jobs and their clips, and this orchestrator is stateless: those paths answer 404.
+        app.MapPost("/v1/videos/sync", (HttpContext context, OpenAiDoor door) => door.HandleAsync(context, OpenAiApi.VideoGenerations))
+            .RequireHost(host);
         app.MapGet("/v1/models", (OpenAiDoor door) => Results.Bytes(OpenAiJson.Write(json =>
         {
             json.WriteStartObject();

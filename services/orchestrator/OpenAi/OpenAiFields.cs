@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json;
+using Omni.Common.Validation;
 using Omni.Contracts.V1;
 
 namespace Omni.Orchestrator.OpenAi;
@@ -170,12 +172,8 @@ public static class OpenAiFields
         new("image.seed", ["seed"], (input, request) => Set(input.Body.UInt64("seed"), value => Image(request).Seed = value)),
         new("image.negative_prompt", ["negative_prompt"], (input, request) =>
             Set(input.Body.String("negative_prompt"), value => Image(request).NegativePrompt = value)),
-        new("image.scheduler", ["scheduler"], (input, request) => Set(input.Body.String("scheduler"), value => Image(request).Scheduler = value switch
-        {
-            "flow_match_euler" => Scheduler.FlowMatchEuler,
-            "ddim" => Scheduler.Ddim,
-            _ => throw OpenAiRequestException.Invalid("scheduler", $"scheduler must be 'flow_match_euler' or 'ddim', got '{value}'."),
-        })),
+        new("image.scheduler", ["scheduler"], (input, request) =>
+            Set(input.Body.String("scheduler"), value => Image(request).Scheduler = SchedulerOf(value))),
         new("image.shift", ["shift"], (input, request) => Set(input.Body.Float("shift"), value => Image(request).Shift = value)),
         new("image.timestep_spacing", ["timestep_spacing"], (input, request) =>
             Set(input.Body.String("timestep_spacing"), value => Image(request).TimestepSpacing = value switch
@@ -194,11 +192,41 @@ public static class OpenAiFields
         RequestId,
     ];
 
+    /// <summary>
+    /// vLLM-Omni's <c>POST /v1/videos/sync</c> as JSON: the clip's length is <c>num_frames</c>, or <c>seconds</c> (a
+    /// string in OpenAI's videos API; a number is taken too) times <c>fps</c> (the default fps when absent).
+    /// </summary>
+    private static readonly Mapping[] Videos =
+    [
+        new("prompt", ["prompt"], (input, request) => request.Prompt = input.Body.String("prompt") ?? ""),
+        new("outputs", [], (_, request) => request.Outputs.Add(Modality.Video)),
+        new("video.width", ["size"], (input, request) => Set(Size(input.Body)?.Width, value => Video(request).Width = value)),
+        new("video.height", ["size"], (input, request) => Set(Size(input.Body)?.Height, value => Video(request).Height = value)),
+        new("video.frames", ["num_frames", "seconds"], (input, request) => Set(Frames(input.Body), value => Video(request).Frames = value)),
+        new("video.fps", ["fps"], (input, request) => Set(input.Body.UInt("fps"), value => Video(request).Fps = value)),
+        new("video.num_inference_steps", ["num_inference_steps"], (input, request) =>
+            Set(input.Body.UInt("num_inference_steps"), value => Video(request).NumInferenceSteps = value)),
+        new("video.guidance_scale", ["guidance_scale"], (input, request) =>
+            Set(input.Body.Float("guidance_scale"), value => Video(request).GuidanceScale = value)),
+        new("video.seed", ["seed"], (input, request) => Set(input.Body.UInt64("seed"), value => Video(request).Seed = value)),
+        new("video.scheduler", ["scheduler"], (input, request) =>
+            Set(input.Body.String("scheduler"), value => Video(request).Scheduler = SchedulerOf(value))),
+        new("video.format", ["output_format"], (input, request) => Set(input.Body.String("output_format"), value => Video(request).Format = value switch
+        {
+            "mp4" => VideoFormat.Mp4,
+            "frames" => VideoFormat.Frames,
+            _ => throw OpenAiRequestException.Invalid("output_format",
+                $"output_format must be 'mp4' (H.264 in fragmented MP4) or 'frames' (raw RGB8 frames), got '{value}'."),
+        })),
+        RequestId,
+    ];
+
     public static IReadOnlyList<Mapping> For(OpenAiApi api) => api switch
     {
         OpenAiApi.ChatCompletions => Chat,
         OpenAiApi.Completions => Completions,
         OpenAiApi.ImageGenerations => Images,
+        OpenAiApi.VideoGenerations => Videos,
         _ => throw new ArgumentOutOfRangeException(nameof(api)),
     };
 
@@ -232,11 +260,69 @@ public static class OpenAiFields
             : throw OpenAiRequestException.Invalid("size", $"size must be 'WIDTHxHEIGHT' (such as '256x256') or 'auto', got '{size}'.");
     }
 
+    private static Scheduler SchedulerOf(string value) => value switch
+    {
+        "flow_match_euler" => Scheduler.FlowMatchEuler,
+        "ddim" => Scheduler.Ddim,
+        _ => throw OpenAiRequestException.Invalid("scheduler", $"scheduler must be 'flow_match_euler' or 'ddim', got '{value}'."),
+    };
+
+    /// <summary>
+    /// The clip's frames: <c>num_frames</c>, or <c>seconds</c> x <c>fps</c> (which must be a whole number of frames in the
+    /// documented range, refused naming <c>seconds</c> otherwise); both may be sent only when they agree.
+    /// </summary>
+    private static uint? Frames(JsonBody body)
+    {
+        var frames = body.UInt("num_frames");
+        if (Seconds(body) is not { } seconds)
+        {
+            return frames;
+        }
+        var fps = body.UInt("fps") is { } given and > 0 ? given : RequestLimits.DefaultVideoFps;
+        var exact = seconds * fps;
+        var whole = Math.Round(exact);
+        // A decimal such as 0.1 is a hair off in binary: a millionth of a frame is not a frame.
+        if (Math.Abs(exact - whole) > 1e-6)
+        {
+            throw OpenAiRequestException.Invalid("seconds", string.Create(CultureInfo.InvariantCulture,
+                $"seconds x fps must be a whole number of frames, got {seconds} x {fps} = {exact}."));
+        }
+        if (whole < RequestLimits.MinVideoFrames || whole > RequestLimits.MaxVideoFrames)
+        {
+            throw OpenAiRequestException.Invalid("seconds", string.Create(CultureInfo.InvariantCulture,
+                $"seconds x fps must be {RequestLimits.MinVideoFrames}..{RequestLimits.MaxVideoFrames} frames, got {seconds} x {fps} = {whole}."));
+        }
+        if (frames is { } counted && counted != whole)
+        {
+            throw OpenAiRequestException.Invalid("seconds", string.Create(CultureInfo.InvariantCulture,
+                $"seconds ({seconds}) x fps ({fps}) is {whole} frames but num_frames is {counted}: send num_frames or seconds, or values that agree."));
+        }
+        return (uint)whole;
+    }
+
+    /// <summary><c>seconds</c>: a string in OpenAI's videos API (<c>"4"</c>), taken as a number too; positive and finite.</summary>
+    private static double? Seconds(JsonBody body)
+    {
+        var seconds = body.Get("seconds") switch
+        {
+            null => (double?)null,
+            { ValueKind: JsonValueKind.Number } value => value.GetDouble(),
+            { ValueKind: JsonValueKind.String } value when double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture,
+                out var parsed) => parsed,
+            _ => throw OpenAiRequestException.Invalid("seconds", "seconds must be a number of seconds (such as 2 or \"2\")."),
+        };
+        return seconds is null or (> 0 and < double.PositiveInfinity)
+            ? seconds
+            : throw OpenAiRequestException.Invalid("seconds", string.Create(CultureInfo.InvariantCulture, $"seconds must be positive, got {seconds}."));
+    }
+
     private static TextParams Text(GenerateRequest request) => request.Text ??= new TextParams();
 
     private static ImageParams Image(GenerateRequest request) => request.Image ??= new ImageParams();
 
     private static AudioParams Audio(GenerateRequest request) => request.Audio ??= new AudioParams();
+
+    private static VideoParams Video(GenerateRequest request) => request.Video ??= new VideoParams();
 
     private static JsonBody? AudioObject(OpenAiInput input) => input.Body.Object(AudioParam);
 

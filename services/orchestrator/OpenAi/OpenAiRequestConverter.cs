@@ -30,7 +30,8 @@ public static class OpenAiRequestConverter
         {
             mapping.Apply(input, request);
         }
-        var stream = api != OpenAiApi.ImageGenerations && body.Bool("stream") == true;
+        // Images come whole; a video's bytes are streamed as its body, not as events.
+        var stream = (api is OpenAiApi.ChatCompletions or OpenAiApi.Completions) && body.Bool("stream") == true;
         var streamOptions = body.Get("stream_options") is { } options
             ? options.ValueKind == JsonValueKind.Object ? new JsonBody(options)
                 : throw OpenAiRequestException.Invalid("stream_options", "stream_options must be an object.")
@@ -76,6 +77,15 @@ public static class OpenAiRequestConverter
             case OpenAiApi.ImageGenerations:
                 body.Refuse("response_format", value => value.ValueKind == JsonValueKind.String && value.GetString() == "b64_json",
                     "images are returned as b64_json; this server hosts no image URLs");
+                break;
+            case OpenAiApi.VideoGenerations:
+                // vLLM-Omni's extensions this pipeline cannot honour: its video model has no negative prompt and makes
+                // text-to-video only. Its width and height are one field here, as for images.
+                body.Refuse("negative_prompt", _ => false, "the video model takes no negative prompt");
+                body.Refuse("input_reference", _ => false, "text-to-video only");
+                body.Refuse("image_reference", _ => false, "text-to-video only");
+                body.Refuse("width", _ => false, "send the size as size: 'WIDTHxHEIGHT'");
+                body.Refuse("height", _ => false, "send the size as size: 'WIDTHxHEIGHT'");
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(api));

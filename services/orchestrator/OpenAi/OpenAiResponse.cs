@@ -14,8 +14,8 @@ public abstract class OpenAiResponse(HttpContext context) : IServerStreamWriter<
 
     protected HttpContext Context { get; } = context;
 
-    /// <summary>Whether the event stream's headers went out: a later error can only be an event of it.</summary>
-    public bool Started { get; private set; }
+    /// <summary>Whether the response's headers went out (an event stream, or a video's bytes): a later error cannot be a status.</summary>
+    public bool Started { get; protected set; }
 
     public WriteOptions? WriteOptions { get; set; }
 
@@ -23,7 +23,7 @@ public abstract class OpenAiResponse(HttpContext context) : IServerStreamWriter<
 
     public abstract Task WriteAsync(GenerateResponse message, CancellationToken cancellationToken);
 
-    public async Task WriteErrorAsync(OpenAiRequestException error)
+    public virtual async Task WriteErrorAsync(OpenAiRequestException error)
     {
         ArgumentNullException.ThrowIfNull(error);
         if (!Started)

@@ -41,6 +41,18 @@ public sealed class OpenAiFieldsTests
         [(OpenAiApi.ImageGenerations, "image.timestep_spacing")] = ("""{"prompt":"x","timestep_spacing":"trailing"}""", null, "Trailing"),
         [(OpenAiApi.ImageGenerations, "image.output_format")] = ("""{"prompt":"x","output_format":"rgb8"}""", null, "Rgb8"),
         [(OpenAiApi.ImageGenerations, "request_id")] = ("""{"prompt":"x"}""", "image-1", "image-1"),
+        [(OpenAiApi.VideoGenerations, "prompt")] = ("""{"prompt":"A red square"}""", null, "A red square"),
+        [(OpenAiApi.VideoGenerations, "outputs")] = ("""{"prompt":"A red square"}""", null, "Video"),
+        [(OpenAiApi.VideoGenerations, "video.width")] = ("""{"prompt":"x","size":"128x64"}""", null, "128"),
+        [(OpenAiApi.VideoGenerations, "video.height")] = ("""{"prompt":"x","size":"128x64"}""", null, "64"),
+        [(OpenAiApi.VideoGenerations, "video.frames")] = ("""{"prompt":"x","num_frames":12}""", null, "12"),
+        [(OpenAiApi.VideoGenerations, "video.fps")] = ("""{"prompt":"x","fps":24}""", null, "24"),
+        [(OpenAiApi.VideoGenerations, "video.num_inference_steps")] = ("""{"prompt":"x","num_inference_steps":7}""", null, "7"),
+        [(OpenAiApi.VideoGenerations, "video.guidance_scale")] = ("""{"prompt":"x","guidance_scale":4.5}""", null, "4.5"),
+        [(OpenAiApi.VideoGenerations, "video.seed")] = ("""{"prompt":"x","seed":42}""", null, "42"),
+        [(OpenAiApi.VideoGenerations, "video.scheduler")] = ("""{"prompt":"x","scheduler":"ddim"}""", null, "Ddim"),
+        [(OpenAiApi.VideoGenerations, "video.format")] = ("""{"prompt":"x","output_format":"frames"}""", null, "Frames"),
+        [(OpenAiApi.VideoGenerations, "request_id")] = ("""{"prompt":"x"}""", "video-1", "video-1"),
     };
 
     /// <summary>The sampling fields chat and completions share, each with its OpenAI field and the value it gives.</summary>
