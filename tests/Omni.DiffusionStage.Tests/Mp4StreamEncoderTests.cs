@@ -37,7 +37,8 @@ public sealed class Mp4StreamEncoderTests : IDisposable
     {
         var pieces = new List<byte[]>();
         var firstFragment = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var encoder = new Mp4StreamEncoder(64, 64, 8, (bytes, _) =>
+        // 2 fps: 3 frames are 1.5 s of video, within what ffmpeg would probe before encoding unless told not to.
+        var encoder = new Mp4StreamEncoder(64, 64, 2, (bytes, _) =>
         {
             lock (pieces)
             {

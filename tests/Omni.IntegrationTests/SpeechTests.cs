@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Grpc.Core;
 using Omni.Cli.Client;
 using Omni.Contracts.V1;
@@ -173,10 +172,10 @@ public sealed partial class SpeechTests(PipelineFixture fixture) : IDisposable
 
         var error = await Assert.ThrowsAsync<RpcException>(() => call);
         Assert.Equal(StatusCode.Cancelled, error.StatusCode);
-        await WaitForGaugeAsync(talker.MetricsAddress, "vllm:num_requests_running", 0);
-        await WaitForGaugeAsync(talker.MetricsAddress, "vllm:kv_cache_usage_perc", 0);
-        await WaitForGaugeAsync(code2wav.MetricsAddress, "vllm:num_requests_running", 0);
-        await WaitForGaugeAsync(code2wav.MetricsAddress, "vllm:num_requests_waiting", 0);
+        await GaugePolling.WaitForGaugeAsync(talker.MetricsAddress, "vllm:num_requests_running", 0);
+        await GaugePolling.WaitForGaugeAsync(talker.MetricsAddress, "vllm:kv_cache_usage_perc", 0);
+        await GaugePolling.WaitForGaugeAsync(code2wav.MetricsAddress, "vllm:num_requests_running", 0);
+        await GaugePolling.WaitForGaugeAsync(code2wav.MetricsAddress, "vllm:num_requests_waiting", 0);
         var next = await fixture.Client.GenerateAsync(Requests.Audio(seconds: 0.2f));
         Assert.NotEmpty(next.AudioChunks);
     }
@@ -224,21 +223,4 @@ public sealed partial class SpeechTests(PipelineFixture fixture) : IDisposable
     }
 
     private static byte[] Pcm(GenerateResult result) => [.. result.AudioChunks.SelectMany(chunk => chunk.Data.ToByteArray())];
-
-    private static async Task WaitForGaugeAsync(string url, string name, double expected)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        var value = double.NaN;
-        while (DateTime.UtcNow < deadline)
-        {
-            var match = Regex.Match(await Http.GetStringAsync(url), "^" + Regex.Escape(name) + "\\{[^}]*\\} (\\S+)$", RegexOptions.Multiline);
-            value = match.Success ? double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : double.NaN;
-            if (value == expected)
-            {
-                return;
-            }
-            await Task.Delay(50);
-        }
-        Assert.Fail($"{name} at {url} is {value}, not {expected}");
-    }
 }

@@ -139,28 +139,14 @@ public static class RequestValidator
         image ??= new ImageParams();
         var width = ValidateSize(image.Width, $"{field}.width");
         var height = ValidateSize(image.Height, $"{field}.height");
-        var steps = image.NumInferenceSteps == 0 ? DefaultInferenceSteps : (int)Math.Min(image.NumInferenceSteps, int.MaxValue);
-        if (steps > MaxInferenceSteps)
-        {
-            throw Invalid($"{field}.num_inference_steps", $"must be in [1, {MaxInferenceSteps}], got {image.NumInferenceSteps}");
-        }
-        var guidance = image.HasGuidanceScale ? image.GuidanceScale : 1f;
-        if (!float.IsFinite(guidance) || guidance < MinGuidanceScale || guidance > MaxGuidanceScale)
-        {
-            throw Invalid($"{field}.guidance_scale",
-                $"must be in [{Format(MinGuidanceScale)}, {Format(MaxGuidanceScale)}], got {Format(guidance)}");
-        }
-        var seed = image.HasSeed ? image.Seed : (ulong)Random.Shared.NextInt64(0, long.MaxValue);
+        var steps = ValidateSteps(image.NumInferenceSteps, $"{field}.num_inference_steps");
+        var guidance = ValidateGuidance(image.HasGuidanceScale ? image.GuidanceScale : null, $"{field}.guidance_scale");
+        var seed = image.HasSeed ? image.Seed : RandomSeed();
         if (image.NegativePrompt.Length > MaxPromptCharacters)
         {
             throw Invalid($"{field}.negative_prompt", $"must be at most {MaxPromptCharacters} characters, got {image.NegativePrompt.Length}");
         }
-        var scheduler = image.Scheduler switch
-        {
-            Scheduler.Unspecified or Scheduler.FlowMatchEuler => Scheduler.FlowMatchEuler,
-            Scheduler.Ddim => Scheduler.Ddim,
-            _ => throw Invalid($"{field}.scheduler", $"must be SCHEDULER_FLOW_MATCH_EULER or SCHEDULER_DDIM, got {(int)image.Scheduler}"),
-        };
+        var scheduler = ValidateScheduler(image.Scheduler, $"{field}.scheduler");
         float? shift = null;
         if (image.HasShift)
         {
@@ -257,24 +243,10 @@ public static class RequestValidator
         {
             throw Invalid($"{field}.fps", $"must be in [1, {MaxVideoFps}], got {video.Fps}");
         }
-        var steps = video.NumInferenceSteps == 0 ? DefaultInferenceSteps : (int)Math.Min(video.NumInferenceSteps, int.MaxValue);
-        if (steps > MaxInferenceSteps)
-        {
-            throw Invalid($"{field}.num_inference_steps", $"must be in [1, {MaxInferenceSteps}], got {video.NumInferenceSteps}");
-        }
-        var guidance = video.HasGuidanceScale ? video.GuidanceScale : 1f;
-        if (!float.IsFinite(guidance) || guidance < MinGuidanceScale || guidance > MaxGuidanceScale)
-        {
-            throw Invalid($"{field}.guidance_scale",
-                $"must be in [{Format(MinGuidanceScale)}, {Format(MaxGuidanceScale)}], got {Format(guidance)}");
-        }
-        var seed = video.HasSeed ? video.Seed : (ulong)Random.Shared.NextInt64(0, long.MaxValue);
-        var scheduler = video.Scheduler switch
-        {
-            Scheduler.Unspecified or Scheduler.FlowMatchEuler => Scheduler.FlowMatchEuler,
-            Scheduler.Ddim => Scheduler.Ddim,
-            _ => throw Invalid($"{field}.scheduler", $"must be SCHEDULER_FLOW_MATCH_EULER or SCHEDULER_DDIM, got {(int)video.Scheduler}"),
-        };
+        var steps = ValidateSteps(video.NumInferenceSteps, $"{field}.num_inference_steps");
+        var guidance = ValidateGuidance(video.HasGuidanceScale ? video.GuidanceScale : null, $"{field}.guidance_scale");
+        var seed = video.HasSeed ? video.Seed : RandomSeed();
+        var scheduler = ValidateScheduler(video.Scheduler, $"{field}.scheduler");
         var format = video.Format switch
         {
             VideoFormat.Unspecified or VideoFormat.Mp4 => VideoFormat.Mp4,
@@ -296,31 +268,52 @@ public static class RequestValidator
         return value;
     }
 
-    private static int ValidateSize(uint value, string field)
+    /// <summary>A width or height of the diffusion stages: 0 is the default, else a multiple of 16 within the bounds.</summary>
+    private static int ValidateSize(uint value, string field, int defaultSize = DefaultImageSize, int min = MinImageSize, int max = MaxImageSize)
     {
         if (value == 0)
         {
-            return DefaultImageSize;
+            return defaultSize;
         }
-        if (value < MinImageSize || value > MaxImageSize || value % ImageSizeMultiple != 0)
+        if (value < min || value > max || value % ImageSizeMultiple != 0)
         {
-            throw Invalid(field, $"must be a multiple of {ImageSizeMultiple} in [{MinImageSize}, {MaxImageSize}], got {value}");
+            throw Invalid(field, $"must be a multiple of {ImageSizeMultiple} in [{min}, {max}], got {value}");
         }
         return (int)value;
     }
 
-    private static int ValidateVideoSize(uint value, string field)
+    private static int ValidateVideoSize(uint value, string field) => ValidateSize(value, field, DefaultVideoSize, MinVideoSize, MaxVideoSize);
+
+    private static int ValidateSteps(uint value, string field)
     {
-        if (value == 0)
+        var steps = value == 0 ? DefaultInferenceSteps : (int)Math.Min(value, int.MaxValue);
+        if (steps > MaxInferenceSteps)
         {
-            return DefaultVideoSize;
+            throw Invalid(field, $"must be in [1, {MaxInferenceSteps}], got {value}");
         }
-        if (value < MinVideoSize || value > MaxVideoSize || value % ImageSizeMultiple != 0)
-        {
-            throw Invalid(field, $"must be a multiple of {ImageSizeMultiple} in [{MinVideoSize}, {MaxVideoSize}], got {value}");
-        }
-        return (int)value;
+        return steps;
     }
+
+    /// <param name="value">Null: unset (1, no guidance).</param>
+    private static float ValidateGuidance(float? value, string field)
+    {
+        var guidance = value ?? 1f;
+        if (!float.IsFinite(guidance) || guidance < MinGuidanceScale || guidance > MaxGuidanceScale)
+        {
+            throw Invalid(field, $"must be in [{Format(MinGuidanceScale)}, {Format(MaxGuidanceScale)}], got {Format(guidance)}");
+        }
+        return guidance;
+    }
+
+    private static Scheduler ValidateScheduler(Scheduler value, string field) => value switch
+    {
+        Scheduler.Unspecified or Scheduler.FlowMatchEuler => Scheduler.FlowMatchEuler,
+        Scheduler.Ddim => Scheduler.Ddim,
+        _ => throw Invalid(field, $"must be SCHEDULER_FLOW_MATCH_EULER or SCHEDULER_DDIM, got {(int)value}"),
+    };
+
+    /// <summary>A diffusion request without a seed gets a random one, which the response reports.</summary>
+    private static ulong RandomSeed() => (ulong)Random.Shared.NextInt64(0, long.MaxValue);
 
     private static string Format(float value) => value.ToString("0.###", CultureInfo.InvariantCulture);
 }

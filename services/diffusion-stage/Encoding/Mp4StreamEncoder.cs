@@ -67,8 +67,10 @@ public sealed class Mp4StreamEncoder
 
     private sealed class RawRgbSource(ChannelReader<byte[]> frames, int width, int height, int fps) : IPipeSource
     {
+        // Raw frames say nothing ffmpeg needs to probe: without -probesize/-analyzeduration it would read up to 5 s of
+        // input (all of a short clip) before encoding the first frame.
         public string GetStreamArguments() => string.Create(CultureInfo.InvariantCulture,
-            $"-f rawvideo -pix_fmt rgb24 -video_size {width}x{height} -framerate {fps}");
+            $"-probesize 32 -analyzeduration 0 -f rawvideo -pix_fmt rgb24 -video_size {width}x{height} -framerate {fps}");
 
         public async Task WriteAsync(Stream outputStream, CancellationToken cancellationToken)
         {

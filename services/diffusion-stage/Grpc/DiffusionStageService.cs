@@ -25,8 +25,8 @@ public sealed class DiffusionStageService(DiffusionEngine engine, DiffusionEngin
     IOptions<DiffusionStageOptions> options)
     : StageServiceBase(host)
 {
-    public const string ConditioningTensor = "hidden_states";
-    public const string NegativeConditioningTensor = "negative_hidden_states";
+    public const string ConditioningTensor = ConditioningInputs.ConditioningTensor;
+    public const string NegativeConditioningTensor = ConditioningInputs.NegativeConditioningTensor;
     public const string ImageOutput = "image";
 
     protected override StageDescription Description { get; } = new("diffusion", engine.ModelName, engine.ConditioningWidth, engine.DeviceName,
@@ -41,13 +41,8 @@ public sealed class DiffusionStageService(DiffusionEngine engine, DiffusionEngin
         }
 
         var image = RequestValidator.ValidateImage(call.Header.Image);
-        if (!call.Consumes(ConditioningTensor))
-        {
-            throw RequestValidator.Invalid("inputs", $"must name '{ConditioningTensor}', the tensor that conditions the image");
-        }
-        var inputs = await call.ReceiveInputsAsync(options.Value.MaxConditioningBytes).ConfigureAwait(false);
-        var conditioning = RequireConditioning(inputs.Require(ConditioningTensor));
-        var negative = image.NegativePrompt.Length > 0 ? RequireConditioning(inputs.Require(NegativeConditioningTensor)) : null;
+        var (inputs, conditioning) = await ConditioningInputs.ReceiveAsync(call, engine, options.Value.MaxConditioningBytes, ImageOutput).ConfigureAwait(false);
+        var negative = image.NegativePrompt.Length > 0 ? ConditioningInputs.Require(inputs, NegativeConditioningTensor, engine) : null;
 
         var request = new DiffusionRequest(conditioning.Float32!, (int)conditioning.Shape[0], (int)conditioning.Shape[1])
         {
@@ -91,7 +86,4 @@ public sealed class DiffusionStageService(DiffusionEngine engine, DiffusionEngin
         final.ReceivedChunks.AddRange(inputs.Chunks);
         await call.WriteFinalAsync(final).ConfigureAwait(false);
     }
-
-    private ReceivedTensor RequireConditioning(ReceivedTensor tensor) =>
-        TensorRequirements.RequireFloat32Rows(tensor, engine.ConditioningWidth, "the diffusion model's conditioning width");
 }

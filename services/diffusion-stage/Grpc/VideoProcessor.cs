@@ -31,13 +31,7 @@ public sealed class VideoProcessor(DiffusionEngine engine, DiffusionEngineLoop l
             throw RequestValidator.Invalid("video.frames",
                 $"must be a multiple of {engine.TemporalPatchSize}, the video model's frames per patch, got {video.Frames}");
         }
-        if (!call.Consumes(DiffusionStageService.ConditioningTensor))
-        {
-            throw RequestValidator.Invalid("inputs", $"must name '{DiffusionStageService.ConditioningTensor}', the tensor that conditions the video");
-        }
-        var inputs = await call.ReceiveInputsAsync(options.Value.MaxConditioningBytes).ConfigureAwait(false);
-        var conditioning = TensorRequirements.RequireFloat32Rows(inputs.Require(DiffusionStageService.ConditioningTensor), engine.ConditioningWidth,
-            "the diffusion model's conditioning width");
+        var (inputs, conditioning) = await ConditioningInputs.ReceiveAsync(call, engine, options.Value.MaxConditioningBytes, VideoOutput).ConfigureAwait(false);
         var request = new DiffusionRequest(conditioning.Float32!, (int)conditioning.Shape[0], (int)conditioning.Shape[1])
         {
             Width = video.Width,
@@ -53,25 +47,28 @@ public sealed class VideoProcessor(DiffusionEngine engine, DiffusionEngineLoop l
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(call.CancellationToken);
         var frames = Channel.CreateUnbounded<VideoFrame>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var writer = new ChunkWriter(call, video);
+        // ffmpeg starts with the request, so that it is ready (its libraries loaded) when the first frame is decoded.
+        var encoder = video.Format == VideoFormat.Mp4
+            ? new Mp4StreamEncoder(video.Width, video.Height, video.Fps, (bytes, token) => writer.WriteAsync(bytes, writer.FramesEncoded, token),
+                cancellation.Token)
+            : null;
         var submitted = Stopwatch.GetTimestamp();
-        var generation = loop.SubmitAsync(request, cancellation.Token, frame => frames.Writer.TryWrite(frame));
-        _ = generation.ContinueWith(task => frames.Writer.TryComplete(task.Exception?.InnerException), TaskScheduler.Default);
-
-        Mp4StreamEncoder? encoder = null;
+        Task<DiffusionResult>? generation = null;
         long? encodeStarted = null;
         var completed = false;
         try
         {
+            generation = loop.SubmitAsync(request, cancellation.Token, frame => frames.Writer.TryWrite(frame));
+            _ = generation.ContinueWith(task => frames.Writer.TryComplete(task.IsCanceled ? new OperationCanceledException() : task.Exception?.InnerException),
+                TaskScheduler.Default);
             await foreach (var frame in frames.Reader.ReadAllAsync(cancellation.Token).ConfigureAwait(false))
             {
                 encodeStarted ??= Stopwatch.GetTimestamp();
-                if (video.Format == VideoFormat.Frames)
+                if (encoder is null)
                 {
                     await writer.WriteAsync(frame.Rgb, frame.Index, cancellation.Token).ConfigureAwait(false);
                     continue;
                 }
-                encoder ??= new Mp4StreamEncoder(video.Width, video.Height, video.Fps,
-                    (bytes, token) => writer.WriteAsync(bytes, writer.FramesEncoded, token), cancellation.Token);
                 encoder.Add(frame.Rgb);
                 writer.FramesEncoded++;
             }
@@ -92,7 +89,10 @@ public sealed class VideoProcessor(DiffusionEngine engine, DiffusionEngineLoop l
                     encoder.Abandon(new OperationCanceledException());
                     await IgnoreFailure(encoder.CompleteAsync()).ConfigureAwait(false);
                 }
-                await IgnoreFailure(generation).ConfigureAwait(false);
+                if (generation is not null)
+                {
+                    await IgnoreFailure(generation).ConfigureAwait(false);
+                }
             }
         }
 
