@@ -87,12 +87,14 @@ run() {
   sec "gpu-probe" "$P" 90 dotnet "$A/bench/omni-bench.dll" gpu-probe --device "$DEV" --sizes "$([ "$QUICK" = 1 ] && echo 256 || echo 4096,8192)"
   if ! grep -q 'RESULT torchsharp matmul' "$P"; then stamp "TorchSharp did not compute on $DEV: see probe.log"; return 3; fi
 
-  local E=$OUT/e2e.log UP n orchestrator
-  stamp "omni up --device $DEV"
-  dotnet "$A/omni/omni.dll" up --device "$DEV" --json > "$W/up.jsonl" 2> "$W/up.err" &
+  local E=$OUT/e2e.log UP n orchestrator video=false services=5
+  # The video stage encodes with ffmpeg: with one on PATH it runs too (six services), else omni up leaves it out.
+  if command -v ffmpeg >/dev/null 2>&1; then video=true; services=6; fi
+  stamp "omni up --device $DEV --video $video"
+  dotnet "$A/omni/omni.dll" up --device "$DEV" --video "$video" --json > "$W/up.jsonl" 2> "$W/up.err" &
   UP=$!
   n=0
-  while [ $n -lt 150 ] && kill -0 $UP 2>/dev/null && [ "$(grep -c '"grpc"' "$W/up.jsonl")" -lt 5 ]; do sleep 1; n=$((n + 1)); done
+  while [ $n -lt 150 ] && kill -0 $UP 2>/dev/null && [ "$(grep -c '"grpc"' "$W/up.jsonl")" -lt $services ]; do sleep 1; n=$((n + 1)); done
   cat "$W/up.jsonl" >> "$E"
   orchestrator=$(python3 -c "import json,sys; [print(d['grpc']) for d in map(json.loads, open(sys.argv[1])) if d['name']=='orchestrator']" "$W/up.jsonl")
   if [ -n "$orchestrator" ]; then
@@ -100,6 +102,11 @@ run() {
     sec "generate text+image+speech" "$E" 60 dotnet "$A/omni/omni.dll" generate --orchestrator "$orchestrator" --out "$W/out" \
       --outputs text image audio --audio "$W/out/speech.wav" --audio-max-duration 2 \
       $([ "$QUICK" = 1 ] && echo "--width 64 --height 64 --steps 2 --max-tokens 8")
+    if [ "$video" = true ]; then
+      sec "generate video" "$E" 60 dotnet "$A/omni/omni.dll" generate --orchestrator "$orchestrator" --out "$W/out" \
+        --outputs video --video "$W/out/clip.mp4" \
+        $([ "$QUICK" = 1 ] && echo "--video-frames 4 --video-size 64x64 --video-steps 2" || echo "--video-frames 16 --video-size 128x128")
+    fi
     python3 - "$W/up.jsonl" > "$OUT/metrics.txt" 2>&1 <<'PY'
 import json, sys, urllib.request
 for d in map(json.loads, open(sys.argv[1])):

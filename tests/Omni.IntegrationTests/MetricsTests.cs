@@ -52,11 +52,11 @@ public sealed partial class MetricsTests(PipelineFixture fixture)
         }
     }
 
-    /// <summary>The built-in model each stage of the speech pipeline serves (the talker is an AR stage too).</summary>
+    /// <summary>The built-in model each stage of the omni pipeline serves (the talker is an AR stage, the video stage a diffusion stage).</summary>
     private static string ModelName(ServiceProcess service) => service.Kind.Name switch
     {
         "ar-stage" => service.StageId == 2 ? "omni-talker-default" : "omni-ar-default",
-        "diffusion-stage" => "omni-dit-default",
+        "diffusion-stage" => service.StageId == 4 ? "omni-video-dit-default" : "omni-dit-default",
         "code2wav-stage" => "omni-code2wav-default",
         var other => throw new ArgumentOutOfRangeException(nameof(service), other, "not a stage"),
     };
