@@ -19,6 +19,11 @@ public sealed class StageReplica : IAsyncDisposable
     /// <summary>A replica that sent no load report (they come at least every second) for this long is taken as frozen.</summary>
     public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(3);
 
+    private static readonly TimeSpan StalenessCheck = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>A staleness check later than this means this orchestrator itself was paused, not the replica silent.</summary>
+    private static readonly TimeSpan MaxCheckGap = TimeSpan.FromSeconds(1);
+
     private readonly GrpcChannel _channel;
     private readonly ILogger _logger;
     private readonly IReadOnlyCollection<string> _produces;
@@ -27,7 +32,7 @@ public sealed class StageReplica : IAsyncDisposable
     private int _bound;
     private volatile StageInfo? _info;
     private volatile LoadReport? _load;
-    private long _lastReport = System.Diagnostics.Stopwatch.GetTimestamp();
+    private readonly SilenceWatch _silence = new(StaleAfter, MaxCheckGap, System.Diagnostics.Stopwatch.GetTimestamp());
     private CancellationTokenSource _lost = new();
     private CancellationTokenSource? _watchAttempt;
     private readonly Task _staleness;
@@ -95,13 +100,12 @@ public sealed class StageReplica : IAsyncDisposable
 
     private async Task WatchStalenessAsync(CancellationToken stop)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
+        using var timer = new PeriodicTimer(StalenessCheck);
         try
         {
             while (await timer.WaitForNextTickAsync(stop))
             {
-                var silent = System.Diagnostics.Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastReport));
-                if (State == ReplicaState.Ready && silent > StaleAfter)
+                if (_silence.Check(System.Diagnostics.Stopwatch.GetTimestamp()) is { } silent && State == ReplicaState.Ready)
                 {
                     _logger.LogWarning("Replica {Address} of stage {Stage} sent no load report for {Silent:F1} s; skipping it and failing its calls until it reports again",
                         Address, StageName, silent.TotalSeconds);
@@ -158,7 +162,7 @@ public sealed class StageReplica : IAsyncDisposable
                     await foreach (var report in watch.ResponseStream.ReadAllAsync(attempt.Token))
                     {
                         _load = report;
-                        Interlocked.Exchange(ref _lastReport, System.Diagnostics.Stopwatch.GetTimestamp());
+                        _silence.Heard(System.Diagnostics.Stopwatch.GetTimestamp());
                         MarkReady(info);
                         backoff = MinBackoff;
                     }
@@ -166,14 +170,14 @@ public sealed class StageReplica : IAsyncDisposable
                 catch (RpcException unimplemented) when (unimplemented.StatusCode == StatusCode.Unimplemented)
                 {
                     // A stage without load reports: identity polled as the health check, load known only from our own bindings.
-                    Interlocked.Exchange(ref _lastReport, System.Diagnostics.Stopwatch.GetTimestamp());
+                    _silence.Heard(System.Diagnostics.Stopwatch.GetTimestamp());
                     MarkReady(info);
                     backoff = MinBackoff;
                     while (!stop.IsCancellationRequested)
                     {
                         await Task.Delay(PollInterval, stop);
                         await Client.GetInfoAsync(new GetInfoRequest(), deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: stop);
-                        Interlocked.Exchange(ref _lastReport, System.Diagnostics.Stopwatch.GetTimestamp());
+                        _silence.Heard(System.Diagnostics.Stopwatch.GetTimestamp());
                     }
                 }
                 State = ReplicaState.Unhealthy;
