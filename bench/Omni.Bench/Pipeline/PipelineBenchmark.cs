@@ -23,7 +23,7 @@ public static class PipelineBenchmark
 
     public static Command Create()
     {
-        var hopSamples = new Option<int>("--hop-samples") { DefaultValueFactory = _ => 300 };
+        var hopSamples = new Option<int>("--hop-samples") { DefaultValueFactory = _ => 1000 };
         var transferSamples = new Option<int>("--transfer-samples") { DefaultValueFactory = _ => 15 };
         var rounds = new Option<int>("--rounds") { Description = "Alternating rounds of the metrics on/off comparison.", DefaultValueFactory = _ => 400 };
         var requests = new Option<int>("--requests") { Description = "Requests per round of the metrics on/off comparison.", DefaultValueFactory = _ => 1 };
@@ -46,7 +46,8 @@ public static class PipelineBenchmark
             var selected = parse.GetValue(parts)!.SelectMany(part => part.Split(',')).ToHashSet(StringComparer.Ordinal);
             if (selected.Contains("hop"))
             {
-                await using var pipeline = await LocalPipeline.StartAsync(new LocalPipelineOptions { Device = "cpu" }, cancellationToken);
+                await using var pipeline = await LocalPipeline.StartAsync(
+                    new LocalPipelineOptions { Device = "cpu", ArModelDirectory = HopModel.EnsureWritten(cacheDirectory: null) }, cancellationToken);
                 await HopAsync(pipeline, parse.GetValue(hopSamples), cancellationToken);
             }
             if (selected.Contains("connectors"))
@@ -86,16 +87,26 @@ public static class PipelineBenchmark
             var relay = new Stage.StageClient(relayChannel);
             var request = new GenerateRequest { Prompt = "hi", Text = new TextParams { MaxTokens = 1, Temperature = 0 } };
             var header = new StageRequest { Prompt = "hi", Text = request.Text, Outputs = { "text" } };
-            for (var i = 0; i < 20; i++)
+            var paths = new HopPath[]
             {
-                await orchestrator.GenerateAsync(request, cancellationToken: cancellationToken);
-                await DirectAsync(stage, header, cancellationToken);
-                await DirectAsync(relay, header, cancellationToken);
+                new("client -> AR stage (direct)", () => DirectAsync(stage, header, cancellationToken)),
+                new("client -> bare gRPC relay -> AR stage", () => DirectAsync(relay, header, cancellationToken)),
+                new("client -> orchestrator -> AR stage", async () =>
+                {
+                    var result = await orchestrator.GenerateAsync(request, cancellationToken: cancellationToken);
+                    return new StageWork(result.Final.Stages[0].Timings.Sum(timing => timing.Milliseconds),
+                        result.Final.E2ETimeMs - result.Final.Stages[0].GenTimeMs);
+                }),
+            };
+            // Enough rounds for the JIT's tiers to settle in every process (tier-1 code comes after 30 calls and a
+            // pause, and dynamic PGO instruments first): 20 rounds left the measured code partly unoptimized.
+            for (var i = 0; i < 300; i++)
+            {
+                foreach (var path in paths)
+                {
+                    await path.Call();
+                }
             }
-            var viaOrchestrator = new List<double>();
-            var direct = new List<double>();
-            var viaRelay = new List<double>();
-            var inside = new List<double>();
             var unaryDirect = new List<double>();
             var unaryRelay = new List<double>();
             int[] processes = [pipeline.Orchestrator.ProcessId, relayProcess.Id, pipeline.ArStages[0].ProcessId];
@@ -108,28 +119,30 @@ public static class PipelineBenchmark
                 unary = Stopwatch.GetTimestamp();
                 await relay.GetInfoAsync(new GetInfoRequest(), cancellationToken: cancellationToken);
                 unaryRelay.Add(Stopwatch.GetElapsedTime(unary).TotalMilliseconds);
-                var start = Stopwatch.GetTimestamp();
-                var result = await orchestrator.GenerateAsync(request, cancellationToken: cancellationToken);
-                viaOrchestrator.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-                inside.Add(result.Final.E2ETimeMs - result.Final.Stages[0].GenTimeMs);
-                start = Stopwatch.GetTimestamp();
-                await DirectAsync(stage, header, cancellationToken);
-                direct.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-                start = Stopwatch.GetTimestamp();
-                await DirectAsync(relay, header, cancellationToken);
-                viaRelay.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                // The three paths in a rotating order: the stage works measurably longer on the first streamed call
+                // after a pause (its engine thread asleep), so a fixed order charged that to one path.
+                for (var k = 0; k < paths.Length; k++)
+                {
+                    await paths[(i + k) % paths.Length].MeasureAsync();
+                }
             }
+            var (direct, viaRelay, viaOrchestrator) = (paths[0].Times, paths[1].Times, paths[2].Times);
             Console.WriteLine();
-            Console.WriteLine($"### Orchestrator hop ({samples} interleaved triples, text request of 1 token)");
-            Console.WriteLine("| path | p50 ms | p90 ms | p50 added over direct | median of per-triple differences |");
-            Console.WriteLine("|---|---:|---:|---:|---:|");
-            Console.WriteLine(Row("client -> AR stage (direct)", direct, direct));
-            Console.WriteLine(Row("client -> bare gRPC relay -> AR stage", viaRelay, direct));
-            Console.WriteLine(Row("client -> orchestrator -> AR stage", viaOrchestrator, direct));
-            Console.WriteLine(Row("unary GetInfo: client -> AR stage", unaryDirect, unaryDirect));
-            Console.WriteLine(Row("unary GetInfo: client -> bare gRPC relay -> AR stage", unaryRelay, unaryDirect));
+            Console.WriteLine($"### Orchestrator hop ({samples} interleaved triples in rotating order, text request of 1 token, the {HopModel.Config.HiddenSize}-wide byte-level AR model)");
+            Console.WriteLine("| path | p50 ms | p90 ms | p50 added over direct | median of per-triple differences | the stage's own work, p50 ms |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+            foreach (var path in paths)
+            {
+                Console.WriteLine(Row(path.Name, path.Times, direct) + string.Create(CultureInfo.InvariantCulture, $" {Median(path.Work):F3} |"));
+            }
+            Console.WriteLine(Row("unary GetInfo: client -> AR stage", unaryDirect, unaryDirect) + " |");
+            Console.WriteLine(Row("unary GetInfo: client -> bare gRPC relay -> AR stage", unaryRelay, unaryDirect) + " |");
+            double Added(List<double> times) => Median(times) - Median(direct);
+            double Paired(List<double> times) => Median(times.Zip(direct, (a, b) => a - b).ToList());
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Inside the orchestrator (its e2e less its AR call): p50 {Median(inside):F3} ms"));
+                $"Orchestrator's added latency over the bare relay's: {Added(viaOrchestrator) / Added(viaRelay):F2}x (p50) / {Paired(viaOrchestrator) / Paired(viaRelay):F2}x (paired)"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Inside the orchestrator (its e2e less its AR call): p50 {Median(paths[2].Inside):F3} ms"));
             var cpu = processes.Select((id, i) => (ProcessCpu.Milliseconds(id) - cpuBefore[i]) / samples).ToArray();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"CPU per triple: orchestrator {cpu[0]:F3} ms (one streamed request, and its replicas' load reports), bare relay {cpu[1]:F3} ms (one streamed and one unary call), AR stage {cpu[2]:F3} ms (all five calls)"));
@@ -141,14 +154,46 @@ public static class PipelineBenchmark
         }
     }
 
-    private static async Task DirectAsync(Stage.StageClient stage, StageRequest header, CancellationToken cancellationToken)
+    /// <summary>A stage's prefill + decode as its final message reports them, and the orchestrator's own share (0 elsewhere).</summary>
+    private readonly record struct StageWork(double Milliseconds, double Inside);
+
+    /// <summary>One way to the AR stage, with its latencies and the stage's own work per call.</summary>
+    private sealed class HopPath(string name, Func<Task<StageWork>> call)
+    {
+        public string Name => name;
+
+        public Func<Task<StageWork>> Call => call;
+
+        public List<double> Times { get; } = [];
+
+        public List<double> Work { get; } = [];
+
+        public List<double> Inside { get; } = [];
+
+        public async Task MeasureAsync()
+        {
+            var start = Stopwatch.GetTimestamp();
+            var work = await call();
+            Times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            Work.Add(work.Milliseconds);
+            Inside.Add(work.Inside);
+        }
+    }
+
+    private static async Task<StageWork> DirectAsync(Stage.StageClient stage, StageRequest header, CancellationToken cancellationToken)
     {
         using var call = stage.Process(cancellationToken: cancellationToken);
         await call.RequestStream.WriteAsync(new StageInput { Header = header }, cancellationToken);
         await call.RequestStream.CompleteAsync();
-        await foreach (var _ in call.ResponseStream.ReadAllAsync(cancellationToken))
+        var work = 0.0;
+        await foreach (var output in call.ResponseStream.ReadAllAsync(cancellationToken))
         {
+            if (output.KindCase == StageOutput.KindOneofCase.Final)
+            {
+                work = output.Final.Timings.Sum(timing => timing.Milliseconds);
+            }
         }
+        return new StageWork(work, 0);
     }
 
     private static async Task ConnectorsAsync(int samples, CancellationToken cancellationToken)

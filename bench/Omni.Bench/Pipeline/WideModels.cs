@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Omni.ArStage.Model;
 using Omni.ArStage.Tokenization;
 using Omni.DiffusionStage.Model;
@@ -15,7 +14,7 @@ internal static class WideModels
 {
     public const int Width = 8192;
     public const int PromptTokens = 2048;
-    private const int EndOfText = 256;
+    private const int EndOfText = ByteLevelTokenizer.EndOfText;
 
     public static TransformerConfig ArConfig { get; } = DefaultModel.Config with
     {
@@ -43,7 +42,7 @@ internal static class WideModels
         {
             Console.Error.WriteLine($"  writing the wide AR model to {ar}");
             DefaultModel.WriteSeeded(ar, ArConfig, DefaultModel.Seed + 200);
-            File.WriteAllText(Path.Combine(ar, HuggingFaceTokenizer.FileName), ByteTokenizerJson());
+            File.WriteAllText(Path.Combine(ar, HuggingFaceTokenizer.FileName), ByteLevelTokenizer.Json());
         }
 
         var diffusion = Path.Combine(root, "diffusion-bench-wide-v1");
@@ -55,27 +54,5 @@ internal static class WideModels
         }
 
         return (ar, diffusion);
-    }
-
-    /// <summary>GPT-2's byte-level BPE with its 256 byte symbols and no merges: one token per byte.</summary>
-    private static string ByteTokenizerJson()
-    {
-        var vocabulary = new JsonObject();
-        var next = 256;
-        for (var b = 0; b < 256; b++)
-        {
-            // GPT-2's bytes_to_unicode: printable bytes stand for themselves, the others for 256, 257, ... in byte order.
-            var printable = b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF;
-            vocabulary[((char)(printable ? b : next++)).ToString()] = b;
-        }
-
-        return new JsonObject
-        {
-            ["version"] = "1.0",
-            ["added_tokens"] = new JsonArray(new JsonObject { ["id"] = EndOfText, ["content"] = "<|endoftext|>", ["special"] = true }),
-            ["pre_tokenizer"] = new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = true },
-            ["decoder"] = new JsonObject { ["type"] = "ByteLevel" },
-            ["model"] = new JsonObject { ["type"] = "BPE", ["vocab"] = vocabulary, ["merges"] = new JsonArray() },
-        }.ToJsonString();
     }
 }
