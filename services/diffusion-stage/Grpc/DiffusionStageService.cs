@@ -53,7 +53,7 @@ public sealed class DiffusionStageService(DiffusionEngine engine, DiffusionEngin
             Seed = image.Seed,
             NumImages = image.NumImages,
             Format = image.OutputFormat == ProtoImageFormat.Rgb8 ? EngineImageFormat.Rgb8 : EngineImageFormat.Png,
-            Sampler = image.Scheduler == Scheduler.Ddim ? SamplerKind.Ddim : SamplerKind.FlowMatchEuler,
+            Sampler = image.Scheduler.ToSampler(),
             Shift = image.Shift,
             TimestepSpacing = image.TimestepSpacing == ProtoTimestepSpacing.Trailing ? EngineTimestepSpacing.Trailing : EngineTimestepSpacing.Leading,
             NegativeConditioning = negative?.Float32,

@@ -41,7 +41,7 @@ public sealed class VideoProcessor(DiffusionEngine engine, DiffusionEngineLoop l
             GuidanceScale = video.GuidanceScale,
             Seed = video.Seed,
             Format = EngineImageFormat.Rgb8,
-            Sampler = video.Scheduler == Scheduler.Ddim ? SamplerKind.Ddim : SamplerKind.FlowMatchEuler,
+            Sampler = video.Scheduler.ToSampler(),
         };
 
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(call.CancellationToken);
