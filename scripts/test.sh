@@ -63,10 +63,12 @@ mkdir -p "$results"
 dotnet build Omni.sln -c Debug -v q -nologo || { echo "0 passed, 1 failed"; exit 1; }
 # The container tests start the whole pipeline as seven containers; they run alone, after the rest, because beside
 # the other suites' pipelines a 2-core machine leaves their replicas silent for seconds at a time and the
-# orchestrator rightly takes a replica that long silent as frozen.
-containers="FullyQualifiedName~Omni.DeploymentTests.ContainerPipelineTests"
+# orchestrator rightly takes a replica that long silent as frozen. The GPU check's CPU rehearsal (it publishes six
+# apps, then starts the pipeline from that bundle) runs with them, so that its compiling loads no other suite.
+containers="FullyQualifiedName~Omni.DeploymentTests.ContainerPipelineTests|FullyQualifiedName~Omni.DeploymentTests.GpuCheckRehearsalTests"
 dotnet test Omni.sln -c Debug --no-build --results-directory "$results" --logger trx --logger "console;verbosity=normal" \
-  --filter "FullyQualifiedName!~Omni.DeploymentTests.ContainerPipelineTests" -- RunConfiguration.TestSessionTimeout=1500000
+  --filter "FullyQualifiedName!~Omni.DeploymentTests.ContainerPipelineTests&FullyQualifiedName!~Omni.DeploymentTests.GpuCheckRehearsalTests" \
+  -- RunConfiguration.TestSessionTimeout=1500000
 status=$?
 dotnet test tests/Omni.DeploymentTests -c Debug --no-build --results-directory "$results" --logger trx --logger "console;verbosity=normal" \
   --filter "$containers" -- RunConfiguration.TestSessionTimeout=900000

@@ -30,6 +30,16 @@ public sealed class BatchInvariantSwitchTests
         Assert.True(ArEngineLoader.ToEngineOptions(new ArStageOptions()).BatchInvariant);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Load_OnCpu_BatchInvarianceAsConfigured(bool batchInvariant)
+    {
+        using var engine = TestEngines.Qwen2Tiny(options => options with { BatchInvariant = batchInvariant });
+
+        Assert.Equal(batchInvariant, engine.BatchInvariant);
+    }
+
     [Fact]
     public void Generate_BatchInvariantOff_GreedyIdsAndLogprobsMatchReference()
     {

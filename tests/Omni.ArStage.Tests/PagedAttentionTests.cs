@@ -30,8 +30,10 @@ public sealed class PagedAttentionTests
         Assert.True(TestModels.MaxAbsDifference(full, cached) < 1e-4);
     }
 
-    [Fact]
-    public void Forward_DecodesAndPrefillsInOneBatch_MatchEachSequenceAlone()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Forward_DecodesAndPrefillsInOneBatch_MatchEachSequenceAlone(bool batchInvariant)
     {
         using var model = TestModels.CreateSeeded(TestModels.SmallQwen2(), seed: 3);
         int[] a = [5, 17, 123, 42, 7, 250, 99, 3, 64];
@@ -46,13 +48,13 @@ public sealed class PagedAttentionTests
         // First pass: prefixes of a and b (b's prefix 4 long, so its decode below starts a fresh block).
         var warmup = ForwardBatch.Create(
             [new ScheduledChunk(a, 0, 6, tableA), new ScheduledChunk(b, 0, 4, tableB), new ScheduledChunk(c, 0, 5, tableC)],
-            blockSize, CPU);
+            blockSize, CPU, batchInvariant);
         model.call(warmup, pool);
 
         // Second pass: a decodes position 6, b decodes position 4, c continues with a chunk of 8, d is a new 1-token prompt.
         var batch = ForwardBatch.Create(
             [new ScheduledChunk(a, 6, 1, tableA), new ScheduledChunk(c, 5, 8, tableC), new ScheduledChunk(b, 4, 1, tableB), new ScheduledChunk(d, 0, 1, tableD)],
-            blockSize, CPU);
+            blockSize, CPU, batchInvariant);
         var logits = model.Logits(model.call(batch, pool));
 
         AssertRowMatches(model, a, 6, logits[batch.RowStarts[0]]);

@@ -28,10 +28,11 @@ public static class ArBenchmark
         var quietTimeout = new Option<int>("--quiet-timeout") { Description = "Seconds to wait for a quiet machine before measuring anyway (noted).", DefaultValueFactory = _ => 1800 };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N: where the engine runs.", DefaultValueFactory = _ => "cpu" };
         var dtype = new Option<string>("--dtype") { Description = "float32, bfloat16 or float16.", DefaultValueFactory = _ => "float32" };
+        var variedPrompts = new Option<bool>("--varied-prompts") { Description = "Spread the prompts' lengths over a few hundred tokens (default: nearly equal)." };
         var soakRequests = new Option<int>("--soak-requests") { Description = "Requests in the memory soak on the default model (0 skips it).", DefaultValueFactory = _ => 10_000 };
         var command = new Command("ar", "AR stage engine: decode tokens/s per concurrency, batched/sequential ratio, share of matmul peak, memory.")
         {
-            models, concurrency, tokens, rounds, torchThreads, cacheDirectory, maxLoad, quietTimeout, soakRequests, batchInvariant, device, dtype,
+            models, concurrency, tokens, rounds, torchThreads, cacheDirectory, maxLoad, quietTimeout, soakRequests, batchInvariant, device, dtype, variedPrompts,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -54,12 +55,12 @@ public static class ArBenchmark
             }
 
             Console.WriteLine();
-            Console.WriteLine("| model | parameters | concurrent requests | tokens/s (median) | vs 1 at a time | GFLOP/s | share of matmul peak |");
-            Console.WriteLine("|---|---|---|---|---|---|---|");
+            Console.WriteLine("| model | parameters | concurrent requests | tokens/s (median) | vs 1 at a time | GFLOP/s | share of matmul peak | operator calls / uploads / host copies per step |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|");
             foreach (var name in parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 await MeasureModelAsync(name, levels, parse.GetValue(tokens), parse.GetValue(rounds), parse.GetValue(cacheDirectory), peak, threads,
-                    parse.GetValue(batchInvariant), parse.GetValue(device)!, parse.GetValue(dtype)!, parse.GetValue(maxLoad),
+                    parse.GetValue(batchInvariant), parse.GetValue(variedPrompts), parse.GetValue(device)!, parse.GetValue(dtype)!, parse.GetValue(maxLoad),
                     TimeSpan.FromSeconds(parse.GetValue(quietTimeout)), cancellationToken);
             }
 
@@ -69,7 +70,7 @@ public static class ArBenchmark
     }
 
     private static async Task MeasureModelAsync(string name, int[] levels, int tokens, int rounds, string? cacheDirectory, double peak, int threads,
-        bool batchInvariant, string device, string dtype, double maxLoad, TimeSpan quietTimeout, CancellationToken cancellationToken)
+        bool batchInvariant, bool variedPrompts, string device, string dtype, double maxLoad, TimeSpan quietTimeout, CancellationToken cancellationToken)
     {
         var directory = BenchModels.Directory(name, cacheDirectory);
         var quiet = await LoadAverage.WaitBelowAsync(maxLoad, quietTimeout, cancellationToken);
@@ -80,7 +81,7 @@ public static class ArBenchmark
             ModelName = name,
             Device = device,
             DType = dtype,
-            NumKvBlocks = levels.Max() * ((tokens + 64) / 16 + 2),
+            NumKvBlocks = levels.Max() * ((tokens + (variedPrompts ? 512 : 64)) / 16 + 2),
             MaxNumSeqs = levels.Max(),
             TorchThreads = threads,
             BatchInvariant = batchInvariant,
@@ -89,14 +90,18 @@ public static class ArBenchmark
         double? baseline = null;
         foreach (var level in levels)
         {
-            DecodeThroughput.Round(engine, level, Math.Min(tokens, 8), round: -1);
-            var rates = Enumerable.Range(0, rounds).Select(round => DecodeThroughput.Round(engine, level, tokens, round)).ToList();
+            DecodeThroughput.Round(engine, level, Math.Min(tokens, 8), round: -1, variedPrompts);
+            var (steps, tensors, uploads, copies) = (engine.EngineSteps, engine.EngineThreadTensorsCreated, engine.EngineThreadUploads, engine.EngineThreadHostCopies);
+            var rates = Enumerable.Range(0, rounds).Select(round => DecodeThroughput.Round(engine, level, tokens, round, variedPrompts)).ToList();
+            double PerStep(long after, long before) => (after - before) / (double)Math.Max(1, engine.EngineSteps - steps);
+            var counters = string.Create(CultureInfo.InvariantCulture, $"{PerStep(engine.EngineThreadTensorsCreated, tensors):F0} / " +
+                $"{PerStep(engine.EngineThreadUploads, uploads):F1} / {PerStep(engine.EngineThreadHostCopies, copies):F1}");
             var median = Statistics.Median(rates);
             baseline ??= median;
             var gflops = median * flopsPerToken / 1e9;
             Console.Error.WriteLine($"  {level} concurrent: {string.Join(", ", rates.Select(r => r.ToString("F1", CultureInfo.InvariantCulture)))} tokens/s");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {name} | {parameters / 1e6:F1}M | {level} | {median:F1} | {median / baseline.Value:F1}x | {gflops:F2} | {gflops / peak:P1} |"));
+                $"| {name} | {parameters / 1e6:F1}M | {level} | {median:F1} | {median / baseline.Value:F1}x | {gflops:F2} | {gflops / peak:P1} | {counters} |"));
         }
     }
 

@@ -51,7 +51,10 @@ public sealed class ArEngine : IDisposable
         _eosTokenIds = [.. model.Config.EosTokenIds, .. tokenizer.EosTokenIds];
         var blocks = new BlockManager(pool.NumBlocks, pool.BlockSize, options.EnablePrefixCaching);
         _scheduler = new Scheduler(blocks, options.MaxNumSeqs, options.MaxNumBatchedTokens);
-        _runner = new ModelRunner(model, pool, device, options.BatchInvariant);
+        // Batch invariance is a CPU promise (BatchInvariantOps); on CUDA the plain operators run, and the attention
+        // tiles go in one group per step, whatever the option says.
+        BatchInvariant = options.BatchInvariant && device.type == DeviceType.CPU;
+        _runner = new ModelRunner(model, pool, device, BatchInvariant);
         CacheConfig = new KvCacheConfig(pool.BlockSize, pool.NumBlocks, ModelDType.Name(pool.DType), options.EnablePrefixCaching,
             options.MaxNumSeqs, options.MaxNumBatchedTokens, KvBlockPool.BytesPerBlock(model.Config, pool.BlockSize, pool.DType));
         _observer.OnCacheConfig(CacheConfig);
@@ -105,11 +108,23 @@ public sealed class ArEngine : IDisposable
 
     internal CausalLanguageModel Model => _model;
 
+    /// <summary>Whether the engine computes every row the same way whatever the batch (<see cref="ArEngineOptions.BatchInvariant"/> on a CPU).</summary>
+    public bool BatchInvariant { get; }
+
     /// <summary>Tensors alive on the engine thread after its last step (a leak shows as growth).</summary>
     internal long EngineThreadLiveTensors { get; private set; }
 
     /// <summary>Device-to-host copies the engine thread has made (<see cref="HostCopies"/>), as of its last step.</summary>
     internal long EngineThreadHostCopies { get; private set; }
+
+    /// <summary>Host-to-device uploads the engine thread has made (<see cref="DeviceUploads"/>), as of its last step.</summary>
+    internal long EngineThreadUploads { get; private set; }
+
+    /// <summary>
+    /// Tensors the engine thread has created, as of its last step: about one per operator call (views included), so
+    /// per step a measure of the kernel launches a GPU pays for.
+    /// </summary>
+    internal long EngineThreadTensorsCreated { get; private set; }
 
     /// <summary>Steps the engine thread has run that computed something.</summary>
     internal long EngineSteps { get; private set; }
@@ -440,6 +455,9 @@ public sealed class ArEngine : IDisposable
 
         EngineThreadLiveTensors = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         EngineThreadHostCopies = HostCopies.ThreadCount;
+        EngineThreadUploads = DeviceUploads.ThreadCount;
+        EngineThreadTensorsCreated = DisposeScopeManager.Statistics.TensorStatistics.CreatedInScopeCount
+            + DisposeScopeManager.Statistics.TensorStatistics.CreatedOutsideScopeCount;
         EngineSteps++;
     }
 

@@ -49,8 +49,8 @@ public sealed record ArEngineOptions
 
     /// <summary>
     /// Compute every row the same way whatever else the batch holds, so that a request's logprobs have the same bits
-    /// alone and batched (CPU; costs batch-1 speed, BENCHMARKS.md). Off: the plain operators, reproducible run to run
-    /// for the same batches only.
+    /// alone and batched (CPU; costs batch-1 speed, BENCHMARKS.md). Off, and always on CUDA: the plain operators and
+    /// one attention call per layer and step, reproducible run to run for the same batches only.
     /// </summary>
     public bool BatchInvariant { get; init; } = true;
 

@@ -1,3 +1,4 @@
+using Omni.ArStage.Model;
 using static TorchSharp.torch;
 
 namespace Omni.ArStage.Engine;
@@ -19,11 +20,11 @@ internal static class BatchSampler
         var vocab = logits.shape[1];
         var scores = rows.Any(r => r.Request.HasPenalties) ? ApplyPenalties(logits, rows) : logits;
         var chosen = scores.argmax(-1);
-        var random = rows.Select(r => r.Random is not null).ToArray();
-        if (random.Any(r => r))
+        if (rows.Any(r => r.Random is not null))
         {
-            var drawn = Draw(scores, rows, vocab, device);
-            chosen = where(tensor(random, device: device), drawn, chosen);
+            var parameters = SamplingColumns.Upload(rows, vocab, device);
+            var drawn = Draw(scores, rows, parameters, vocab);
+            chosen = where(parameters.Random, drawn, chosen);
         }
 
         var ids = HostCopies.ToArray<long>(chosen);
@@ -37,70 +38,77 @@ internal static class BatchSampler
     }
 
     // vLLM: repetition penalty over prompt and output tokens, frequency and presence penalties over output tokens.
+    // The penalties and every row's tokens travel in one upload (float64 holds the token ids exactly).
     private static Tensor ApplyPenalties(Tensor logits, IReadOnlyList<Sequence> rows)
     {
         var device = logits.device;
         var vocab = logits.shape[1];
-        var outputCounts = Counts(rows, r => r.Tokens.Skip(r.PromptLength), vocab, device);
-        var promptSeen = Counts(rows, r => r.PromptTokens, vocab, device) > 0;
+        var prompts = rows.Select(r => r.PromptTokens.ToArray()).ToArray();
+        var outputs = rows.Select(r => r.Tokens.Skip(r.PromptLength).ToArray()).ToArray();
+        var (promptWidth, outputWidth) = (Math.Max(1, prompts.Max(l => l.Length)), Math.Max(1, outputs.Max(l => l.Length)));
+        var width = 3 + promptWidth + outputWidth;
+        var host = new double[rows.Count * width];
+        Array.Fill(host, vocab);
+        for (var r = 0; r < rows.Count; r++)
+        {
+            var row = host.AsSpan(r * width, width);
+            (row[0], row[1], row[2]) = (rows[r].Request.RepetitionPenalty, rows[r].Request.FrequencyPenalty, rows[r].Request.PresencePenalty);
+            for (var i = 0; i < prompts[r].Length; i++)
+            {
+                row[3 + i] = prompts[r][i];
+            }
+            for (var i = 0; i < outputs[r].Length; i++)
+            {
+                row[3 + promptWidth + i] = outputs[r][i];
+            }
+        }
+        var uploaded = DeviceUploads.Upload(host, [rows.Count, width], device);
+        var repetition = uploaded.narrow(1, 0, 1).to(ScalarType.Float32);
+        var frequency = uploaded.narrow(1, 1, 1).to(ScalarType.Float32);
+        var presence = uploaded.narrow(1, 2, 1).to(ScalarType.Float32);
+        var outputCounts = Counts(uploaded.narrow(1, 3 + promptWidth, outputWidth), vocab, device);
+        var promptSeen = Counts(uploaded.narrow(1, 3, promptWidth), vocab, device) > 0;
         var outputSeen = outputCounts > 0;
-        var repetition = Column(rows.Select(r => r.Request.RepetitionPenalty), device);
-        var frequency = Column(rows.Select(r => r.Request.FrequencyPenalty), device);
-        var presence = Column(rows.Select(r => r.Request.PresencePenalty), device);
         var seen = promptSeen.logical_or(outputSeen);
         var penalized = where(seen, where(logits > 0, logits / repetition, logits * repetition), logits);
         return penalized - frequency * outputCounts - presence * outputSeen.to(ScalarType.Float32);
     }
 
-    // Per-row token counts [rows, vocab] through one scatter_add; padding goes to an extra column that is dropped.
-    private static Tensor Counts(IReadOnlyList<Sequence> rows, Func<Sequence, IEnumerable<int>> tokens, long vocab, Device device)
+    // Per-row token counts [rows, vocab] through one scatter_add; padding (token id vocab) goes to an extra column that is dropped.
+    private static Tensor Counts(Tensor tokenIds, long vocab, Device device)
     {
-        var lists = rows.Select(r => tokens(r).ToArray()).ToArray();
-        var width = Math.Max(1, lists.Max(l => l.Length));
-        var indices = new long[rows.Count * width];
-        Array.Fill(indices, vocab);
-        for (var r = 0; r < lists.Length; r++)
-        {
-            for (var i = 0; i < lists[r].Length; i++)
-            {
-                indices[r * width + i] = lists[r][i];
-            }
-        }
-
-        var index = tensor(indices, [rows.Count, width], device: device);
-        var counts = zeros(rows.Count, vocab + 1, dtype: ScalarType.Float32, device: device);
+        var index = tokenIds.to(ScalarType.Int64);
+        var counts = zeros(index.shape[0], vocab + 1, dtype: ScalarType.Float32, device: device);
         counts.scatter_add_(1, index, ones_like(index, dtype: ScalarType.Float32));
         return counts.narrow(1, 0, vocab);
     }
 
-    private static Tensor Draw(Tensor scores, IReadOnlyList<Sequence> rows, long vocab, Device device)
+    private static Tensor Draw(Tensor scores, IReadOnlyList<Sequence> rows, SamplingColumns parameters, long vocab)
     {
-        var temperature = Column(rows.Select(r => r.Random is null ? 1f : r.Request.Temperature), device);
-        scores = scores / temperature;
+        scores = scores / parameters.Temperature;
         if (rows.Any(r => r.Random is not null && r.Request.MinP > 0))
         {
             var probabilities = scores.softmax(-1);
-            var minP = Column(rows.Select(r => r.Random is null ? 0f : r.Request.MinP), device);
-            scores = scores.masked_fill(probabilities < minP * probabilities.amax([-1], keepdim: true), float.NegativeInfinity);
+            scores = scores.masked_fill(probabilities < parameters.MinP * probabilities.amax([-1], keepdim: true), float.NegativeInfinity);
         }
 
-        var topK = rows.Select(r => r.Random is null || r.Request.TopK <= 0 ? vocab : Math.Min(r.Request.TopK, vocab)).ToArray();
-        var topP = rows.Select(r => r.Random is null ? 1f : r.Request.TopP).ToArray();
-        if (topK.Any(k => k < vocab) || topP.Any(p => p < 1f))
+        var topK = rows.Any(r => r.Random is not null && r.Request.TopK > 0 && r.Request.TopK < vocab);
+        var topP = rows.Any(r => r.Random is not null && r.Request.TopP < 1f);
+        if (topK || topP)
         {
             var (sorted, order) = scores.sort(-1, descending: true);
-            if (topK.Any(k => k < vocab))
+            if (topK)
             {
-                var kth = sorted.gather(-1, tensor(topK.Select(k => k - 1).ToArray(), [rows.Count, 1], device: device));
+                var kth = sorted.gather(-1, parameters.TopKIndex);
                 sorted = sorted.masked_fill(sorted < kth, float.NegativeInfinity);
             }
 
-            if (topP.Any(p => p < 1f))
+            if (topP)
             {
                 // Drop a token once the tokens ranked above it already cover top_p; the most likely one always stays.
                 var probabilities = sorted.softmax(-1);
                 var coveredBefore = probabilities.cumsum(-1) - probabilities;
-                sorted = sorted.masked_fill(coveredBefore > Column(topP, device), float.NegativeInfinity);
+                sorted = sorted.masked_fill(coveredBefore > parameters.TopP, float.NegativeInfinity);
             }
 
             scores = scores.scatter(-1, order, sorted);
@@ -109,8 +117,7 @@ internal static class BatchSampler
         // Inverse transform sampling in float64: the first token whose cumulative probability exceeds u * total.
         var cumulative = scores.softmax(-1).to(ScalarType.Float64).cumsum(-1);
         var total = cumulative.narrow(-1, vocab - 1, 1);
-        var uniform = tensor(rows.Select(r => r.Random?.NextDouble() ?? 0.0).ToArray(), [rows.Count, 1], device: device);
-        var index = (cumulative <= uniform * total).sum(-1);
+        var index = (cumulative <= parameters.Uniform * total).sum(-1);
         // Rounding can put u * total at the very top; the last token with probability left is then the answer.
         var lastLikely = (cumulative < total).sum(-1);
         return minimum(index, lastLikely);
@@ -147,9 +154,32 @@ internal static class BatchSampler
         }
     }
 
-    private static Tensor Column(IEnumerable<float> values, Device device)
+    /// <summary>
+    /// Every row's sampling parameters as device columns [rows, 1] (<see cref="Random"/>: [rows], whether the row draws),
+    /// from one upload: greedy rows take temperature 1 and no filters (their draw is discarded). Each random row draws its uniform number here, once per step.
+    /// </summary>
+    private sealed record SamplingColumns(Tensor Random, Tensor Temperature, Tensor MinP, Tensor TopKIndex, Tensor TopP, Tensor Uniform)
     {
-        var array = values.ToArray();
-        return tensor(array, [array.Length, 1], device: device);
+        private const int Width = 6;
+
+        public static SamplingColumns Upload(IReadOnlyList<Sequence> rows, long vocab, Device device)
+        {
+            var host = new double[rows.Count * Width];
+            for (var r = 0; r < rows.Count; r++)
+            {
+                var (request, random) = (rows[r].Request, rows[r].Random);
+                var row = host.AsSpan(r * Width, Width);
+                row[0] = random is null ? 0 : 1;
+                row[1] = random is null ? 1f : request.Temperature;
+                row[2] = random is null ? 0f : request.MinP;
+                row[3] = (random is null || request.TopK <= 0 ? vocab : Math.Min(request.TopK, vocab)) - 1;
+                row[4] = random is null ? 1f : request.TopP;
+                row[5] = random?.NextDouble() ?? 0.0;
+            }
+            var uploaded = DeviceUploads.Upload(host, [rows.Count, Width], device);
+            Tensor Column(int index, ScalarType type) => uploaded.narrow(1, index, 1).to(type);
+            return new SamplingColumns(uploaded.select(1, 0).to(ScalarType.Bool), Column(1, ScalarType.Float32), Column(2, ScalarType.Float32),
+                Column(3, ScalarType.Int64), Column(4, ScalarType.Float32), Column(5, ScalarType.Float64));
+        }
     }
 }

@@ -17,21 +17,23 @@ internal sealed class ModelRunner(CausalLanguageModel model, KvBlockPool pool, D
         using var scope = NewDisposeScope();
         var chunks = batch.Select(s => new ScheduledChunk(s.Sequence.Tokens, s.Sequence.Computed, s.Count, s.Sequence.BlockTable,
             s.Sequence.PromptEmbeddings?.Data, s.Sequence.PromptEmbeddings?.Rows ?? 0)).ToArray();
-        var forward = ForwardBatch.Create(chunks, pool.BlockSize, device, batchInvariant);
+        var sampling = Enumerable.Range(0, batch.Count)
+            .Where(i => batch[i].Sequence.Computed + batch[i].Count == batch[i].Sequence.Tokens.Count && batch[i].Sequence.SamplesNext)
+            .ToArray();
+        var wanted = HiddenRowsWanted(batch);
+        // The rows read after the forward pass travel with its inputs: no upload between its kernels and the sampler's.
+        var forward = ForwardBatch.Create(chunks, pool.BlockSize, device, batchInvariant,
+            [[.. sampling.Select(i => new ChunkRow(i, batch[i].Count - 1))], wanted.Rows]);
         var hidden = model.call(forward, pool);
 
-        var (hiddenRows, firstPositions) = CopyHiddenRows(hidden, batch, forward.RowStarts);
+        var hiddenRows = CopyHiddenRows(hidden, forward.Selections[1], wanted, batch.Count);
 
         var sampled = new int[batch.Count];
         Array.Fill(sampled, -1);
         var logprobs = new TokenLogprob?[batch.Count];
-        var sampling = Enumerable.Range(0, batch.Count)
-            .Where(i => batch[i].Sequence.Computed + batch[i].Count == batch[i].Sequence.Tokens.Count && batch[i].Sequence.SamplesNext)
-            .ToArray();
         if (sampling.Length > 0)
         {
-            var lastRows = tensor(sampling.Select(i => (long)(forward.RowStarts[i] + batch[i].Count - 1)).ToArray(), device: device);
-            var logits = model.Logits(hidden.index_select(0, lastRows), batchInvariant);
+            var logits = model.Logits(hidden.index_select(0, forward.Selections[0]), batchInvariant);
             var result = BatchSampler.Sample(logits, sampling.Select(i => batch[i].Sequence).ToArray());
             for (var j = 0; j < sampling.Length; j++)
             {
@@ -45,16 +47,15 @@ internal sealed class ModelRunner(CausalLanguageModel model, KvBlockPool pool, D
             cuda.synchronize(device);
         }
 
-        return new StepOutput(hiddenRows, firstPositions, sampled, logprobs);
+        return new StepOutput(hiddenRows, wanted.FirstPositions, sampled, logprobs);
     }
 
-    // One gather and one device-to-host copy for every row wanted in the step; positions already collected (being
-    // recomputed after a preemption) are skipped.
-    private (float[]?[] Rows, int[] FirstPositions) CopyHiddenRows(Tensor hidden, IReadOnlyList<ScheduledSequence> batch, IReadOnlyList<int> rowStarts)
+    // The rows of the step each sequence wants hidden states of: positions already collected (being recomputed after a
+    // preemption) are skipped.
+    private static HiddenRowsPlan HiddenRowsWanted(IReadOnlyList<ScheduledSequence> batch)
     {
-        var rows = new float[]?[batch.Count];
         var firstPositions = new int[batch.Count];
-        var indices = new List<long>();
+        var rows = new List<ChunkRow>();
         var spans = new List<(int Item, int Count)>();
         for (var i = 0; i < batch.Count; i++)
         {
@@ -74,26 +75,35 @@ internal sealed class ModelRunner(CausalLanguageModel model, KvBlockPool pool, D
 
             for (var position = first; position < end; position++)
             {
-                indices.Add(rowStarts[i] + position - sequence.Computed);
+                rows.Add(new ChunkRow(i, position - sequence.Computed));
             }
 
             spans.Add((i, end - first));
         }
 
-        if (indices.Count == 0)
+        return new HiddenRowsPlan(rows, spans, firstPositions);
+    }
+
+    // One gather and one device-to-host copy for every row wanted in the step.
+    private static float[]?[] CopyHiddenRows(Tensor hidden, Tensor indices, HiddenRowsPlan wanted, int count)
+    {
+        var rows = new float[]?[count];
+        if (wanted.Rows.Count == 0)
         {
-            return (rows, firstPositions);
+            return rows;
         }
 
         var width = (int)hidden.shape[1];
-        var data = HostCopies.ToArray<float>(hidden.index_select(0, tensor(indices.ToArray(), device: device)).to(ScalarType.Float32));
+        var data = HostCopies.ToArray<float>(hidden.index_select(0, indices).to(ScalarType.Float32));
         var offset = 0;
-        foreach (var (item, count) in spans)
+        foreach (var (item, rowCount) in wanted.Spans)
         {
-            rows[item] = data.AsSpan(offset, count * width).ToArray();
-            offset += count * width;
+            rows[item] = data.AsSpan(offset, rowCount * width).ToArray();
+            offset += rowCount * width;
         }
 
-        return (rows, firstPositions);
+        return rows;
     }
+
+    private sealed record HiddenRowsPlan(List<ChunkRow> Rows, List<(int Item, int Count)> Spans, int[] FirstPositions);
 }

@@ -49,9 +49,17 @@ public sealed class ForwardBatch
     /// <summary>Whether the layers compute every row the same way whatever the batch (<see cref="BatchInvariantOps"/>).</summary>
     public bool BatchInvariant { get; private init; }
 
-    /// <param name="batchInvariant">Pad steps of fewer than four rows on CPU (see <see cref="PaddedRows"/>), and tell the
-    /// layers to use <see cref="BatchInvariantOps"/>.</param>
-    public static ForwardBatch Create(IReadOnlyList<ScheduledChunk> chunks, int blockSize, Device device, bool batchInvariant = true)
+    /// <summary>The batch rows of each set of <c>selections</c> given to <see cref="Create"/>, int64, uploaded with the batch's own inputs.</summary>
+    public IReadOnlyList<Tensor> Selections { get; private init; } = [];
+
+    /// <param name="batchInvariant">Pad steps of fewer than four rows on CPU (see <see cref="PaddedRows"/>), tell the
+    /// layers to use <see cref="BatchInvariantOps"/>, and attend in one group per key count. Without it every tile
+    /// attends in one group over the longest tile's keys (its own beyond its length masked): one attention call per
+    /// layer whatever the sequences' lengths, where a GPU pays per kernel launch.</param>
+    /// <param name="selections">Rows, as (chunk, offset in the chunk), to turn into device indices in
+    /// <see cref="Selections"/>: the rows whose logits or hidden states the step reads.</param>
+    public static ForwardBatch Create(IReadOnlyList<ScheduledChunk> chunks, int blockSize, Device device, bool batchInvariant = true,
+        IReadOnlyList<IReadOnlyList<ChunkRow>>? selections = null)
     {
         ArgumentNullException.ThrowIfNull(chunks);
         if (chunks.Count == 0)
@@ -88,7 +96,7 @@ public sealed class ForwardBatch
             }
             for (var tile = chunk.Start / AttentionTile; tile <= (chunk.Start + chunk.Count - 1) / AttentionTile; tile++)
             {
-                var length = (tile + 1) * AttentionTile;
+                var length = batchInvariant ? (tile + 1) * AttentionTile : 0;
                 if (!tiles.TryGetValue(length, out var list))
                 {
                     tiles[length] = list = [];
@@ -97,20 +105,66 @@ public sealed class ForwardBatch
             }
         }
 
+        if (!batchInvariant)
+        {
+            // One group: every tile attends over the longest tile's keys.
+            var list = tiles[0];
+            tiles.Remove(0);
+            tiles[list.Max(entry => (entry.Tile + 1) * AttentionTile)] = list;
+        }
+
+        var staging = new List<long[]> { ids, positions, slots };
+        if (embeddingRows.Count > 0)
+        {
+            staging.Add([.. embeddingRows]);
+        }
+        var groups = tiles.Select(pair => GroupArrays.Create(pair.Key, pair.Value, paddedRows, blockSize, batchInvariant)).ToList();
+        foreach (var group in groups)
+        {
+            staging.AddRange(group.Arrays);
+        }
+        var rowSets = (selections ?? []).Select(set => set.Select(r => (long)(rowStarts[r.Chunk] + r.Offset)).ToArray()).ToList();
+        staging.AddRange(rowSets);
+        var uploaded = new Queue<Tensor>(UploadTogether(staging, device));
+
+        var inputIds = uploaded.Dequeue();
+        var uploadedPositions = uploaded.Dequeue();
+        var slotMapping = uploaded.Dequeue();
+        var embeddingRowsTensor = embeddingRows.Count == 0 ? null : uploaded.Dequeue();
         return new ForwardBatch
         {
-            InputIds = tensor(ids, device: device),
-            EmbeddingRows = embeddingRows.Count == 0 ? null : tensor(embeddingRows.ToArray(), device: device),
+            InputIds = inputIds,
+            EmbeddingRows = embeddingRowsTensor,
             EmbeddingValues = embeddingRows.Count == 0 ? null
-                : tensor(embeddingValues.ToArray(), [embeddingRows.Count, embeddingValues.Count / embeddingRows.Count], device: device),
-            Positions = tensor(positions, device: device),
-            SlotMapping = tensor(slots, device: device),
-            AttentionGroups = [.. tiles.Select(pair => Group(pair.Key, pair.Value, paddedRows, blockSize, device))],
+                : DeviceUploads.Upload(embeddingValues.ToArray(), [embeddingRows.Count, embeddingValues.Count / embeddingRows.Count], device),
+            Positions = uploadedPositions,
+            SlotMapping = slotMapping,
+            AttentionGroups = [.. groups.Select(group => group.ToGroup(uploaded, device))],
+            Selections = [.. rowSets.Select(_ => uploaded.Dequeue())],
             RowStarts = rowStarts,
             Rows = rows,
             PaddedRows = paddedRows,
             BatchInvariant = batchInvariant,
         };
+    }
+
+    // The step's index arrays in one host-to-device copy, each a view of it.
+    private static IEnumerable<Tensor> UploadTogether(List<long[]> arrays, Device device)
+    {
+        var all = new long[arrays.Sum(array => array.Length)];
+        var offset = 0;
+        foreach (var array in arrays)
+        {
+            array.CopyTo(all, offset);
+            offset += array.Length;
+        }
+        var buffer = DeviceUploads.Upload(all, device);
+        offset = 0;
+        foreach (var array in arrays)
+        {
+            yield return buffer.narrow(0, offset, array.Length);
+            offset += array.Length;
+        }
     }
 
     private static void Check(ScheduledChunk chunk, int blockSize)
@@ -127,39 +181,58 @@ public sealed class ForwardBatch
         }
     }
 
-    private static AttentionGroup Group(int length, List<(ScheduledChunk Chunk, int RowStart, int Tile)> tiles, int paddingRow, int blockSize, Device device)
+    // One attention group's index arrays, built on the host and uploaded with the rest of the batch.
+    private sealed record GroupArrays(int Length, int Tiles, bool SharedMask, long[][] Arrays)
     {
-        var blocksPerTile = (length + blockSize - 1) / blockSize;
-        var queryRows = new long[tiles.Count * AttentionTile];
-        var blockIds = new long[tiles.Count * blocksPerTile];
-        var outputSlots = new List<long>();
-        var outputRows = new List<long>();
-        for (var t = 0; t < tiles.Count; t++)
+        public static GroupArrays Create(int length, List<(ScheduledChunk Chunk, int RowStart, int Tile)> tiles, int paddingRow, int blockSize,
+            bool sharedMask)
         {
-            var (chunk, rowStart, tile) = tiles[t];
-            for (var b = 0; b < blocksPerTile && b < chunk.BlockTable.Count; b++)
+            var blocksPerTile = (length + blockSize - 1) / blockSize;
+            var queryRows = new long[tiles.Count * AttentionTile];
+            var blockIds = new long[tiles.Count * blocksPerTile];
+            var tileStarts = new long[tiles.Count];
+            var outputSlots = new List<long>();
+            var outputRows = new List<long>();
+            for (var t = 0; t < tiles.Count; t++)
             {
-                blockIds[t * blocksPerTile + b] = chunk.BlockTable[b];
-            }
-            for (var i = 0; i < AttentionTile; i++)
-            {
-                var position = tile * AttentionTile + i;
-                var slot = t * AttentionTile + i;
-                if (position >= chunk.Start && position < chunk.Start + chunk.Count)
+                var (chunk, rowStart, tile) = tiles[t];
+                tileStarts[t] = tile * AttentionTile;
+                for (var b = 0; b < blocksPerTile && b < chunk.BlockTable.Count; b++)
                 {
-                    queryRows[slot] = rowStart + position - chunk.Start;
-                    outputSlots.Add(slot);
-                    outputRows.Add(queryRows[slot]);
+                    blockIds[t * blocksPerTile + b] = chunk.BlockTable[b];
                 }
-                else
+                for (var i = 0; i < AttentionTile; i++)
                 {
-                    queryRows[slot] = paddingRow;
+                    var position = tile * AttentionTile + i;
+                    var slot = t * AttentionTile + i;
+                    if (position >= chunk.Start && position < chunk.Start + chunk.Count)
+                    {
+                        queryRows[slot] = rowStart + position - chunk.Start;
+                        outputSlots.Add(slot);
+                        outputRows.Add(queryRows[slot]);
+                    }
+                    else
+                    {
+                        queryRows[slot] = paddingRow;
+                    }
                 }
             }
+            long[][] arrays = sharedMask
+                ? [queryRows, blockIds, [.. outputSlots], [.. outputRows]]
+                : [queryRows, blockIds, [.. outputSlots], [.. outputRows], tileStarts];
+            return new GroupArrays(length, tiles.Count, sharedMask, arrays);
         }
 
-        var mask = ones(AttentionTile, length, dtype: ScalarType.Bool, device: device).tril(length - AttentionTile);
-        return new AttentionGroup(length, tiles.Count, tensor(queryRows, device: device), tensor(blockIds, device: device), mask,
-            tensor(outputSlots.ToArray(), device: device), tensor(outputRows.ToArray(), device: device));
+        /// <summary>The group, its arrays taken in order from <paramref name="uploaded"/>.</summary>
+        public AttentionGroup ToGroup(Queue<Tensor> uploaded, Device device)
+        {
+            var (queryRows, blockIds, outputSlots, outputRows) = (uploaded.Dequeue(), uploaded.Dequeue(), uploaded.Dequeue(), uploaded.Dequeue());
+            // Tile row i of a tile starting at position s sees keys 0 .. s + i.
+            var mask = SharedMask
+                ? ones(AttentionTile, Length, dtype: ScalarType.Bool, device: device).tril(Length - AttentionTile)
+                : arange(Length, dtype: ScalarType.Int64, device: device).view(1, 1, Length)
+                    <= uploaded.Dequeue().view(Tiles, 1, 1) + arange(AttentionTile, dtype: ScalarType.Int64, device: device).view(1, AttentionTile, 1);
+            return new AttentionGroup(Length, Tiles, queryRows, blockIds, mask, outputSlots, outputRows);
+        }
     }
 }

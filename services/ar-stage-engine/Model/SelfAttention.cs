@@ -66,7 +66,7 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
         var valuesPerTile = values.view(group.Tiles, -1, _kvHeads, _headDim).narrow(1, 0, group.Length).transpose(1, 2);
         var folded = queries.index_select(0, group.QueryRows).view(group.Tiles, tile, _kvHeads, groups, _headDim)
             .permute(0, 2, 3, 1, 4).reshape(group.Tiles, _kvHeads, groups * tile, _headDim);
-        var mask = group.Mask.repeat(groups, 1);
+        var mask = group.Mask.dim() == 2 ? group.Mask.repeat(groups, 1) : group.Mask.repeat(1, groups, 1).unsqueeze(1);
         return nn.functional.scaled_dot_product_attention(folded, keysPerTile, valuesPerTile, mask)
             .reshape(group.Tiles, _kvHeads, groups, tile, _headDim).permute(0, 3, 1, 2, 4).reshape(group.Tiles * tile, _heads * _headDim);
     }

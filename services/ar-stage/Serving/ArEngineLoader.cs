@@ -49,7 +49,7 @@ public static class ArEngineLoader
             engine.ModelName, engine.HiddenSize, engine.VocabSize, cache.DType, engine.DeviceName, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
             cache.NumBlocks, cache.BlockSize, cache.NumBlocks * (double)cache.BytesPerBlock / (1 << 20), cache.PrefixCaching ? "on" : "off",
             cache.MaxNumSeqs, cache.MaxNumBatchedTokens);
-        logger.LogInformation("Numerics: {Mode}; batch-invariant {BatchInvariant}", NumericalReproducibility.Describe(), settings.BatchInvariant);
+        logger.LogInformation("Numerics: {Mode}; batch-invariant {BatchInvariant}", NumericalReproducibility.Describe(), engine.BatchInvariant);
         logger.LogInformation("{LibTorch}", LibTorchInstallation.Describe());
         return engine;
     }

@@ -1,0 +1,39 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Omni.ArStage.Model;
+
+/// <summary>
+/// Every copy of step inputs from the host to the device goes through here. On CUDA a copy from pageable memory waits
+/// for the kernels already queued (a synchronisation), so each array is staged in pinned memory and copied without
+/// blocking: the engine can queue a step's kernels ahead of the GPU. Counted per thread, so that tests can hold a step
+/// to its budget (<see cref="ForwardBatch"/> uploads its inputs as one array).
+/// </summary>
+internal static class DeviceUploads
+{
+    [ThreadStatic]
+    private static long _count;
+
+    /// <summary>Uploads made on this thread so far.</summary>
+    public static long ThreadCount => _count;
+
+    public static Tensor Upload(long[] values, Device device) => Upload(tensor(values), device);
+
+    public static Tensor Upload(float[] values, long[] shape, Device device) => Upload(tensor(values, shape), device);
+
+    public static Tensor Upload(double[] values, long[] shape, Device device) => Upload(tensor(values, shape), device);
+
+    private static Tensor Upload(Tensor host, Device device)
+    {
+        _count++;
+        if (device.type == DeviceType.CPU)
+        {
+            return host;
+        }
+        using (host)
+        {
+            using var pinned = host.pin_memory();
+            return pinned.to(device, non_blocking: true);
+        }
+    }
+}

@@ -1,0 +1,91 @@
+using Omni.ArStage.Model;
+using Omni.ArStage.Tests.Support;
+using static TorchSharp.torch;
+
+namespace Omni.ArStage.Tests;
+
+/// <summary>How a step's chunks become one batch: its uploads, its attention groups and the rows it hands back.</summary>
+public sealed class ForwardBatchTests
+{
+    private const int BlockSize = 4;
+
+    private static int[] Ids(int count, int salt) => [.. Enumerable.Range(0, count).Select(i => (i * 31 + salt * 7) % 290 + 3)];
+
+    private static int[] Table(int count, int first) => [.. Enumerable.Range(first, (count + BlockSize - 1) / BlockSize)];
+
+    [Fact]
+    public void Create_ManyChunksAndSelections_OneUpload()
+    {
+        using var scope = NewDisposeScope();
+        var (a, b) = (Ids(40, 1), Ids(7, 2));
+        var before = DeviceUploads.ThreadCount;
+
+        ForwardBatch.Create([new ScheduledChunk(a, 39, 1, Table(40, 0)), new ScheduledChunk(b, 0, 7, Table(7, 20))], BlockSize, CPU,
+            selections: [[new ChunkRow(0, 0), new ChunkRow(1, 6)], [new ChunkRow(1, 2)]]);
+
+        Assert.Equal(1, DeviceUploads.ThreadCount - before);
+    }
+
+    [Fact]
+    public void Create_Selections_AreTheChunksRows()
+    {
+        using var scope = NewDisposeScope();
+        var (a, b) = (Ids(40, 1), Ids(7, 2));
+
+        var batch = ForwardBatch.Create([new ScheduledChunk(a, 39, 1, Table(40, 0)), new ScheduledChunk(b, 0, 7, Table(7, 20))], BlockSize, CPU,
+            selections: [[new ChunkRow(0, 0), new ChunkRow(1, 6)], [new ChunkRow(1, 2)]]);
+
+        Assert.Equal([0L, 7L], batch.Selections[0].data<long>().ToArray());
+        Assert.Equal([3L], batch.Selections[1].data<long>().ToArray());
+    }
+
+    [Theory]
+    [InlineData(true, 3)]
+    [InlineData(false, 1)]
+    public void Create_TilesOfThreeLengths_OneGroupOnlyWithoutBatchInvariance(bool batchInvariant, int groups)
+    {
+        using var scope = NewDisposeScope();
+        var (a, b, c) = (Ids(40, 1), Ids(20, 2), Ids(5, 3));
+
+        var batch = ForwardBatch.Create(
+            [new ScheduledChunk(a, 39, 1, Table(40, 0)), new ScheduledChunk(b, 19, 1, Table(20, 10)), new ScheduledChunk(c, 4, 1, Table(5, 20))],
+            BlockSize, CPU, batchInvariant);
+
+        Assert.Equal(groups, batch.AttentionGroups.Count);
+    }
+
+    [Fact]
+    public void Forward_OneGroupOverTilesOfDifferentLengths_MatchesEachSequenceAlone()
+    {
+        using var model = TestModels.CreateSeeded(TestModels.SmallQwen2(), seed: 4);
+        var (a, b, c, d) = (Ids(37, 1), Ids(5, 2), Ids(38, 3), Ids(3, 4));
+        var (tableA, tableB, tableC, tableD) = (Table(37, 0), Table(5, 10), Table(38, 12), Table(3, 30));
+        using var scope = NewDisposeScope();
+        using var inference = inference_mode();
+        using var pool = new KvBlockPool(model.Config, 32, BlockSize, ScalarType.Float32, CPU);
+        model.call(ForwardBatch.Create(
+            [new ScheduledChunk(a, 0, 36, tableA), new ScheduledChunk(b, 0, 4, tableB), new ScheduledChunk(c, 0, 18, tableC)],
+            BlockSize, CPU, batchInvariant: false), pool);
+
+        // a and b decode (keys up to 48 and 16), c prefills positions 18-37 across three tiles, d is a new prompt.
+        var batch = ForwardBatch.Create(
+            [new ScheduledChunk(a, 36, 1, tableA), new ScheduledChunk(c, 18, 20, tableC), new ScheduledChunk(b, 4, 1, tableB), new ScheduledChunk(d, 0, 3, tableD)],
+            BlockSize, CPU, batchInvariant: false);
+        var logits = model.Logits(model.call(batch, pool), batchInvariant: false);
+
+        Assert.Single(batch.AttentionGroups);
+        AssertRowMatches(model, a, 36, logits[batch.RowStarts[0]]);
+        AssertRowMatches(model, c, 20, logits[batch.RowStarts[1] + 2]);
+        AssertRowMatches(model, c, 37, logits[batch.RowStarts[1] + 19]);
+        AssertRowMatches(model, b, 4, logits[batch.RowStarts[2]]);
+        AssertRowMatches(model, d, 2, logits[batch.RowStarts[3] + 2]);
+    }
+
+    private static void AssertRowMatches(CausalLanguageModel model, int[] ids, int position, Tensor actual)
+    {
+        var alone = TestModels.FullForwardLogits(model, ids.Take(position + 1).ToArray());
+        var values = actual.data<float>().ToArray();
+        var difference = values.Select((v, i) => Math.Abs(v - alone[position, i])).Max();
+        Assert.True(difference < 1e-4, $"position {position}: max |difference| {difference}");
+    }
+}

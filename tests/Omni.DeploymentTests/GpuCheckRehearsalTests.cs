@@ -1,0 +1,48 @@
+using System.Text.RegularExpressions;
+
+namespace Omni.DeploymentTests;
+
+/// <summary>The GPU check's CPU rehearsal: every part a GPU run has works and writes its results (issue 16).</summary>
+public sealed class GpuCheckRehearsalTests(GpuCheckRehearsal rehearsal) : IClassFixture<GpuCheckRehearsal>
+{
+    [Fact]
+    public void Run_OnCpu_ExitsZero()
+    {
+        Assert.True((rehearsal.BundleExitCode, rehearsal.RunExitCode) == (0, 0), rehearsal.Log);
+    }
+
+    [Fact]
+    public void Probe_OnCpu_TorchSharpComputesWithTheGivenLibTorch()
+    {
+        var probe = rehearsal.Read("probe.log");
+
+        Assert.Contains("RESULT torchsharp matmul", probe);
+        Assert.Contains("undefined symbols: 0", probe);
+    }
+
+    [Fact]
+    public void Pipeline_OnCpu_ServesTextImageAndSpeech()
+    {
+        Assert.Contains("Image: ", rehearsal.Read("e2e.log"));
+        Assert.True(new FileInfo(Path.Combine(rehearsal.Generated, "speech.wav")) is { Exists: true, Length: > 44 }, rehearsal.Read("e2e.log"));
+        Assert.NotEmpty(Directory.GetFiles(rehearsal.Generated, "*.png"));
+    }
+
+    [Fact]
+    public void Metrics_OnCpu_EveryServiceScraped()
+    {
+        var metrics = rehearsal.Read("metrics.txt");
+
+        Assert.DoesNotContain("SCRAPE FAILED", metrics);
+        Assert.True(Regex.Matches(metrics, "^##### ", RegexOptions.Multiline).Count >= 5, metrics);
+        Assert.Contains("vllm:num_requests_running", metrics);
+    }
+
+    [Fact]
+    public void Benchmarks_OnCpu_WriteTheirTables()
+    {
+        Assert.Matches(@"\| default \| 15\.8M \| 8 \| [0-9.]+ \|", rehearsal.Read("ar.md"));
+        Assert.Matches(@"\n\| 2 \| [0-9.]+ \|", rehearsal.Read("diffusion.md"));
+        Assert.Matches(@"\| default \| 15\.8M \| 4 \| [0-9.]+ \|.* \| [0-9]+ / 1\.0 / 1\.0 \|", rehearsal.Read("ar-varied.md"));
+    }
+}
