@@ -1,5 +1,6 @@
 using Omni.ArStage.Model;
 using Omni.ArStage.Tests.Support;
+using Omni.Common.Torch;
 using static TorchSharp.torch;
 
 namespace Omni.ArStage.Tests;

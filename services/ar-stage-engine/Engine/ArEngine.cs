@@ -4,6 +4,7 @@ using Omni.ArStage.Model;
 using Omni.ArStage.Tokenization;
 using Omni.Common.Devices;
 using Omni.Common.Engine;
+using Omni.Common.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 

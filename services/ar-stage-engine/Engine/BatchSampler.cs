@@ -1,4 +1,5 @@
 using Omni.ArStage.Model;
+using Omni.Common.Torch;
 using static TorchSharp.torch;
 
 namespace Omni.ArStage.Engine;

@@ -1,4 +1,5 @@
 using Omni.ArStage.Model;
+using Omni.Common.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,3 +1,4 @@
+using Omni.Common.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,4 +1,5 @@
 using Omni.Code2Wav.Model;
+using Omni.Common.Torch;
 using static TorchSharp.torch;
 
 namespace Omni.Code2Wav.Engine;
@@ -53,9 +54,9 @@ public static class Code2WavDecoding
         {
             jobs[i].Input.CopyTo(codes, i * length);
         }
-        var input = tensor(codes, [jobs.Count, length], int64, device);
+        var input = DeviceUploads.Upload(codes, [jobs.Count, length], device);
         // The one rounding to float32 (Code2WavModel computes in float64), then one copy to the host for the batch.
-        var samples = model.forward(input).to(float32).cpu().contiguous().data<float>().ToArray();
+        var samples = HostCopies.ToArray<float>(model.forward(input).to(float32).contiguous());
         var results = new float[jobs.Count][];
         for (var i = 0; i < jobs.Count; i++)
         {

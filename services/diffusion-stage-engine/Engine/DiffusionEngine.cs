@@ -254,7 +254,7 @@ public sealed class DiffusionEngine : IDisposable
     private Tensor[] KeyValues(float[] conditioning, int tokens, int rows)
     {
         using var scope = NewDisposeScope();
-        var hidden = tensor(conditioning, [1, tokens, model.Config.ConditioningWidth]).to(device);
+        var hidden = DeviceUploads.Upload(conditioning, [1, tokens, model.Config.ConditioningWidth], device);
         var keyValues = model.Transformer.CrossAttentionKeyValues(model.Transformer.ProjectConditioning(hidden));
         if (rows > 1)
         {
@@ -284,7 +284,7 @@ public sealed class DiffusionEngine : IDisposable
         }
 
         var latents = images.Length == 1 ? images[0] : cat(images, dim: 0);
-        return scope.MoveToOuter(latents.to(device));
+        return scope.MoveToOuter(DeviceUploads.Upload(latents, device));
     }
 
     private TimeSpan StepCore(IReadOnlyList<DiffusionJob> jobs)
@@ -299,10 +299,14 @@ public sealed class DiffusionEngine : IDisposable
             var inputs = jobs.ToDictionary(job => job, job => job.Sampler.ModelInput(job.Latents, job.StepIndex));
             var latents = cat(layout.Groups.Select(group => inputs[group.Job]).ToList(), dim: 0);
 
-            var modulations = layout.Timesteps
-                .Select(timestep => model.Transformer.Modulate(tensor(new[] { (float)timestep }, device: device)))
+            // The step's one upload: its timesteps and each row's, together (float64 holds both exactly).
+            var count = layout.Timesteps.Count;
+            var uploaded = DeviceUploads.Upload([.. layout.Timesteps, .. layout.RowTimestep.Select(index => (double)index)],
+                [count + layout.RowTimestep.Count], device);
+            var modulations = Enumerable.Range(0, count)
+                .Select(index => model.Transformer.Modulate(uploaded.narrow(0, index, 1).to(ScalarType.Float32)))
                 .ToList();
-            var modulation = TimestepModulation.Gather(modulations, layout.RowTimestep);
+            var modulation = TimestepModulation.Gather(modulations, uploaded.narrow(0, count, layout.RowTimestep.Count).to(ScalarType.Int64));
             var velocity = model.Transformer.Denoise(latents, modulation, layout.KeyValueGroups());
 
             var next = new Tensor[jobs.Count];

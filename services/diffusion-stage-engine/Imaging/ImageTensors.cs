@@ -1,3 +1,4 @@
+using Omni.Common.Torch;
 using static TorchSharp.torch;
 
 namespace Omni.DiffusionStage.Imaging;
@@ -18,8 +19,7 @@ public static class ImageTensors
             throw new ArgumentException($"Expected an image tensor [3, H, W], got [{string.Join(", ", image.shape)}].", nameof(image));
         }
 
-        var pixels = chw.to(float32).clamp(-1f, 1f).add(1f).mul(127.5f).round().clamp(0f, 255f)
-            .to(uint8).permute(1, 2, 0).contiguous().cpu();
-        return pixels.data<byte>().ToArray();
+        return HostCopies.ToArray<byte>(chw.to(float32).clamp(-1f, 1f).add(1f).mul(127.5f).round().clamp(0f, 255f)
+            .to(uint8).permute(1, 2, 0).contiguous());
     }
 }

@@ -11,14 +11,15 @@ public sealed record TimestepModulation(IReadOnlyList<Tensor> Blocks, Tensor Fin
     public long Rows => Final.shape[0];
 
     /// <summary>
-    /// Row <c>i</c> of the result is row 0 of <c>sources[rowSource[i]]</c>: per-row modulations computed one
-    /// timestep at a time, laid out for a batch (a copy, so the values are bit-identical to the sources).
+    /// Row <c>i</c> of the result is row 0 of <c>sources[rowSource[i]]</c> (<paramref name="rowSource"/>: int64 [rows],
+    /// on the sources' device): per-row modulations computed one timestep at a time, laid out for a batch (a copy, so
+    /// the values are bit-identical to the sources).
     /// </summary>
-    public static TimestepModulation Gather(IReadOnlyList<TimestepModulation> sources, IReadOnlyList<int> rowSource)
+    public static TimestepModulation Gather(IReadOnlyList<TimestepModulation> sources, Tensor rowSource)
     {
         ArgumentOutOfRangeException.ThrowIfZero(sources.Count);
         using var scope = NewDisposeScope();
-        var index = tensor(rowSource.Select(source => (long)source).ToArray(), device: sources[0].Final.device);
+        var index = rowSource;
         Tensor Pick(Func<TimestepModulation, Tensor> select) =>
             cat(sources.Select(source => select(source).narrow(0, 0, 1)).ToList(), dim: 0).index_select(0, index);
 

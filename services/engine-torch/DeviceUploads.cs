@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Omni.ArStage.Model;
+namespace Omni.Common.Torch;
 
 /// <summary>
 /// Every copy of step inputs from the host to the device goes through here. On CUDA a copy from pageable memory waits
@@ -9,7 +9,7 @@ namespace Omni.ArStage.Model;
 /// blocking: the engine can queue a step's kernels ahead of the GPU. Counted per thread, so that tests can hold a step
 /// to its budget (<see cref="ForwardBatch"/> uploads its inputs as one array).
 /// </summary>
-internal static class DeviceUploads
+public static class DeviceUploads
 {
     [ThreadStatic]
     private static long _count;
@@ -19,12 +19,16 @@ internal static class DeviceUploads
 
     public static Tensor Upload(long[] values, Device device) => Upload(tensor(values), device);
 
+    public static Tensor Upload(long[] values, long[] shape, Device device) => Upload(tensor(values, shape), device);
+
     public static Tensor Upload(float[] values, long[] shape, Device device) => Upload(tensor(values, shape), device);
 
     public static Tensor Upload(double[] values, long[] shape, Device device) => Upload(tensor(values, shape), device);
 
-    private static Tensor Upload(Tensor host, Device device)
+    /// <summary>A host tensor on <paramref name="device"/>; the tensor itself when that is the CPU, else a copy (<paramref name="host"/> is disposed).</summary>
+    public static Tensor Upload(Tensor host, Device device)
     {
+        ArgumentNullException.ThrowIfNull(host);
         _count++;
         if (device.type == DeviceType.CPU)
         {

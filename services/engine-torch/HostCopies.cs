@@ -1,14 +1,14 @@
 using static TorchSharp.torch;
 
-namespace Omni.ArStage.Engine;
+namespace Omni.Common.Torch;
 
 /// <summary>
 /// Every copy of engine results from the device to the host goes through here. On a GPU each one waits for the
-/// device's queued kernels (a synchronisation), so the engine's budget is one per step for plain sampling: the
-/// sampled ids; requests that ask for logprobs or hidden states add theirs. Counted per engine thread, so that a
-/// test can hold the engine to that budget (<see cref="ArEngine.EngineThreadHostCopies"/>).
+/// device's queued kernels (a synchronisation), so each engine has a budget per step: the AR engine one for plain
+/// sampling (the sampled ids; logprobs and hidden states add theirs), the diffusion engine none while it denoises
+/// (its copy is the finished image). Counted per thread, so that tests can hold the engines to those budgets.
 /// </summary>
-internal static class HostCopies
+public static class HostCopies
 {
     [ThreadStatic]
     private static long _count;
