@@ -56,6 +56,19 @@ public sealed class ForwardBatchTests
     }
 
     [Fact]
+    public void Create_WithoutBatchInvariance_TheGroupsRealPositionsAreTheRowsInOrder()
+    {
+        using var scope = NewDisposeScope();
+        var (a, b, c) = (Ids(40, 1), Ids(20, 2), Ids(5, 3));
+
+        var batch = ForwardBatch.Create(
+            [new ScheduledChunk(a, 30, 10, Table(40, 0)), new ScheduledChunk(b, 19, 1, Table(20, 10)), new ScheduledChunk(c, 0, 5, Table(5, 20))],
+            BlockSize, CPU, batchInvariant: false);
+
+        Assert.Equal(Enumerable.Range(0, 16).Select(i => (long)i), batch.AttentionGroups[0].OutputRows.data<long>().ToArray());
+    }
+
+    [Fact]
     public void Forward_OneGroupOverTilesOfDifferentLengths_MatchesEachSequenceAlone()
     {
         using var model = TestModels.CreateSeeded(TestModels.SmallQwen2(), seed: 4);

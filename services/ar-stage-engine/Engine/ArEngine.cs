@@ -52,9 +52,7 @@ public sealed class ArEngine : IDisposable
         _eosTokenIds = [.. model.Config.EosTokenIds, .. tokenizer.EosTokenIds];
         var blocks = new BlockManager(pool.NumBlocks, pool.BlockSize, options.EnablePrefixCaching);
         _scheduler = new Scheduler(blocks, options.MaxNumSeqs, options.MaxNumBatchedTokens);
-        // Batch invariance is a CPU promise (BatchInvariantOps); on CUDA the plain operators run, and the attention
-        // tiles go in one group per step, whatever the option says.
-        BatchInvariant = options.BatchInvariant && device.type == DeviceType.CPU;
+        BatchInvariant = BatchInvariantOn(options, device);
         _runner = new ModelRunner(model, pool, device, BatchInvariant);
         CacheConfig = new KvCacheConfig(pool.BlockSize, pool.NumBlocks, ModelDType.Name(pool.DType), options.EnablePrefixCaching,
             options.MaxNumSeqs, options.MaxNumBatchedTokens, KvBlockPool.BytesPerBlock(model.Config, pool.BlockSize, pool.DType));
@@ -182,6 +180,11 @@ public sealed class ArEngine : IDisposable
         KvBlockPool? pool = null;
         try
         {
+            if (!BatchInvariantOn(options, device))
+            {
+                model.FuseProjections();
+            }
+
             if (model.Config.VocabSize < tokenizer.VocabularySize)
             {
                 throw new NotSupportedException(
@@ -199,6 +202,10 @@ public sealed class ArEngine : IDisposable
             throw;
         }
     }
+
+    // Batch invariance is a CPU promise (BatchInvariantOps); on CUDA the plain operators run, the attention tiles go in
+    // one group per step and the projections are fused, whatever the option says.
+    private static bool BatchInvariantOn(ArEngineOptions options, Device device) => options.BatchInvariant && device.type == DeviceType.CPU;
 
     /// <summary>The token ids the engine feeds the model for <paramref name="prompt"/> (BOS alone for an empty prompt).</summary>
     public int[] Tokenize(string prompt) => EncodePrompt(prompt);

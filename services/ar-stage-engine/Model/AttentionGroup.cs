@@ -13,7 +13,8 @@ namespace Omni.ArStage.Model;
 /// </summary>
 /// <param name="Length">Keys each tile attends over (a multiple of the tile).</param>
 /// <param name="Tiles">Tiles in the group.</param>
-/// <param name="QueryRows">[Tiles * tile] int64: the batch row of each tile position, or <see cref="ForwardBatch.PaddedRows"/> (a zero query) for padding.</param>
+/// <param name="QueryRows">[Tiles * tile] int64: the batch row of each tile position; for padding <see cref="ForwardBatch.PaddedRows"/>
+/// (a zero query) with batch invariance, else row 0.</param>
 /// <param name="BlockIds">[Tiles * blocks] int64: each tile's KV blocks covering 0 .. Length - 1 (block 0 past the sequence's table).</param>
 /// <param name="Mask">Bool, causal: [tile, Length] when every tile ends at <see cref="Length"/> (tile row i sees keys
 /// 0 .. Length - tile + i); [Tiles, tile, Length] when the tiles end at different positions (a tile starting at s: row i

@@ -35,6 +35,14 @@ public sealed class CausalLanguageModel : nn.Module<ForwardBatch, KvBlockPool, T
     public override Tensor forward(ForwardBatch batch, KvBlockPool pool) => model.call(batch, pool);
 
     /// <summary>
+    /// One product for each layer's q/k/v projections and one for its gate/up projections, the parameters becoming views
+    /// of the fused weights (same names, same memory): fewer kernel launches per step, for an engine without batch
+    /// invariance (a product's bits depend on its shape). Call after the model's last move to a device or dtype; a model
+    /// moved afterwards computes the projections apart again.
+    /// </summary>
+    public void FuseProjections() => model.FuseProjections();
+
+    /// <summary>
     /// The model owns its parameters: when it is built (or moved to another device or dtype) inside a caller's
     /// dispose scope, the parameter tensors would otherwise be disposed with that scope.
     /// </summary>

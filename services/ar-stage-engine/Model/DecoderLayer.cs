@@ -20,6 +20,13 @@ public sealed class DecoderLayer : nn.Module<Tensor, AttentionInputs, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>See <see cref="SelfAttention.FuseProjections"/>.</summary>
+    public void FuseProjections()
+    {
+        self_attn.FuseProjections();
+        mlp.FuseProjections();
+    }
+
     public override Tensor forward(Tensor hidden, AttentionInputs inputs)
     {
         using var scope = NewDisposeScope();

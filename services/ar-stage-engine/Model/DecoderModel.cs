@@ -27,6 +27,15 @@ public sealed class DecoderModel : nn.Module<ForwardBatch, KvBlockPool, Tensor>
 
     public Parameter EmbeddingWeight => embed_tokens.weight!;
 
+    /// <summary>See <see cref="SelfAttention.FuseProjections"/>.</summary>
+    public void FuseProjections()
+    {
+        foreach (var layer in layers)
+        {
+            layer.FuseProjections();
+        }
+    }
+
     /// <summary>
     /// Runs the rows of <paramref name="batch"/> through the stack and returns the final-norm hidden states
     /// [rows, hidden]. Every row's keys/values are stored in <paramref name="pool"/> at its slot; earlier positions

@@ -119,7 +119,9 @@ public sealed class ForwardBatch
         {
             staging.Add([.. embeddingRows]);
         }
-        var groups = tiles.Select(pair => GroupArrays.Create(pair.Key, pair.Value, paddedRows, blockSize, batchInvariant)).ToList();
+        // A tile's positions the step does not compute read a zero query row past the batch's rows (batch invariance:
+        // every query computed alike), or row 0 (any row: their outputs are dropped).
+        var groups = tiles.Select(pair => GroupArrays.Create(pair.Key, pair.Value, batchInvariant ? paddedRows : 0, blockSize, batchInvariant)).ToList();
         foreach (var group in groups)
         {
             staging.AddRange(group.Arrays);

@@ -21,6 +21,10 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
     private readonly int _kvHeads;
     private readonly int _headDim;
 
+    // q_proj, k_proj and v_proj's weights (and biases) as one tensor once fused, theirs being views of it.
+    private Tensor? _qkvWeight;
+    private Tensor? _qkvBias;
+
     public SelfAttention(TransformerConfig config, int layerIndex) : base(nameof(SelfAttention))
     {
         _layerIndex = layerIndex;
@@ -34,25 +38,79 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>
+    /// Backs the q, k and v projections by one weight (and bias), so that a step computes them in one product and
+    /// rotates q and k in one call (fewer launches on a GPU). The checkpoint-named parameters stay, as views of it. Used
+    /// without batch invariance only: the bits of a product depend on its shape.
+    /// </summary>
+    public void FuseProjections()
+    {
+        using var noGrad = no_grad();
+        _qkvWeight = cat([q_proj.weight!, k_proj.weight!, v_proj.weight!], 0).DetachFromDisposeScope();
+        _qkvBias = q_proj.bias is null ? null : cat([q_proj.bias, k_proj.bias!, v_proj.bias!], 0).DetachFromDisposeScope();
+        var (qRows, kvRows) = (_heads * _headDim, _kvHeads * _headDim);
+        q_proj.weight = new Parameter(_qkvWeight.narrow(0, 0, qRows), requires_grad: false);
+        k_proj.weight = new Parameter(_qkvWeight.narrow(0, qRows, kvRows), requires_grad: false);
+        v_proj.weight = new Parameter(_qkvWeight.narrow(0, qRows + kvRows, kvRows), requires_grad: false);
+        if (_qkvBias is not null)
+        {
+            q_proj.bias = new Parameter(_qkvBias.narrow(0, 0, qRows), requires_grad: false);
+            k_proj.bias = new Parameter(_qkvBias.narrow(0, qRows, kvRows), requires_grad: false);
+            v_proj.bias = new Parameter(_qkvBias.narrow(0, qRows + kvRows, kvRows), requires_grad: false);
+        }
+    }
+
     /// <summary>Hidden states [rows, hidden] in, attention output [rows, hidden] out; stores the rows' keys/values in the pool.</summary>
     public override Tensor forward(Tensor hidden, AttentionInputs inputs)
     {
         using var scope = NewDisposeScope();
         var rows = hidden.shape[0];
-        var q = RotaryEmbedding.Apply(q_proj.call(hidden).view(rows, _heads, _headDim), inputs.Cos, inputs.Sin);
-        var k = RotaryEmbedding.Apply(k_proj.call(hidden).view(rows, _kvHeads, _headDim), inputs.Cos, inputs.Sin);
-        var v = v_proj.call(hidden).view(rows, _kvHeads, _headDim);
-        var real = inputs.Batch.Rows;
-        inputs.Pool.Write(_layerIndex, inputs.Batch.SlotMapping, k.narrow(0, 0, real), v.narrow(0, 0, real));
+        var batch = inputs.Batch;
+        var (q, k, v) = Project(hidden, inputs);
+        inputs.Pool.Write(_layerIndex, batch.SlotMapping, k.narrow(0, 0, batch.Rows), v.narrow(0, 0, batch.Rows));
+
+        if (!batch.BatchInvariant && batch.AttentionGroups.Count == 1)
+        {
+            // One group, whose real positions are the batch's rows in order; its padding positions point at row 0.
+            var group = batch.AttentionGroups[0];
+            return o_proj.call(Attend(q, group, inputs.Pool).index_select(0, group.OutputSlots)).MoveToOuterDisposeScope();
+        }
 
         // Row `rows` of the padded queries is the zero row that fills the tiles' positions this step does not compute.
         var queries = cat([q, zeros(1, _heads, _headDim, q.dtype, q.device)], 0);
         var attended = zeros(rows, _heads * _headDim, q.dtype, q.device);
-        foreach (var group in inputs.Batch.AttentionGroups)
+        foreach (var group in batch.AttentionGroups)
         {
             attended.index_copy_(0, group.OutputRows, Attend(queries, group, inputs.Pool).index_select(0, group.OutputSlots));
         }
         return o_proj.call(attended).MoveToOuterDisposeScope();
+    }
+
+    // Rotated queries [rows, heads, headDim] and keys, and values [rows, kvHeads, headDim].
+    private (Tensor Q, Tensor K, Tensor V) Project(Tensor hidden, AttentionInputs inputs)
+    {
+        var rows = hidden.shape[0];
+        if (_qkvWeight is { } weight && !inputs.Batch.BatchInvariant && weight.device_type == hidden.device_type && weight.device_index == hidden.device_index && weight.dtype == hidden.dtype)
+        {
+            var qkv = nn.functional.linear(hidden, weight, _qkvBias);
+            var qk = RotaryEmbedding.Apply(qkv.narrow(1, 0, (_heads + _kvHeads) * _headDim).reshape(rows, _heads + _kvHeads, _headDim),
+                inputs.Cos, inputs.Sin);
+            return (qk.narrow(1, 0, _heads), qk.narrow(1, _heads, _kvHeads),
+                qkv.narrow(1, (_heads + _kvHeads) * _headDim, _kvHeads * _headDim).reshape(rows, _kvHeads, _headDim));
+        }
+        return (RotaryEmbedding.Apply(q_proj.call(hidden).view(rows, _heads, _headDim), inputs.Cos, inputs.Sin),
+            RotaryEmbedding.Apply(k_proj.call(hidden).view(rows, _kvHeads, _headDim), inputs.Cos, inputs.Sin),
+            v_proj.call(hidden).view(rows, _kvHeads, _headDim));
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _qkvWeight?.Dispose();
+            _qkvBias?.Dispose();
+        }
+        base.Dispose(disposing);
     }
 
     // The group's tiles in one call: [tiles, kvHeads, groups * tile, headDim] queries (query heads of a KV group

@@ -93,7 +93,7 @@ internal static class TestModels
         return max;
     }
 
-    private static float[,] ToMatrix(Tensor logits)
+    public static float[,] ToMatrix(Tensor logits)
     {
         var rows = (int)logits.shape[0];
         var columns = (int)logits.shape[1];
