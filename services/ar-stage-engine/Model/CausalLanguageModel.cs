@@ -40,7 +40,11 @@ public sealed class CausalLanguageModel : nn.Module<ForwardBatch, KvBlockPool, T
     /// invariance (a product's bits depend on its shape). Call after the model's last move to a device or dtype; a model
     /// moved afterwards computes the projections apart again.
     /// </summary>
-    public void FuseProjections() => model.FuseProjections();
+    public void FuseProjections()
+    {
+        model.FuseProjections();
+        DetachParametersFromDisposeScope();
+    }
 
     /// <summary>
     /// The model owns its parameters: when it is built (or moved to another device or dtype) inside a caller's
