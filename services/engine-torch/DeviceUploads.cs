@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -14,8 +15,13 @@ public static class DeviceUploads
     [ThreadStatic]
     private static long _count;
 
+    private static volatile bool _pinningFailed;
+
     /// <summary>Uploads made on this thread so far.</summary>
     public static long ThreadCount => _count;
+
+    /// <summary>False once pinning host memory failed (then uploads copy from pageable memory, as a plain <c>to</c> does).</summary>
+    public static bool Pinning => !_pinningFailed;
 
     public static Tensor Upload(long[] values, Device device) => Upload(tensor(values), device);
 
@@ -36,8 +42,20 @@ public static class DeviceUploads
         }
         using (host)
         {
-            using var pinned = host.pin_memory();
-            return pinned.to(device, non_blocking: true);
+            if (!_pinningFailed)
+            {
+                try
+                {
+                    using var pinned = host.pin_memory();
+                    return pinned.to(device, non_blocking: true);
+                }
+                catch (ExternalException)
+                {
+                    // A libtorch that cannot pin (no CUDA host allocator) still computes: slower uploads, same results.
+                    _pinningFailed = true;
+                }
+            }
+            return host.to(device);
         }
     }
 }

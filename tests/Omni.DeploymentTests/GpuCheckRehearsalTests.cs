@@ -18,6 +18,7 @@ public sealed class GpuCheckRehearsalTests(GpuCheckRehearsal rehearsal) : IClass
 
         Assert.Contains("RESULT torchsharp matmul", probe);
         Assert.Contains("undefined symbols: 0", probe);
+        Assert.Contains("RESULT upload device=cpu exact=True pinned=True", probe);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Omni.Bench.Ar;
 using Omni.Common.Devices;
+using Omni.Common.Torch;
 using static TorchSharp.torch;
 
 namespace Omni.Bench.Gpu;
@@ -34,9 +35,19 @@ public static class GpuProbe
                 }
             }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT agreement device={spec.Name} max_abs_diff_vs_cpu={Agreement(target):E2}"));
+            Console.WriteLine($"RESULT upload device={spec.Name} exact={Upload(target)} pinned={DeviceUploads.Pinning}");
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Whether the engines' upload (pinned and non-blocking on CUDA) delivers the host's values.</summary>
+    private static bool Upload(Device device)
+    {
+        using var scope = NewDisposeScope();
+        var values = Enumerable.Range(0, 100_000).Select(i => (long)i * 7919).ToArray();
+        var uploaded = DeviceUploads.Upload(values, device).add(1);
+        return uploaded.cpu().data<long>().ToArray().SequenceEqual(values.Select(value => value + 1));
     }
 
     /// <summary>The largest difference between one seeded float32 [256, 256] product on the device and on the CPU.</summary>
