@@ -21,6 +21,7 @@ public sealed partial class EngineDevicePlacementTests
         // The one place host arrays become tensors.
         "services/engine-torch/DeviceUploads.cs: tensor(values)",
         "services/engine-torch/DeviceUploads.cs: tensor(values, shape)",
+        "services/engine-torch/DeviceUploads.cs: .to(device)",
         // Parameters, created on the CPU and moved with the model after loading.
         "services/ar-stage-engine/Model/RmsNorm.cs: ones(size)",
         "services/diffusion-stage-engine/Model/OmniDiffusionModel.cs: zeros(1, config.ConditioningWidth)",
