@@ -41,6 +41,25 @@ public sealed class BatchInvariantSwitchTests
     }
 
     [Fact]
+    public void Generate_BatchInvariantOffPromptsOfManyLengthsTogether_SameTokensAsAlone()
+    {
+        string[] prompts =
+        [
+            "The harbor at dawn",
+            "A quiet street with rows of old houses, their shutters painted green and their doors left open to the morning air",
+            "Rain",
+            "An old lighthouse stood on the rocks at the end of the long pier, and every night its keeper climbed the stairs to light it again",
+        ];
+        var requests = prompts.Select(prompt => new GenerationRequest(prompt) { Temperature = 0, MaxTokens = 12, IgnoreEos = true }).ToArray();
+        using var engine = TestEngines.Qwen2Tiny(options => options with { BatchInvariant = false });
+
+        var alone = TestEngines.RunAlone(engine, requests);
+        var (together, _) = TestEngines.RunTogether(engine, requests);
+
+        Assert.Equal(alone, together);
+    }
+
+    [Fact]
     public void Generate_BatchInvariantOff_GreedyIdsAndLogprobsMatchReference()
     {
         var expected = ExpectedQwen2Tiny.Load();
