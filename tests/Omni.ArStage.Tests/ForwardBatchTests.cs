@@ -88,18 +88,10 @@ public sealed class ForwardBatchTests
         var logits = model.Logits(model.call(batch, pool), batchInvariant: false);
 
         Assert.Single(batch.AttentionGroups);
-        AssertRowMatches(model, a, 36, logits[batch.RowStarts[0]]);
-        AssertRowMatches(model, c, 20, logits[batch.RowStarts[1] + 2]);
-        AssertRowMatches(model, c, 37, logits[batch.RowStarts[1] + 19]);
-        AssertRowMatches(model, b, 4, logits[batch.RowStarts[2]]);
-        AssertRowMatches(model, d, 2, logits[batch.RowStarts[3] + 2]);
-    }
-
-    private static void AssertRowMatches(CausalLanguageModel model, int[] ids, int position, Tensor actual)
-    {
-        var alone = TestModels.FullForwardLogits(model, ids.Take(position + 1).ToArray());
-        var values = actual.data<float>().ToArray();
-        var difference = values.Select((v, i) => Math.Abs(v - alone[position, i])).Max();
-        Assert.True(difference < 1e-4, $"position {position}: max |difference| {difference}");
+        TestModels.AssertRowMatchesAlone(model, a, 36, logits[batch.RowStarts[0]]);
+        TestModels.AssertRowMatchesAlone(model, c, 20, logits[batch.RowStarts[1] + 2]);
+        TestModels.AssertRowMatchesAlone(model, c, 37, logits[batch.RowStarts[1] + 19]);
+        TestModels.AssertRowMatchesAlone(model, b, 4, logits[batch.RowStarts[2]]);
+        TestModels.AssertRowMatchesAlone(model, d, 2, logits[batch.RowStarts[3] + 2]);
     }
 }

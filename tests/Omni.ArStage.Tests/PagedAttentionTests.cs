@@ -57,17 +57,9 @@ public sealed class PagedAttentionTests
             blockSize, CPU, batchInvariant);
         var logits = model.Logits(model.call(batch, pool));
 
-        AssertRowMatches(model, a, 6, logits[batch.RowStarts[0]]);
-        AssertRowMatches(model, c, 12, logits[batch.RowStarts[1] + 7]);
-        AssertRowMatches(model, b, 4, logits[batch.RowStarts[2]]);
-        AssertRowMatches(model, d, 0, logits[batch.RowStarts[3]]);
-    }
-
-    private static void AssertRowMatches(CausalLanguageModel model, int[] ids, int position, Tensor actual)
-    {
-        var alone = TestModels.FullForwardLogits(model, ids.Take(position + 1).ToArray());
-        var values = actual.data<float>().ToArray();
-        var difference = values.Select((v, i) => Math.Abs(v - alone[position, i])).Max();
-        Assert.True(difference < 1e-4, $"position {position}: max |difference| {difference}");
+        TestModels.AssertRowMatchesAlone(model, a, 6, logits[batch.RowStarts[0]]);
+        TestModels.AssertRowMatchesAlone(model, c, 12, logits[batch.RowStarts[1] + 7]);
+        TestModels.AssertRowMatchesAlone(model, b, 4, logits[batch.RowStarts[2]]);
+        TestModels.AssertRowMatchesAlone(model, d, 0, logits[batch.RowStarts[3]]);
     }
 }

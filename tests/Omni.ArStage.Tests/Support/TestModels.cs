@@ -77,6 +77,15 @@ internal static class TestModels
         return ToMatrix(cat(parts, 0));
     }
 
+    /// <summary>Logits row <paramref name="actual"/> equals (within 1e-4) the model's logits at <paramref name="position"/> of the sequence forwarded alone.</summary>
+    public static void AssertRowMatchesAlone(CausalLanguageModel model, int[] ids, int position, Tensor actual)
+    {
+        var alone = FullForwardLogits(model, ids.Take(position + 1).ToArray());
+        var values = actual.data<float>().ToArray();
+        var difference = values.Select((v, i) => Math.Abs(v - alone[position, i])).Max();
+        Assert.True(difference < 1e-4, $"position {position}: max |difference| {difference}");
+    }
+
     public static double MaxAbsDifference(float[,] a, float[,] b)
     {
         Assert.Equal(a.GetLength(0), b.GetLength(0));
