@@ -1,4 +1,3 @@
-using Omni.ArStage.Model;
 using Omni.Common.Torch;
 using static TorchSharp.torch;
 
