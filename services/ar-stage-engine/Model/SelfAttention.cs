@@ -21,9 +21,8 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
     private readonly int _kvHeads;
     private readonly int _headDim;
 
-    // q_proj, k_proj and v_proj's weights (and biases) as one tensor once fused, theirs being views of it.
-    private Tensor? _qkvWeight;
-    private Tensor? _qkvBias;
+    // q_proj, k_proj and v_proj as one product, once fused.
+    private FusedLinear? _qkv;
 
     public SelfAttention(TransformerConfig config, int layerIndex) : base(nameof(SelfAttention))
     {
@@ -43,22 +42,7 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
     /// rotates q and k in one call (fewer launches on a GPU). The checkpoint-named parameters stay, as views of it. Used
     /// without batch invariance only: the bits of a product depend on its shape.
     /// </summary>
-    public void FuseProjections()
-    {
-        using var noGrad = no_grad();
-        _qkvWeight = cat([q_proj.weight!, k_proj.weight!, v_proj.weight!], 0).DetachFromDisposeScope();
-        _qkvBias = q_proj.bias is null ? null : cat([q_proj.bias, k_proj.bias!, v_proj.bias!], 0).DetachFromDisposeScope();
-        var (qRows, kvRows) = (_heads * _headDim, _kvHeads * _headDim);
-        q_proj.weight = new Parameter(_qkvWeight.narrow(0, 0, qRows), requires_grad: false);
-        k_proj.weight = new Parameter(_qkvWeight.narrow(0, qRows, kvRows), requires_grad: false);
-        v_proj.weight = new Parameter(_qkvWeight.narrow(0, qRows + kvRows, kvRows), requires_grad: false);
-        if (_qkvBias is not null)
-        {
-            q_proj.bias = new Parameter(_qkvBias.narrow(0, 0, qRows), requires_grad: false);
-            k_proj.bias = new Parameter(_qkvBias.narrow(0, qRows, kvRows), requires_grad: false);
-            v_proj.bias = new Parameter(_qkvBias.narrow(0, qRows + kvRows, kvRows), requires_grad: false);
-        }
-    }
+    public void FuseProjections() => _qkv = new FusedLinear(q_proj, k_proj, v_proj);
 
     /// <summary>Hidden states [rows, hidden] in, attention output [rows, hidden] out; stores the rows' keys/values in the pool.</summary>
     public override Tensor forward(Tensor hidden, AttentionInputs inputs)
@@ -90,9 +74,9 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
     private (Tensor Q, Tensor K, Tensor V) Project(Tensor hidden, AttentionInputs inputs)
     {
         var rows = hidden.shape[0];
-        if (_qkvWeight is { } weight && !inputs.Batch.BatchInvariant && weight.device_type == hidden.device_type && weight.device_index == hidden.device_index && weight.dtype == hidden.dtype)
+        if (_qkv is { } fused && !inputs.Batch.BatchInvariant && fused.Serves(hidden))
         {
-            var qkv = nn.functional.linear(hidden, weight, _qkvBias);
+            var qkv = fused.Forward(hidden);
             var qk = RotaryEmbedding.Apply(qkv.narrow(1, 0, (_heads + _kvHeads) * _headDim).reshape(rows, _heads + _kvHeads, _headDim),
                 inputs.Cos, inputs.Sin);
             return (qk.narrow(1, 0, _heads), qk.narrow(1, _heads, _kvHeads),
@@ -107,8 +91,7 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
     {
         if (disposing)
         {
-            _qkvWeight?.Dispose();
-            _qkvBias?.Dispose();
+            _qkv?.Dispose();
         }
         base.Dispose(disposing);
     }

@@ -11,9 +11,8 @@ public sealed class SwiGluMlp : nn.Module<Tensor, bool, Tensor>
     private readonly Linear up_proj;
     private readonly Linear down_proj;
 
-    // gate_proj and up_proj's weights as one tensor once fused, theirs being views of it.
-    private Tensor? _gateUpWeight;
-    private Tensor? _gateUpBias;
+    // gate_proj and up_proj as one product, once fused.
+    private FusedLinear? _gateUp;
 
     public SwiGluMlp(TransformerConfig config) : base(nameof(SwiGluMlp))
     {
@@ -24,30 +23,17 @@ public sealed class SwiGluMlp : nn.Module<Tensor, bool, Tensor>
     }
 
     /// <summary>Backs gate_proj and up_proj by one weight (and bias): one product for both, without batch invariance (see <see cref="SelfAttention.FuseProjections"/>).</summary>
-    public void FuseProjections()
-    {
-        using var noGrad = no_grad();
-        var rows = gate_proj.weight!.shape[0];
-        _gateUpWeight = cat([gate_proj.weight, up_proj.weight!], 0).DetachFromDisposeScope();
-        gate_proj.weight = new Parameter(_gateUpWeight.narrow(0, 0, rows), requires_grad: false);
-        up_proj.weight = new Parameter(_gateUpWeight.narrow(0, rows, rows), requires_grad: false);
-        if (gate_proj.bias is not null)
-        {
-            _gateUpBias = cat([gate_proj.bias, up_proj.bias!], 0).DetachFromDisposeScope();
-            gate_proj.bias = new Parameter(_gateUpBias.narrow(0, 0, rows), requires_grad: false);
-            up_proj.bias = new Parameter(_gateUpBias.narrow(0, rows, rows), requires_grad: false);
-        }
-    }
+    public void FuseProjections() => _gateUp = new FusedLinear(gate_proj, up_proj);
 
     /// <param name="batchInvariant">Use <see cref="BatchInvariantOps"/> (see <see cref="ForwardBatch.BatchInvariant"/>).</param>
     public override Tensor forward(Tensor input, bool batchInvariant)
     {
         using var scope = NewDisposeScope();
         Tensor gated;
-        if (_gateUpWeight is { } weight && !batchInvariant && weight.device_type == input.device_type && weight.device_index == input.device_index && weight.dtype == input.dtype)
+        if (_gateUp is { } fused && !batchInvariant && fused.Serves(input))
         {
-            var gateUp = nn.functional.linear(input, weight, _gateUpBias);
-            var rows = weight.shape[0] / 2;
+            var gateUp = fused.Forward(input);
+            var rows = gateUp.shape[^1] / 2;
             gated = nn.functional.silu(gateUp.narrow(-1, 0, rows)) * gateUp.narrow(-1, rows, rows);
         }
         else
@@ -61,8 +47,7 @@ public sealed class SwiGluMlp : nn.Module<Tensor, bool, Tensor>
     {
         if (disposing)
         {
-            _gateUpWeight?.Dispose();
-            _gateUpBias?.Dispose();
+            _gateUp?.Dispose();
         }
         base.Dispose(disposing);
     }

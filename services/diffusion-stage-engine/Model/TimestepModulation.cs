@@ -19,9 +19,8 @@ public sealed record TimestepModulation(IReadOnlyList<Tensor> Blocks, Tensor Fin
     {
         ArgumentOutOfRangeException.ThrowIfZero(sources.Count);
         using var scope = NewDisposeScope();
-        var index = rowSource;
         Tensor Pick(Func<TimestepModulation, Tensor> select) =>
-            cat(sources.Select(source => select(source).narrow(0, 0, 1)).ToList(), dim: 0).index_select(0, index);
+            cat(sources.Select(source => select(source).narrow(0, 0, 1)).ToList(), dim: 0).index_select(0, rowSource);
 
         var blocks = Enumerable.Range(0, sources[0].Blocks.Count).Select(block => Pick(source => source.Blocks[block])).ToArray();
         var final = Pick(source => source.Final);
