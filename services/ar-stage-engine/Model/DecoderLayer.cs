@@ -30,8 +30,9 @@ public sealed class DecoderLayer : nn.Module<Tensor, AttentionInputs, Tensor>
     public override Tensor forward(Tensor hidden, AttentionInputs inputs)
     {
         using var scope = NewDisposeScope();
-        var afterAttention = hidden + self_attn.call(input_layernorm.call(hidden), inputs);
-        var output = afterAttention + mlp.call(post_attention_layernorm.call(afterAttention), inputs.Batch.BatchInvariant);
+        var batchInvariant = inputs.Batch.BatchInvariant;
+        var afterAttention = hidden + self_attn.call(input_layernorm.call(hidden, batchInvariant), inputs);
+        var output = afterAttention + mlp.call(post_attention_layernorm.call(afterAttention, batchInvariant), batchInvariant);
         return output.MoveToOuterDisposeScope();
     }
 }

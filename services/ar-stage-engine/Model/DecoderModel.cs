@@ -44,9 +44,9 @@ public sealed class DecoderModel : nn.Module<ForwardBatch, KvBlockPool, Tensor>
     public override Tensor forward(ForwardBatch batch, KvBlockPool pool)
     {
         using var scope = NewDisposeScope();
-        var (cos, sin) = Rotary(batch.InputIds.device).Angles(batch.Positions, batch.BatchInvariant);
-        var inputs = new AttentionInputs(cos, sin, batch, pool);
         var hidden = embed_tokens.call(batch.InputIds);
+        var angles = Rotary(batch.InputIds.device).Angles(batch.Positions, hidden.dtype, batch.BatchInvariant);
+        var inputs = AttentionInputs.Create(angles, batch, _config.NumAttentionHeads / _config.NumKeyValueHeads, pool);
         if (batch.EmbeddingRows is { } rows)
         {
             var values = batch.EmbeddingValues!.to(hidden.dtype);
@@ -57,7 +57,7 @@ public sealed class DecoderModel : nn.Module<ForwardBatch, KvBlockPool, Tensor>
             hidden = layer.call(hidden, inputs);
         }
 
-        return norm.call(hidden).narrow(0, 0, batch.Rows).MoveToOuterDisposeScope();
+        return norm.call(hidden, batch.BatchInvariant).narrow(0, 0, batch.Rows).MoveToOuterDisposeScope();
     }
 
     private RotaryEmbedding Rotary(Device device)

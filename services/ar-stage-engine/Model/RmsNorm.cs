@@ -5,25 +5,67 @@ using static TorchSharp.torch;
 namespace Omni.ArStage.Model;
 
 /// <summary>Root-mean-square layer norm as in transformers' LlamaRMSNorm / Qwen2RMSNorm.</summary>
-public sealed class RmsNorm : nn.Module<Tensor, Tensor>
+public sealed class RmsNorm : nn.Module<Tensor, bool, Tensor>
 {
     // Field name is the checkpoint key suffix ("...norm.weight").
     private readonly Parameter weight;
     private readonly double _eps;
+    private readonly Scalar _sqrtSize;
+
+    // The fused form's constants on the device of the last input: 0, and sqrt(size * eps).
+    private Tensor? _zero;
+    private Tensor? _epsFloor;
 
     public RmsNorm(int size, double eps) : base(nameof(RmsNorm))
     {
         weight = new Parameter(ones(size), requires_grad: false);
         _eps = eps;
+        _sqrtSize = Math.Sqrt(size);
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor input)
+    /// <param name="input">[rows, size].</param>
+    /// <param name="batchInvariant">With it, transformers' operations (6 kernels, each pointwise one row by row alike);
+    /// without it, the same function in 4: x * rsqrt(mean(x^2) + eps) = sqrt(n) * x / hypot(||x||, sqrt(n * eps)).</param>
+    public override Tensor forward(Tensor input, bool batchInvariant)
     {
         using var scope = NewDisposeScope();
         var x = input.to(ScalarType.Float32);
-        var variance = x.pow(2).mean([-1], keepdim: true);
-        var normalized = x * rsqrt(variance + _eps);
+        Tensor normalized;
+        if (batchInvariant)
+        {
+            var variance = x.pow(2).mean([-1], keepdim: true);
+            normalized = x * rsqrt(variance + _eps);
+        }
+        else
+        {
+            var (zero, epsFloor) = Constants(x);
+            var norm = linalg.vector_norm(x, 2, [-1], keepdim: true);
+            normalized = addcdiv(zero, x, hypot(norm, epsFloor), _sqrtSize);
+        }
         return (weight * normalized.to(input.dtype)).MoveToOuterDisposeScope();
+    }
+
+    private (Tensor Zero, Tensor EpsFloor) Constants(Tensor x)
+    {
+        if (_zero is null || _zero.device_type != x.device_type || _zero.device_index != x.device_index)
+        {
+            _zero?.Dispose();
+            _epsFloor?.Dispose();
+            _zero = zeros([], ScalarType.Float32, x.device).DetachFromDisposeScope();
+            _epsFloor = full([], Math.Sqrt(weight.shape[0] * _eps), ScalarType.Float32, x.device).DetachFromDisposeScope();
+        }
+        return (_zero, _epsFloor!);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _zero?.Dispose();
+            _epsFloor?.Dispose();
+            _sqrtSize.Dispose();
+        }
+        base.Dispose(disposing);
     }
 }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Omni.ArStage.Model;
@@ -10,6 +11,8 @@ namespace Omni.ArStage.Model;
 /// </summary>
 public sealed class RotaryEmbedding : IDisposable
 {
+    private static readonly Scalar One = 1.0;
+
     private readonly Tensor _invFreq;
 
     public RotaryEmbedding(int headDim, double theta, RopeScaling? scaling, Device device)
@@ -37,25 +40,38 @@ public sealed class RotaryEmbedding : IDisposable
         return scaled.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Returns (cos, sin), each [tokens, headDim] float32, for the int64 <paramref name="positions"/> [tokens].</summary>
-    public (Tensor Cos, Tensor Sin) Angles(Tensor positions, bool batchInvariant = true)
+    /// <summary>
+    /// The angles of the int64 <paramref name="positions"/> [tokens], computed in float32 as transformers does and cast
+    /// to <paramref name="dtype"/> once for every layer of the step.
+    /// </summary>
+    /// <param name="batchInvariant">With it, the rotation keeps transformers' operations (each pointwise function
+    /// batch-invariant); without it, the sine comes with rotate_half's sign folded in, so that a rotation is three
+    /// kernels instead of five (see <see cref="Apply"/>).</param>
+    public RotaryAngles Angles(Tensor positions, ScalarType dtype, bool batchInvariant = true)
     {
         using var scope = NewDisposeScope();
         var freqs = outer(positions.to(ScalarType.Float32), _invFreq);
         var emb = cat([freqs, freqs], -1);
-        return (BatchInvariantOps.Pointwise(emb, t => t.cos(), batchInvariant).MoveToOuterDisposeScope(),
-            BatchInvariantOps.Pointwise(emb, t => t.sin(), batchInvariant).MoveToOuterDisposeScope());
+        var sinInput = batchInvariant ? emb : cat([-freqs, freqs], -1);
+        var cos = BatchInvariantOps.Pointwise(emb, t => t.cos(), batchInvariant);
+        var sin = BatchInvariantOps.Pointwise(sinInput, t => t.sin(), batchInvariant);
+        return new RotaryAngles(cos.unsqueeze(1).to(dtype).MoveToOuterDisposeScope(), sin.unsqueeze(1).to(dtype).MoveToOuterDisposeScope(),
+            SignFolded: !batchInvariant);
     }
 
-    /// <summary>Rotates x [tokens, heads, headDim] by the angles of its tokens ([tokens, headDim], from <see cref="Angles"/>).</summary>
-    public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
+    /// <summary>Rotates x [tokens, heads, headDim] by the angles of its tokens (from <see cref="Angles"/>).</summary>
+    public static Tensor Apply(Tensor x, RotaryAngles angles)
     {
+        ArgumentNullException.ThrowIfNull(angles);
         using var scope = NewDisposeScope();
         var half = x.shape[^1] / 2;
+        if (angles.SignFolded)
+        {
+            // rotate_half(x) * sin = cat(-x2, x1) * cat(sin, sin) = roll(x, half) * cat(-sin, sin).
+            return addcmul(x * angles.Cos, x.roll(half, -1), angles.Sin, One).MoveToOuterDisposeScope();
+        }
         var rotated = cat([-x.narrow(-1, half, half), x.narrow(-1, 0, half)], -1);
-        var c = cos.unsqueeze(1).to(x.dtype);
-        var s = sin.unsqueeze(1).to(x.dtype);
-        return (x * c + rotated * s).MoveToOuterDisposeScope();
+        return (x * angles.Cos + rotated * angles.Sin).MoveToOuterDisposeScope();
     }
 
     public void Dispose() => _invFreq.Dispose();

@@ -57,15 +57,16 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
         {
             // One group, whose real positions are the batch's rows in order; its padding positions point at row 0.
             var group = batch.AttentionGroups[0];
-            return o_proj.call(Attend(q, group, inputs.Pool).index_select(0, group.OutputSlots)).MoveToOuterDisposeScope();
+            return o_proj.call(Attend(q, group, inputs.FoldedMasks[0], inputs.Pool).index_select(0, group.OutputSlots)).MoveToOuterDisposeScope();
         }
 
         // Row `rows` of the padded queries is the zero row that fills the tiles' positions this step does not compute.
         var queries = cat([q, zeros(1, _heads, _headDim, q.dtype, q.device)], 0);
         var attended = zeros(rows, _heads * _headDim, q.dtype, q.device);
-        foreach (var group in batch.AttentionGroups)
+        for (var g = 0; g < batch.AttentionGroups.Count; g++)
         {
-            attended.index_copy_(0, group.OutputRows, Attend(queries, group, inputs.Pool).index_select(0, group.OutputSlots));
+            var group = batch.AttentionGroups[g];
+            attended.index_copy_(0, group.OutputRows, Attend(queries, group, inputs.FoldedMasks[g], inputs.Pool).index_select(0, group.OutputSlots));
         }
         return o_proj.call(attended).MoveToOuterDisposeScope();
     }
@@ -78,12 +79,12 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
         {
             var qkv = fused.Forward(hidden);
             var qk = RotaryEmbedding.Apply(qkv.narrow(1, 0, (_heads + _kvHeads) * _headDim).reshape(rows, _heads + _kvHeads, _headDim),
-                inputs.Cos, inputs.Sin);
+                inputs.Angles);
             return (qk.narrow(1, 0, _heads), qk.narrow(1, _heads, _kvHeads),
                 qkv.narrow(1, (_heads + _kvHeads) * _headDim, _kvHeads * _headDim).reshape(rows, _kvHeads, _headDim));
         }
-        return (RotaryEmbedding.Apply(q_proj.call(hidden).view(rows, _heads, _headDim), inputs.Cos, inputs.Sin),
-            RotaryEmbedding.Apply(k_proj.call(hidden).view(rows, _kvHeads, _headDim), inputs.Cos, inputs.Sin),
+        return (RotaryEmbedding.Apply(q_proj.call(hidden).view(rows, _heads, _headDim), inputs.Angles),
+            RotaryEmbedding.Apply(k_proj.call(hidden).view(rows, _kvHeads, _headDim), inputs.Angles),
             v_proj.call(hidden).view(rows, _kvHeads, _headDim));
     }
 
@@ -98,7 +99,7 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
 
     // The group's tiles in one call: [tiles, kvHeads, groups * tile, headDim] queries (query heads of a KV group
     // folded into the query axis, group-major) against [tiles, kvHeads, length, headDim] keys read from the pages.
-    private Tensor Attend(Tensor queries, AttentionGroup group, KvBlockPool pool)
+    private Tensor Attend(Tensor queries, AttentionGroup group, Tensor foldedMask, KvBlockPool pool)
     {
         const int tile = ForwardBatch.AttentionTile;
         var groups = _heads / _kvHeads;
@@ -107,8 +108,7 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
         var valuesPerTile = values.view(group.Tiles, -1, _kvHeads, _headDim).narrow(1, 0, group.Length).transpose(1, 2);
         var folded = queries.index_select(0, group.QueryRows).view(group.Tiles, tile, _kvHeads, groups, _headDim)
             .permute(0, 2, 3, 1, 4).reshape(group.Tiles, _kvHeads, groups * tile, _headDim);
-        var mask = group.Mask.dim() == 2 ? group.Mask.repeat(groups, 1) : group.Mask.repeat(1, groups, 1).unsqueeze(1);
-        return nn.functional.scaled_dot_product_attention(folded, keysPerTile, valuesPerTile, mask)
+        return nn.functional.scaled_dot_product_attention(folded, keysPerTile, valuesPerTile, foldedMask)
             .reshape(group.Tiles, _kvHeads, groups, tile, _headDim).permute(0, 3, 1, 2, 4).reshape(group.Tiles * tile, _heads * _headDim);
     }
 }
