@@ -40,10 +40,13 @@ public static class BarePeer
                 grpc.MaxSendMessageSize = MaxMessageBytes;
             });
             var target = parse.GetValue(forwardTo);
-            builder.Services.AddSingleton(new BarePeerService(target is null ? null : new Stage.StageClient(GrpcChannel.ForAddress(target,
-                new GrpcChannelOptions { MaxReceiveMessageSize = MaxMessageBytes, MaxSendMessageSize = MaxMessageBytes }))));
+            var next = target is null ? null : new Stage.StageClient(GrpcChannel.ForAddress(target,
+                new GrpcChannelOptions { MaxReceiveMessageSize = MaxMessageBytes, MaxSendMessageSize = MaxMessageBytes }));
+            builder.Services.AddSingleton(new BarePeerService(next));
+            builder.Services.AddSingleton(new BareGenerateRelay(next));
             await using var app = builder.Build();
             app.MapGrpcService<BarePeerService>();
+            app.MapGrpcService<BareGenerateRelay>();
             await app.StartAsync(cancellationToken);
             Console.WriteLine("ready");
             using var parent = System.Diagnostics.Process.GetProcessById(parse.GetValue(parentPid));
@@ -51,6 +54,39 @@ public static class BarePeer
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Relay only: the orchestrator's own call (a text Generate) passed to the stage's Process with the least a relay of
+    /// it must do: the request's prompt and text parameters as the stage's header, the stage's text and final messages
+    /// back as the client's. The hop's baseline for the same calls on both sides.
+    /// </summary>
+    private sealed class BareGenerateRelay(Stage.StageClient? next) : Contracts.V1.Omni.OmniBase
+    {
+        public override async Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
+        {
+            if (next is null)
+            {
+                throw new RpcException(new Status(StatusCode.Unimplemented, "A bare receiver does not serve Generate."));
+            }
+            using var call = next.Process(cancellationToken: context.CancellationToken);
+            await call.RequestStream.WriteAsync(new StageInput
+            {
+                Header = new StageRequest { RequestId = request.RequestId, Prompt = request.Prompt, Text = request.Text, Outputs = { "text" } },
+            }, context.CancellationToken);
+            await call.RequestStream.CompleteAsync();
+            await foreach (var output in call.ResponseStream.ReadAllAsync(context.CancellationToken))
+            {
+                if (output.KindCase == StageOutput.KindOneofCase.Text)
+                {
+                    await responseStream.WriteAsync(new GenerateResponse { RequestId = request.RequestId, Text = output.Text }, context.CancellationToken);
+                }
+                else if (output.KindCase == StageOutput.KindOneofCase.Final)
+                {
+                    await responseStream.WriteAsync(new GenerateResponse { RequestId = request.RequestId, Final = new GenerateFinal() }, context.CancellationToken);
+                }
+            }
+        }
     }
 
     private sealed class BarePeerService(Stage.StageClient? next) : Stage.StageBase
