@@ -55,8 +55,8 @@ public static class ArBenchmark
             }
 
             Console.WriteLine();
-            Console.WriteLine("| model | parameters | concurrent requests | tokens/s (median) | vs 1 at a time | GFLOP/s | share of matmul peak | operator calls / uploads / host copies per step |");
-            Console.WriteLine("|---|---|---|---|---|---|---|---|");
+            Console.WriteLine("| model | parameters | concurrent requests | tokens/s (median) | vs 1 at a time | GFLOP/s | share of matmul peak | operator calls / uploads / host copies per step | decode step, ms |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
             foreach (var name in parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 await MeasureModelAsync(name, levels, parse.GetValue(tokens), parse.GetValue(rounds), parse.GetValue(cacheDirectory), peak, threads,
@@ -101,7 +101,7 @@ public static class ArBenchmark
             var gflops = median * flopsPerToken / 1e9;
             Console.Error.WriteLine($"  {level} concurrent: {string.Join(", ", rates.Select(r => r.ToString("F1", CultureInfo.InvariantCulture)))} tokens/s");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {name} | {parameters / 1e6:F1}M | {level} | {median:F1} | {median / baseline.Value:F1}x | {gflops:F2} | {gflops / peak:P1} | {counters} |"));
+                $"| {name} | {parameters / 1e6:F1}M | {level} | {median:F1} | {median / baseline.Value:F1}x | {gflops:F2} | {gflops / peak:P1} | {counters} | {level * 1000 / median:F3} |"));
         }
     }
 
