@@ -15,7 +15,7 @@ namespace Omni.Bench.Pipeline;
 /// `omni-bench bare-peer`: the baselines' other processes, plain gRPC with Kestrel's and grpc-dotnet's defaults and
 /// nothing of Omni's. A receiver reads a client stream of chunks and answers once at its end; a relay (with
 /// --forward-to) writes each chunk it reads on to the receiver, awaiting that write before the next read, and passes
-/// the receiver's answer back; it also passes a stage's Process call through, for the hop's baseline. It exits with the benchmark (--parent-pid).
+/// the receiver's answer back; it also passes a stage's Process call, and the orchestrator's Generate call to a stage's Process, through, for the hop's baselines. It exits with the benchmark (--parent-pid).
 /// </summary>
 public static class BarePeer
 {
