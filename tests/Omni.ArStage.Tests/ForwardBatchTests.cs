@@ -68,6 +68,63 @@ public sealed class ForwardBatchTests
         Assert.Equal(Enumerable.Range(0, 16).Select(i => (long)i), batch.AttentionGroups[0].OutputRows.data<long>().ToArray());
     }
 
+    [Theory]
+    [InlineData(true, false, ForwardBatch.AttentionTile)]
+    [InlineData(false, false, 1)]
+    [InlineData(false, true, ForwardBatch.AttentionTile)]
+    public void Create_DecodeRows_OneRowTilesOnlyWithoutBatchInvarianceAndPrefill(bool batchInvariant, bool withPrefill, int tileRows)
+    {
+        using var scope = NewDisposeScope();
+        var (a, b, c) = (Ids(40, 1), Ids(20, 2), Ids(5, 3));
+
+        var batch = ForwardBatch.Create(
+            [new ScheduledChunk(a, 39, 1, Table(40, 0)), new ScheduledChunk(b, 19, 1, Table(20, 10)), new ScheduledChunk(c, withPrefill ? 0 : 4, withPrefill ? 5 : 1, Table(5, 20))],
+            BlockSize, CPU, batchInvariant);
+
+        Assert.All(batch.AttentionGroups, group => Assert.Equal(tileRows, group.TileRows));
+    }
+
+    [Fact]
+    public void Create_DecodeRowsWithoutBatchInvariance_ATilePerRowOverTheLongestKeysRoundedToTheTile()
+    {
+        using var scope = NewDisposeScope();
+        var (a, b, c) = (Ids(40, 1), Ids(20, 2), Ids(5, 3));
+
+        var group = ForwardBatch.Create(
+            [new ScheduledChunk(a, 39, 1, Table(40, 0)), new ScheduledChunk(b, 19, 1, Table(20, 10)), new ScheduledChunk(c, 4, 1, Table(5, 20))],
+            BlockSize, CPU, batchInvariant: false).AttentionGroups.Single();
+
+        Assert.Equal((3, 48), (group.Tiles, group.Length));
+        Assert.Equal([3L, 1L, 48L], group.Mask.shape);
+        // Each row sees the keys up to its own position: 40, 20 and 5 of them.
+        Assert.Equal([40L, 20L, 5L], group.Mask.sum([1, 2]).data<long>().ToArray());
+    }
+
+    [Fact]
+    public void Forward_DecodeRowsOfDifferentLengthsWithoutBatchInvariance_MatchEachSequenceAlone()
+    {
+        using var model = TestModels.CreateSeeded(TestModels.SmallQwen2(), seed: 8);
+        model.FuseProjections();
+        var (a, b, c) = (Ids(37, 1), Ids(5, 2), Ids(20, 3));
+        var (tableA, tableB, tableC) = (Table(37, 0), Table(5, 10), Table(20, 12));
+        using var scope = NewDisposeScope();
+        using var inference = inference_mode();
+        using var pool = new KvBlockPool(model.Config, 32, BlockSize, ScalarType.Float32, CPU);
+        model.call(ForwardBatch.Create(
+            [new ScheduledChunk(a, 0, 36, tableA), new ScheduledChunk(b, 0, 4, tableB), new ScheduledChunk(c, 0, 19, tableC)],
+            BlockSize, CPU, batchInvariant: false), pool);
+
+        var batch = ForwardBatch.Create(
+            [new ScheduledChunk(a, 36, 1, tableA), new ScheduledChunk(b, 4, 1, tableB), new ScheduledChunk(c, 19, 1, tableC)],
+            BlockSize, CPU, batchInvariant: false);
+        var logits = model.Logits(model.call(batch, pool), batchInvariant: false);
+
+        Assert.Equal(1, batch.AttentionGroups.Single().TileRows);
+        TestModels.AssertRowMatchesAlone(model, a, 36, logits[0]);
+        TestModels.AssertRowMatchesAlone(model, b, 4, logits[1]);
+        TestModels.AssertRowMatchesAlone(model, c, 19, logits[2]);
+    }
+
     [Fact]
     public void Forward_OneGroupOverTilesOfDifferentLengths_MatchesEachSequenceAlone()
     {

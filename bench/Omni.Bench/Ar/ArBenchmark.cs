@@ -17,7 +17,7 @@ public static class ArBenchmark
 {
     public static Command Create()
     {
-        var models = new Option<string>("--models") { Description = "Comma-separated: default, 100m.", DefaultValueFactory = _ => "default,100m" };
+        var models = new Option<string>("--models") { Description = "Comma-separated: default, 100m, host (the default model's structure at width 32: the host's cost per step).", DefaultValueFactory = _ => "default,100m" };
         var concurrency = new Option<string>("--concurrency") { Description = "Comma-separated concurrent requests; the first is the baseline.", DefaultValueFactory = _ => "1,8,32,64" };
         var tokens = new Option<int>("--tokens") { Description = "Tokens each request generates.", DefaultValueFactory = _ => 64 };
         var rounds = new Option<int>("--rounds") { Description = "Measured rounds per point; the table shows the median.", DefaultValueFactory = _ => 3 };

@@ -31,8 +31,7 @@ public sealed class DecoderLayer : nn.Module<Tensor, AttentionInputs, Tensor>
     {
         using var scope = NewDisposeScope();
         var batchInvariant = inputs.Batch.BatchInvariant;
-        var afterAttention = hidden + self_attn.call(input_layernorm.call(hidden, batchInvariant), inputs);
-        var output = afterAttention + mlp.call(post_attention_layernorm.call(afterAttention, batchInvariant), batchInvariant);
-        return output.MoveToOuterDisposeScope();
+        var afterAttention = self_attn.call(input_layernorm.call(hidden, batchInvariant), hidden, inputs);
+        return mlp.call(post_attention_layernorm.call(afterAttention, batchInvariant), afterAttention, batchInvariant).MoveToOuterDisposeScope();
     }
 }

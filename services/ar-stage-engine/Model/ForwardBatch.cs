@@ -69,6 +69,8 @@ public sealed class ForwardBatch
         }
 
         var rows = chunks.Sum(c => c.Count);
+        // Without batch invariance a step that only decodes gives each row a tile of its own: no padding queries.
+        var tileRows = !batchInvariant && rows == chunks.Count ? 1 : AttentionTile;
         var paddedRows = batchInvariant && device.type == DeviceType.CPU ? Math.Max(rows, BatchInvariantOps.MinLinearRows) : rows;
         var ids = new long[paddedRows];
         var positions = new long[paddedRows];
@@ -95,9 +97,9 @@ public sealed class ForwardBatch
                 }
                 slots[row] = (long)chunk.BlockTable[p / blockSize] * blockSize + p % blockSize;
             }
-            for (var tile = chunk.Start / AttentionTile; tile <= (chunk.Start + chunk.Count - 1) / AttentionTile; tile++)
+            for (var tile = chunk.Start / tileRows; tile <= (chunk.Start + chunk.Count - 1) / tileRows; tile++)
             {
-                var length = batchInvariant ? (tile + 1) * AttentionTile : 0;
+                var length = batchInvariant ? (tile + 1) * tileRows : 0;
                 if (!tiles.TryGetValue(length, out var list))
                 {
                     tiles[length] = list = [];
@@ -108,10 +110,12 @@ public sealed class ForwardBatch
 
         if (!batchInvariant)
         {
-            // One group: every tile attends over the longest tile's keys.
+            // One group: every tile attends over the longest tile's keys (rounded up to the tile of 16 positions, so
+            // that the shapes of a growing batch change once every 16 steps).
             var list = tiles[0];
             tiles.Remove(0);
-            tiles[list.Max(entry => (entry.Tile + 1) * AttentionTile)] = list;
+            var longest = list.Max(entry => (entry.Tile + 1) * tileRows);
+            tiles[(longest + AttentionTile - 1) / AttentionTile * AttentionTile] = list;
         }
 
         var staging = new List<long[]> { ids, positions, slots };
@@ -121,7 +125,7 @@ public sealed class ForwardBatch
         }
         // A tile's positions the step does not compute read a zero query row past the batch's rows (batch invariance:
         // every query computed alike), or row 0 (any row: their outputs are dropped).
-        var groups = tiles.Select(pair => GroupArrays.Create(pair.Key, pair.Value, batchInvariant ? paddedRows : 0, blockSize, batchInvariant)).ToList();
+        var groups = tiles.Select(pair => GroupArrays.Create(pair.Key, pair.Value, tileRows, batchInvariant ? paddedRows : 0, blockSize, batchInvariant)).ToList();
         foreach (var group in groups)
         {
             staging.AddRange(group.Arrays);
@@ -185,13 +189,13 @@ public sealed class ForwardBatch
     }
 
     // One attention group's index arrays, built on the host and uploaded with the rest of the batch.
-    private sealed record GroupArrays(int Length, int Tiles, bool SharedMask, long[][] Arrays)
+    private sealed record GroupArrays(int Length, int Tiles, int TileRows, bool SharedMask, long[][] Arrays)
     {
-        public static GroupArrays Create(int length, List<(ScheduledChunk Chunk, int RowStart, int Tile)> tiles, int paddingRow, int blockSize,
-            bool sharedMask)
+        public static GroupArrays Create(int length, List<(ScheduledChunk Chunk, int RowStart, int Tile)> tiles, int tileRows, int paddingRow,
+            int blockSize, bool sharedMask)
         {
             var blocksPerTile = (length + blockSize - 1) / blockSize;
-            var queryRows = new long[tiles.Count * AttentionTile];
+            var queryRows = new long[tiles.Count * tileRows];
             var blockIds = new long[tiles.Count * blocksPerTile];
             var tileStarts = new long[tiles.Count];
             var outputSlots = new List<long>();
@@ -199,15 +203,15 @@ public sealed class ForwardBatch
             for (var t = 0; t < tiles.Count; t++)
             {
                 var (chunk, rowStart, tile) = tiles[t];
-                tileStarts[t] = tile * AttentionTile;
+                tileStarts[t] = tile * tileRows;
                 for (var b = 0; b < blocksPerTile && b < chunk.BlockTable.Count; b++)
                 {
                     blockIds[t * blocksPerTile + b] = chunk.BlockTable[b];
                 }
-                for (var i = 0; i < AttentionTile; i++)
+                for (var i = 0; i < tileRows; i++)
                 {
-                    var position = tile * AttentionTile + i;
-                    var slot = t * AttentionTile + i;
+                    var position = tile * tileRows + i;
+                    var slot = t * tileRows + i;
                     if (position >= chunk.Start && position < chunk.Start + chunk.Count)
                     {
                         queryRows[slot] = rowStart + position - chunk.Start;
@@ -223,7 +227,7 @@ public sealed class ForwardBatch
             long[][] arrays = sharedMask
                 ? [queryRows, blockIds, [.. outputSlots], [.. outputRows]]
                 : [queryRows, blockIds, [.. outputSlots], [.. outputRows], tileStarts];
-            return new GroupArrays(length, tiles.Count, sharedMask, arrays);
+            return new GroupArrays(length, tiles.Count, tileRows, sharedMask, arrays);
         }
 
         /// <summary>The group, its arrays taken in order from <paramref name="uploaded"/>.</summary>
@@ -232,10 +236,10 @@ public sealed class ForwardBatch
             var (queryRows, blockIds, outputSlots, outputRows) = (uploaded.Dequeue(), uploaded.Dequeue(), uploaded.Dequeue(), uploaded.Dequeue());
             // Tile row i of a tile starting at position s sees keys 0 .. s + i.
             var mask = SharedMask
-                ? ones(AttentionTile, Length, dtype: ScalarType.Bool, device: device).tril(Length - AttentionTile)
+                ? ones(TileRows, Length, dtype: ScalarType.Bool, device: device).tril(Length - TileRows)
                 : arange(Length, dtype: ScalarType.Int64, device: device).view(1, 1, Length)
-                    <= uploaded.Dequeue().view(Tiles, 1, 1) + arange(AttentionTile, dtype: ScalarType.Int64, device: device).view(1, AttentionTile, 1);
-            return new AttentionGroup(Length, Tiles, queryRows, blockIds, mask, outputSlots, outputRows);
+                    <= uploaded.Dequeue().view(Tiles, 1, 1) + arange(TileRows, dtype: ScalarType.Int64, device: device).view(1, TileRows, 1);
+            return new AttentionGroup(Length, Tiles, TileRows, queryRows, blockIds, mask, outputSlots, outputRows);
         }
     }
 }

@@ -11,6 +11,9 @@ public sealed class KvBlockPool : IDisposable
 {
     private readonly Tensor[] _keys;
     private readonly Tensor[] _values;
+    // The same memory as slots [blocks * blockSize, kvHeads, headDim], made once: a view per write is an operator call.
+    private readonly Tensor[] _keySlots;
+    private readonly Tensor[] _valueSlots;
     private readonly int _kvHeads;
     private readonly int _headDim;
 
@@ -26,6 +29,8 @@ public sealed class KvBlockPool : IDisposable
         _headDim = config.HeadDim;
         _keys = new Tensor[config.NumHiddenLayers];
         _values = new Tensor[config.NumHiddenLayers];
+        _keySlots = new Tensor[config.NumHiddenLayers];
+        _valueSlots = new Tensor[config.NumHiddenLayers];
         try
         {
             for (var i = 0; i < config.NumHiddenLayers; i++)
@@ -34,6 +39,8 @@ public sealed class KvBlockPool : IDisposable
                 // Zeros, not empty: padded gathers read unused slots, which must hold finite values (masked out).
                 _keys[i] = zeros(shape, dtype: dtype, device: device).DetachFromDisposeScope();
                 _values[i] = zeros(shape, dtype: dtype, device: device).DetachFromDisposeScope();
+                _keySlots[i] = _keys[i].view(-1, _kvHeads, _headDim).DetachFromDisposeScope();
+                _valueSlots[i] = _values[i].view(-1, _kvHeads, _headDim).DetachFromDisposeScope();
             }
         }
         catch
@@ -67,22 +74,17 @@ public sealed class KvBlockPool : IDisposable
     public void Write(int layer, Tensor slots, Tensor keys, Tensor values)
     {
         using var scope = NewDisposeScope();
-        _keys[layer].view(-1, _kvHeads, _headDim).index_copy_(0, slots, keys);
-        _values[layer].view(-1, _kvHeads, _headDim).index_copy_(0, slots, values);
+        _keySlots[layer].index_copy_(0, slots, keys);
+        _valueSlots[layer].index_copy_(0, slots, values);
     }
 
-    /// <summary>Copies out the blocks <paramref name="blockIds"/> [n] of <paramref name="layer"/>: keys and values [n * blockSize, kvHeads, headDim].</summary>
-    public (Tensor Keys, Tensor Values) Gather(int layer, Tensor blockIds)
-    {
-        using var scope = NewDisposeScope();
-        var keys = _keys[layer].index_select(0, blockIds).view(-1, _kvHeads, _headDim);
-        var values = _values[layer].index_select(0, blockIds).view(-1, _kvHeads, _headDim);
-        return (keys.MoveToOuterDisposeScope(), values.MoveToOuterDisposeScope());
-    }
+    /// <summary>Copies out the blocks <paramref name="blockIds"/> [n] of <paramref name="layer"/>: keys and values [n, blockSize, kvHeads, headDim].</summary>
+    public (Tensor Keys, Tensor Values) Gather(int layer, Tensor blockIds) =>
+        (_keys[layer].index_select(0, blockIds), _values[layer].index_select(0, blockIds));
 
     public void Dispose()
     {
-        foreach (var tensor in _keys.Concat(_values))
+        foreach (var tensor in _keySlots.Concat(_valueSlots).Concat(_keys).Concat(_values))
         {
             tensor?.Dispose();
         }

@@ -30,7 +30,8 @@ public sealed class RmsNorm : nn.Module<Tensor, bool, Tensor>
     public override Tensor forward(Tensor input, bool batchInvariant)
     {
         using var scope = NewDisposeScope();
-        var x = input.to(ScalarType.Float32);
+        // A cast to the dtype a tensor already has would still be an operator call (a new tensor aliasing it).
+        var x = input.dtype == ScalarType.Float32 ? input : input.to(ScalarType.Float32);
         Tensor normalized;
         if (batchInvariant)
         {
@@ -43,7 +44,7 @@ public sealed class RmsNorm : nn.Module<Tensor, bool, Tensor>
             var norm = linalg.vector_norm(x, 2, [-1], keepdim: true);
             normalized = addcdiv(zero, x, hypot(norm, epsFloor), _sqrtSize);
         }
-        return (weight * normalized.to(input.dtype)).MoveToOuterDisposeScope();
+        return (weight * (input.dtype == ScalarType.Float32 ? normalized : normalized.to(input.dtype))).MoveToOuterDisposeScope();
     }
 
     private (Tensor Zero, Tensor EpsFloor) Constants(Tensor x)

@@ -8,7 +8,7 @@ namespace Omni.ArStage.Model;
 /// keys and values live in the paged <see cref="KvBlockPool"/>, computed in fixed-shape tiles (<see cref="AttentionGroup"/>). Query head h uses KV head h / groups (transformers'
 /// repeat_kv); folding each group's heads into the query axis lets the shared keys/values be used as they are.
 /// </summary>
-public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
+public sealed class SelfAttention : nn.Module<Tensor, Tensor, AttentionInputs, Tensor>
 {
     // Field names are the checkpoint key suffixes ("self_attn.q_proj.weight", ...).
     private readonly Linear q_proj;
@@ -21,8 +21,9 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
     private readonly int _kvHeads;
     private readonly int _headDim;
 
-    // q_proj, k_proj and v_proj as one product, once fused.
+    // q_proj, k_proj and v_proj as one product, and o_proj with the residual, once fused.
     private FusedLinear? _qkv;
+    private ResidualLinear? _output;
 
     public SelfAttention(TransformerConfig config, int layerIndex) : base(nameof(SelfAttention))
     {
@@ -39,25 +40,36 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
 
     /// <summary>
     /// Backs the q, k and v projections by one weight (and bias), so that a step computes them in one product and
-    /// rotates q and k in one call (fewer launches on a GPU). The checkpoint-named parameters stay, as views of it. Used
-    /// without batch invariance only: the bits of a product depend on its shape.
+    /// rotates q and k in one call, and adds o_proj's product to the residual in the same call (fewer launches on a
+    /// GPU). The checkpoint-named parameters stay, as views of it. Used without batch invariance only: the bits of a
+    /// product depend on its shape.
     /// </summary>
-    public void FuseProjections() => _qkv = new FusedLinear(q_proj, k_proj, v_proj);
+    public void FuseProjections()
+    {
+        _qkv = new FusedLinear(q_proj, k_proj, v_proj);
+        _output = new ResidualLinear(o_proj);
+    }
 
-    /// <summary>Hidden states [rows, hidden] in, attention output [rows, hidden] out; stores the rows' keys/values in the pool.</summary>
-    public override Tensor forward(Tensor hidden, AttentionInputs inputs)
+    /// <summary>
+    /// Normalized hidden states [rows, hidden] in, <paramref name="residual"/> + attention output [rows, hidden] out;
+    /// stores the rows' keys/values in the pool.
+    /// </summary>
+    public override Tensor forward(Tensor hidden, Tensor residual, AttentionInputs inputs)
     {
         using var scope = NewDisposeScope();
         var rows = hidden.shape[0];
         var batch = inputs.Batch;
         var (q, k, v) = Project(hidden, inputs);
-        inputs.Pool.Write(_layerIndex, batch.SlotMapping, k.narrow(0, 0, batch.Rows), v.narrow(0, 0, batch.Rows));
+        inputs.Pool.Write(_layerIndex, batch.SlotMapping, rows == batch.Rows ? k : k.narrow(0, 0, batch.Rows), rows == batch.Rows ? v : v.narrow(0, 0, batch.Rows));
 
         if (!batch.BatchInvariant && batch.AttentionGroups.Count == 1)
         {
             // One group, whose real positions are the batch's rows in order; its padding positions point at row 0.
             var group = batch.AttentionGroups[0];
-            return o_proj.call(Attend(q, group, inputs.FoldedMasks[0], inputs.Pool).index_select(0, group.OutputSlots)).MoveToOuterDisposeScope();
+            var rowsAttended = group.TileRows == 1
+                ? AttendOneRowTiles(q, group, inputs.FoldedMasks[0], inputs.Pool)
+                : Attend(q, group, inputs.FoldedMasks[0], inputs.Pool).index_select(0, group.OutputSlots);
+            return (_output is { } output ? output.Forward(residual, rowsAttended) : residual + o_proj.call(rowsAttended)).MoveToOuterDisposeScope();
         }
 
         // Row `rows` of the padded queries is the zero row that fills the tiles' positions this step does not compute.
@@ -68,7 +80,7 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
             var group = batch.AttentionGroups[g];
             attended.index_copy_(0, group.OutputRows, Attend(queries, group, inputs.FoldedMasks[g], inputs.Pool).index_select(0, group.OutputSlots));
         }
-        return o_proj.call(attended).MoveToOuterDisposeScope();
+        return (residual + o_proj.call(attended)).MoveToOuterDisposeScope();
     }
 
     // Rotated queries [rows, heads, headDim] and keys, and values [rows, kvHeads, headDim].
@@ -93,6 +105,7 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
         if (disposing)
         {
             _qkv?.Dispose();
+            _output?.Dispose();
         }
         base.Dispose(disposing);
     }
@@ -101,14 +114,36 @@ public sealed class SelfAttention : nn.Module<Tensor, AttentionInputs, Tensor>
     // folded into the query axis, group-major) against [tiles, kvHeads, length, headDim] keys read from the pages.
     private Tensor Attend(Tensor queries, AttentionGroup group, Tensor foldedMask, KvBlockPool pool)
     {
-        const int tile = ForwardBatch.AttentionTile;
+        var tile = group.TileRows;
         var groups = _heads / _kvHeads;
-        var (keys, values) = pool.Gather(_layerIndex, group.BlockIds);
-        var keysPerTile = keys.view(group.Tiles, -1, _kvHeads, _headDim).narrow(1, 0, group.Length).transpose(1, 2);
-        var valuesPerTile = values.view(group.Tiles, -1, _kvHeads, _headDim).narrow(1, 0, group.Length).transpose(1, 2);
+        var (keysPerTile, valuesPerTile) = KeysAndValues(group, pool);
         var folded = queries.index_select(0, group.QueryRows).view(group.Tiles, tile, _kvHeads, groups, _headDim)
             .permute(0, 2, 3, 1, 4).reshape(group.Tiles, _kvHeads, groups * tile, _headDim);
         return nn.functional.scaled_dot_product_attention(folded, keysPerTile, valuesPerTile, foldedMask)
             .reshape(group.Tiles, _kvHeads, groups, tile, _headDim).permute(0, 3, 1, 2, 4).reshape(group.Tiles * tile, _heads * _headDim);
+    }
+
+    // Tiles of one position each, the batch's rows in order (a step that only decodes): the query heads of a KV group are
+    // already adjacent ([rows, kvHeads, groups, headDim] is the rows' [rows, heads, headDim]), so neither the queries nor
+    // the output move. The mask [rows, 1, 1, Length] serves every head.
+    private Tensor AttendOneRowTiles(Tensor queries, AttentionGroup group, Tensor foldedMask, KvBlockPool pool)
+    {
+        var (keysPerTile, valuesPerTile) = KeysAndValues(group, pool);
+        return nn.functional.scaled_dot_product_attention(queries.reshape(group.Tiles, _kvHeads, _heads / _kvHeads, _headDim), keysPerTile, valuesPerTile, foldedMask)
+            .reshape(group.Tiles, _heads * _headDim);
+    }
+
+    // Each tile's keys and values [Tiles, kvHeads, Length, headDim], read from the pages (views of one gather each).
+    private (Tensor Keys, Tensor Values) KeysAndValues(AttentionGroup group, KvBlockPool pool)
+    {
+        var (keys, values) = pool.Gather(_layerIndex, group.BlockIds);
+        var gathered = keys.shape[0] / group.Tiles * keys.shape[1];
+        return (PerTile(keys), PerTile(values));
+
+        Tensor PerTile(Tensor blocks)
+        {
+            var perTile = blocks.view(group.Tiles, gathered, _kvHeads, _headDim);
+            return (gathered == group.Length ? perTile : perTile.narrow(1, 0, group.Length)).transpose(1, 2);
+        }
     }
 }

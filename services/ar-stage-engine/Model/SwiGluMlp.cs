@@ -3,16 +3,17 @@ using static TorchSharp.torch;
 
 namespace Omni.ArStage.Model;
 
-/// <summary>The gated feed-forward block: down_proj(silu(gate_proj(x)) * up_proj(x)).</summary>
-public sealed class SwiGluMlp : nn.Module<Tensor, bool, Tensor>
+/// <summary>The gated feed-forward block with its residual: residual + down_proj(silu(gate_proj(x)) * up_proj(x)).</summary>
+public sealed class SwiGluMlp : nn.Module<Tensor, Tensor, bool, Tensor>
 {
     // Field names are the checkpoint key suffixes ("mlp.gate_proj.weight", ...).
     private readonly Linear gate_proj;
     private readonly Linear up_proj;
     private readonly Linear down_proj;
 
-    // gate_proj and up_proj as one product, once fused.
+    // gate_proj and up_proj as one product, and down_proj with the residual, once fused.
     private FusedLinear? _gateUp;
+    private ResidualLinear? _down;
 
     public SwiGluMlp(TransformerConfig config) : base(nameof(SwiGluMlp))
     {
@@ -22,11 +23,20 @@ public sealed class SwiGluMlp : nn.Module<Tensor, bool, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>Backs gate_proj and up_proj by one weight (and bias): one product for both, without batch invariance (see <see cref="SelfAttention.FuseProjections"/>).</summary>
-    public void FuseProjections() => _gateUp = new FusedLinear(gate_proj, up_proj);
+    /// <summary>
+    /// Backs gate_proj and up_proj by one weight (and bias): one product for both, and down_proj's product added to the
+    /// residual in the same call, without batch invariance (see <see cref="SelfAttention.FuseProjections"/>).
+    /// </summary>
+    public void FuseProjections()
+    {
+        _gateUp = new FusedLinear(gate_proj, up_proj);
+        _down = new ResidualLinear(down_proj);
+    }
 
+    /// <param name="input">Normalized hidden states [rows, hidden].</param>
+    /// <param name="residual">What the block's output is added to [rows, hidden].</param>
     /// <param name="batchInvariant">Use <see cref="BatchInvariantOps"/> (see <see cref="ForwardBatch.BatchInvariant"/>).</param>
-    public override Tensor forward(Tensor input, bool batchInvariant)
+    public override Tensor forward(Tensor input, Tensor residual, bool batchInvariant)
     {
         using var scope = NewDisposeScope();
         Tensor gated;
@@ -35,12 +45,11 @@ public sealed class SwiGluMlp : nn.Module<Tensor, bool, Tensor>
             var gateUp = fused.Forward(input);
             var rows = gateUp.shape[^1] / 2;
             gated = nn.functional.silu(gateUp.narrow(-1, 0, rows)) * gateUp.narrow(-1, rows, rows);
+            return (_down is { } down ? down.Forward(residual, gated) : residual + down_proj.call(gated)).MoveToOuterDisposeScope();
         }
-        else
-        {
-            gated = BatchInvariantOps.Pointwise(gate_proj.call(input), t => nn.functional.silu(t), batchInvariant) * up_proj.call(input);
-        }
-        return down_proj.call(gated).MoveToOuterDisposeScope();
+
+        gated = BatchInvariantOps.Pointwise(gate_proj.call(input), t => nn.functional.silu(t), batchInvariant) * up_proj.call(input);
+        return (residual + down_proj.call(gated)).MoveToOuterDisposeScope();
     }
 
     protected override void Dispose(bool disposing)
@@ -48,6 +57,7 @@ public sealed class SwiGluMlp : nn.Module<Tensor, bool, Tensor>
         if (disposing)
         {
             _gateUp?.Dispose();
+            _down?.Dispose();
         }
         base.Dispose(disposing);
     }
