@@ -3,7 +3,7 @@
 # Each writes its markdown tables (with its command line and the machine's load) to artifacts/bench/NAME.txt; the
 # serving sweeps also write JSON there and their charts to docs/benchmarks/NAME/. Run on a quiet machine:
 #   bench/run-all.sh                     every part (about an hour on 2 cores)
-#   bench/run-all.sh serve-text hop      some parts: ar ar-step diffusion code2wav speech video numerics hop connectors metrics tracing serve-text serve-image serve-mixed serve-speech
+#   bench/run-all.sh serve-text hop      some parts: ar ar-step ar-host diffusion code2wav speech video numerics hop connectors metrics tracing serve-text serve-image serve-mixed serve-speech
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=artifacts/bench
@@ -12,7 +12,7 @@ dotnet build Omni.sln -c Release -v q -nologo >/dev/null
 omni=(dotnet tools/omni/bin/Release/net10.0/omni.dll)
 bench=(dotnet bench/Omni.Bench/bin/Release/net10.0/omni-bench.dll)
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(ar ar-step diffusion code2wav speech video numerics hop connectors metrics tracing serve-text serve-image serve-mixed serve-speech)
+[ ${#parts[@]} -gt 0 ] || parts=(ar ar-step ar-host diffusion code2wav speech video numerics hop connectors metrics tracing serve-text serve-image serve-mixed serve-speech)
 
 serve() { # NAME, then omni bench arguments
   local name=$1; shift
@@ -27,6 +27,11 @@ for part in "${parts[@]}"; do
     # What a GPU pays per AR step (operator calls, uploads, host copies), with and without batch invariance.
     ar-step) for invariant in false true; do
         "${bench[@]}" ar --models default --concurrency 1,64 --tokens 32 --rounds 3 --batch-invariant "$invariant" --varied-prompts \
+          --soak-requests 0 --max-load 100
+      done | tee "$out/$part.txt" ;;
+    # What a decode step costs the host: the default model's operators at width 32, one libtorch thread, without batch invariance.
+    ar-host) for prompts in "" --varied-prompts; do
+        "${bench[@]}" ar --models host --concurrency 1,64 --tokens 64 --rounds 3 --batch-invariant false --torch-threads 1 $prompts \
           --soak-requests 0 --max-load 100
       done | tee "$out/$part.txt" ;;
     # Text: the default workload (8-32 word prompts, 16-64 tokens); saturation is the highest rate with p99 TTFT under 1 s.

@@ -9,7 +9,7 @@
 #                                       cuda` with a text+image+speech request and a /metrics scrape, `omni-bench ar`
 #                                       and `omni-bench diffusion` on the device. Results go to OUT (default
 #                                       /tmp/gpu-out): run.log, probe.log, e2e.log, metrics.txt, ar.md, diffusion.md,
-#                                       ar-varied.md.
+#                                       ar-varied.md and ar-host.md (what a decode step costs the host).
 # Rehearse the second half on a CPU machine: DEV=cpu QUICK=1 TORCH_LIB=<a libtorch lib dir> bash DIR/run.sh
 # (the tests do, GpuCheckRehearsalTests, with a quick bundle: CONFIGURATION=Debug XZ_LEVEL=0, whose size is not checked).
 set -uo pipefail
@@ -132,6 +132,8 @@ PY
       --steps 2 --images 4 --rounds 1 --soak-requests 0 --max-load 1000 --quiet-timeout 0
     sec "bench ar varied" "$OUT/ar-varied.md" 60 dotnet "$A/bench/omni-bench.dll" ar --device "$DEV" --models default --concurrency 1,4 --tokens 4 \
       --rounds 1 --varied-prompts --soak-requests 0 --max-load 1000 --quiet-timeout 0
+    sec "bench ar host" "$OUT/ar-host.md" 45 dotnet "$A/bench/omni-bench.dll" ar --device "$DEV" --models host --concurrency 1,4 --tokens 4 \
+      --rounds 1 --batch-invariant false --soak-requests 0 --max-load 1000 --quiet-timeout 0
   else
     sec "bench ar" "$OUT/ar.md" 120 dotnet "$A/bench/omni-bench.dll" ar --device "$DEV" --models default,100m --concurrency 1,8,32,64 --tokens 64 \
       --rounds 3 --soak-requests 0 --max-load 1000 --quiet-timeout 0
@@ -140,6 +142,9 @@ PY
     # A serving batch's lengths vary: the decode step with one attention call per layer, and its operator calls.
     sec "bench ar varied" "$OUT/ar-varied.md" 60 dotnet "$A/bench/omni-bench.dll" ar --device "$DEV" --models default --concurrency 1,64 --tokens 64 \
       --rounds 3 --varied-prompts --soak-requests 0 --max-load 1000 --quiet-timeout 0
+    # The default model's operators at width 32: a decode step's time is what it costs the host (launches, dispatch).
+    sec "bench ar host" "$OUT/ar-host.md" 45 dotnet "$A/bench/omni-bench.dll" ar --device "$DEV" --models host --concurrency 1,64 --tokens 64 \
+      --rounds 3 --batch-invariant false --soak-requests 0 --max-load 1000 --quiet-timeout 0
   fi
   stamp "done: $(ls "$OUT" | tr '\n' ' ')"
 }

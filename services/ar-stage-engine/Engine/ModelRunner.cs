@@ -34,7 +34,8 @@ internal sealed class ModelRunner(CausalLanguageModel model, KvBlockPool pool, D
         var logprobs = new TokenLogprob?[batch.Count];
         if (sampling.Length > 0)
         {
-            var logits = model.Logits(hidden.index_select(0, forward.Selections[0]), batchInvariant);
+            // Every row sampled (a step that only decodes): the selection, ascending and distinct, is every row in order.
+            var logits = model.Logits(sampling.Length == forward.Rows ? hidden : hidden.index_select(0, forward.Selections[0]), batchInvariant);
             var result = BatchSampler.Sample(logits, sampling.Select(i => batch[i].Sequence).ToArray());
             for (var j = 0; j < sampling.Length; j++)
             {

@@ -64,6 +64,6 @@ public sealed class CausalLanguageModel : nn.Module<ForwardBatch, KvBlockPool, T
         using var scope = NewDisposeScope();
         var logits = lm_head is null ? BatchInvariantOps.Linear(hidden, model.EmbeddingWeight, null, batchInvariant)
             : BatchInvariantOps.Linear(lm_head, hidden, batchInvariant);
-        return logits.to(ScalarType.Float32).MoveToOuterDisposeScope();
+        return (logits.dtype == ScalarType.Float32 ? logits : logits.to(ScalarType.Float32)).MoveToOuterDisposeScope();
     }
 }

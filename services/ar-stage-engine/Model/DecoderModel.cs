@@ -57,7 +57,8 @@ public sealed class DecoderModel : nn.Module<ForwardBatch, KvBlockPool, Tensor>
             hidden = layer.call(hidden, inputs);
         }
 
-        return norm.call(hidden, batch.BatchInvariant).narrow(0, 0, batch.Rows).MoveToOuterDisposeScope();
+        var normalized = norm.call(hidden, batch.BatchInvariant);
+        return (batch.PaddedRows == batch.Rows ? normalized : normalized.narrow(0, 0, batch.Rows)).MoveToOuterDisposeScope();
     }
 
     private RotaryEmbedding Rotary(Device device)

@@ -235,10 +235,12 @@ public sealed class ForwardBatch
         {
             var (queryRows, blockIds, outputSlots, outputRows) = (uploaded.Dequeue(), uploaded.Dequeue(), uploaded.Dequeue(), uploaded.Dequeue());
             // Tile row i of a tile starting at position s sees keys 0 .. s + i.
+            var keys = SharedMask ? null : arange(Length, dtype: ScalarType.Int64, device: device).view(1, 1, Length);
             var mask = SharedMask
                 ? ones(TileRows, Length, dtype: ScalarType.Bool, device: device).tril(Length - TileRows)
-                : arange(Length, dtype: ScalarType.Int64, device: device).view(1, 1, Length)
-                    <= uploaded.Dequeue().view(Tiles, 1, 1) + arange(TileRows, dtype: ScalarType.Int64, device: device).view(1, TileRows, 1);
+                : TileRows == 1
+                    ? keys! <= uploaded.Dequeue().view(Tiles, 1, 1)
+                    : keys! <= uploaded.Dequeue().view(Tiles, 1, 1) + arange(TileRows, dtype: ScalarType.Int64, device: device).view(1, TileRows, 1);
             return new AttentionGroup(Length, Tiles, TileRows, queryRows, blockIds, mask, outputSlots, outputRows);
         }
     }

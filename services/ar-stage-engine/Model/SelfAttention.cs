@@ -89,11 +89,10 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor, AttentionInputs, T
         var rows = hidden.shape[0];
         if (_qkv is { } fused && !inputs.Batch.BatchInvariant && fused.Serves(hidden))
         {
-            var qkv = fused.Forward(hidden);
-            var qk = RotaryEmbedding.Apply(qkv.narrow(1, 0, (_heads + _kvHeads) * _headDim).reshape(rows, _heads + _kvHeads, _headDim),
-                inputs.Angles);
-            return (qk.narrow(1, 0, _heads), qk.narrow(1, _heads, _kvHeads),
-                qkv.narrow(1, (_heads + _kvHeads) * _headDim, _kvHeads * _headDim).reshape(rows, _kvHeads, _headDim));
+            // [rows, heads + 2 kvHeads, headDim]: q's heads, then k's, then v's (a view of the product).
+            var qkv = fused.Forward(hidden).reshape(rows, _heads + 2 * _kvHeads, _headDim);
+            var qk = RotaryEmbedding.Apply(qkv.narrow(1, 0, _heads + _kvHeads), inputs.Angles);
+            return (qk.narrow(1, 0, _heads), qk.narrow(1, _heads, _kvHeads), qkv.narrow(1, _heads + _kvHeads, _kvHeads));
         }
         return (RotaryEmbedding.Apply(q_proj.call(hidden).view(rows, _heads, _headDim), inputs.Angles),
             RotaryEmbedding.Apply(k_proj.call(hidden).view(rows, _kvHeads, _headDim), inputs.Angles),
@@ -133,17 +132,14 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor, AttentionInputs, T
             .reshape(group.Tiles, _heads * _headDim);
     }
 
-    // Each tile's keys and values [Tiles, kvHeads, Length, headDim], read from the pages (views of one gather each).
+    // Each tile's keys and values [Tiles, kvHeads, Length, headDim], read from the pages: one gather each, and one view
+    // of it (the gather's output is a new contiguous [Tiles * blocks, blockSize, kvHeads, headDim] tensor, whatever the
+    // kernel, so the view's strides are known: a tile's first Length positions, heads before positions).
     private (Tensor Keys, Tensor Values) KeysAndValues(AttentionGroup group, KvBlockPool pool)
     {
         var (keys, values) = pool.Gather(_layerIndex, group.BlockIds);
-        var gathered = keys.shape[0] / group.Tiles * keys.shape[1];
-        return (PerTile(keys), PerTile(values));
-
-        Tensor PerTile(Tensor blocks)
-        {
-            var perTile = blocks.view(group.Tiles, gathered, _kvHeads, _headDim);
-            return (gathered == group.Length ? perTile : perTile.narrow(1, 0, group.Length)).transpose(1, 2);
-        }
+        long[] shape = [group.Tiles, _kvHeads, group.Length, _headDim];
+        long[] strides = [keys.shape[0] / group.Tiles * keys.shape[1] * _kvHeads * _headDim, _headDim, _kvHeads * _headDim, 1];
+        return (keys.as_strided(shape, strides), values.as_strided(shape, strides));
     }
 }
