@@ -14,6 +14,26 @@ public sealed class ForwardBatchTests
 
     private static int[] Table(int count, int first) => [.. Enumerable.Range(first, (count + BlockSize - 1) / BlockSize)];
 
+    // Sequences of 40, 20 and 5 tokens, each decoding its last token, or the last one prefilling all five.
+    private static ForwardBatch ThreeSequences(bool batchInvariant, bool prefillTheLast)
+    {
+        var (a, b, c) = (Ids(40, 1), Ids(20, 2), Ids(5, 3));
+        return ForwardBatch.Create(
+            [new ScheduledChunk(a, 39, 1, Table(40, 0)), new ScheduledChunk(b, 19, 1, Table(20, 10)),
+                new ScheduledChunk(c, prefillTheLast ? 0 : 4, prefillTheLast ? 5 : 1, Table(5, 20))],
+            BlockSize, CPU, batchInvariant);
+    }
+
+    // Without batch invariance: the prefill step, then the step's batch and its logits (in the caller's dispose scope).
+    private static (ForwardBatch Batch, Tensor Logits) PrefillThenStep(CausalLanguageModel model, ScheduledChunk[] prefill, ScheduledChunk[] step)
+    {
+        using var inference = inference_mode();
+        using var pool = new KvBlockPool(model.Config, 32, BlockSize, ScalarType.Float32, CPU);
+        model.call(ForwardBatch.Create(prefill, BlockSize, CPU, batchInvariant: false), pool);
+        var batch = ForwardBatch.Create(step, BlockSize, CPU, batchInvariant: false);
+        return (batch, model.Logits(model.call(batch, pool), batchInvariant: false));
+    }
+
     [Fact]
     public void Create_ManyChunksAndSelections_OneUpload()
     {
@@ -46,11 +66,8 @@ public sealed class ForwardBatchTests
     public void Create_TilesOfThreeLengths_OneGroupOnlyWithoutBatchInvariance(bool batchInvariant, int groups)
     {
         using var scope = NewDisposeScope();
-        var (a, b, c) = (Ids(40, 1), Ids(20, 2), Ids(5, 3));
 
-        var batch = ForwardBatch.Create(
-            [new ScheduledChunk(a, 39, 1, Table(40, 0)), new ScheduledChunk(b, 19, 1, Table(20, 10)), new ScheduledChunk(c, 4, 1, Table(5, 20))],
-            BlockSize, CPU, batchInvariant);
+        var batch = ThreeSequences(batchInvariant, prefillTheLast: false);
 
         Assert.Equal(groups, batch.AttentionGroups.Count);
     }
@@ -75,11 +92,8 @@ public sealed class ForwardBatchTests
     public void Create_DecodeRows_OneRowTilesOnlyWithoutBatchInvarianceAndPrefill(bool batchInvariant, bool withPrefill, int tileRows)
     {
         using var scope = NewDisposeScope();
-        var (a, b, c) = (Ids(40, 1), Ids(20, 2), Ids(5, 3));
 
-        var batch = ForwardBatch.Create(
-            [new ScheduledChunk(a, 39, 1, Table(40, 0)), new ScheduledChunk(b, 19, 1, Table(20, 10)), new ScheduledChunk(c, withPrefill ? 0 : 4, withPrefill ? 5 : 1, Table(5, 20))],
-            BlockSize, CPU, batchInvariant);
+        var batch = ThreeSequences(batchInvariant, withPrefill);
 
         Assert.All(batch.AttentionGroups, group => Assert.Equal(tileRows, group.TileRows));
     }
@@ -88,11 +102,8 @@ public sealed class ForwardBatchTests
     public void Create_DecodeRowsWithoutBatchInvariance_ATilePerRowOverTheLongestKeysRoundedToTheTile()
     {
         using var scope = NewDisposeScope();
-        var (a, b, c) = (Ids(40, 1), Ids(20, 2), Ids(5, 3));
 
-        var group = ForwardBatch.Create(
-            [new ScheduledChunk(a, 39, 1, Table(40, 0)), new ScheduledChunk(b, 19, 1, Table(20, 10)), new ScheduledChunk(c, 4, 1, Table(5, 20))],
-            BlockSize, CPU, batchInvariant: false).AttentionGroups.Single();
+        var group = ThreeSequences(batchInvariant: false, prefillTheLast: false).AttentionGroups.Single();
 
         Assert.Equal((3, 48), (group.Tiles, group.Length));
         Assert.Equal([3L, 1L, 48L], group.Mask.shape);
@@ -108,16 +119,10 @@ public sealed class ForwardBatchTests
         var (a, b, c) = (Ids(37, 1), Ids(5, 2), Ids(20, 3));
         var (tableA, tableB, tableC) = (Table(37, 0), Table(5, 10), Table(20, 12));
         using var scope = NewDisposeScope();
-        using var inference = inference_mode();
-        using var pool = new KvBlockPool(model.Config, 32, BlockSize, ScalarType.Float32, CPU);
-        model.call(ForwardBatch.Create(
-            [new ScheduledChunk(a, 0, 36, tableA), new ScheduledChunk(b, 0, 4, tableB), new ScheduledChunk(c, 0, 19, tableC)],
-            BlockSize, CPU, batchInvariant: false), pool);
 
-        var batch = ForwardBatch.Create(
-            [new ScheduledChunk(a, 36, 1, tableA), new ScheduledChunk(b, 4, 1, tableB), new ScheduledChunk(c, 19, 1, tableC)],
-            BlockSize, CPU, batchInvariant: false);
-        var logits = model.Logits(model.call(batch, pool), batchInvariant: false);
+        var (batch, logits) = PrefillThenStep(model,
+            [new ScheduledChunk(a, 0, 36, tableA), new ScheduledChunk(b, 0, 4, tableB), new ScheduledChunk(c, 0, 19, tableC)],
+            [new ScheduledChunk(a, 36, 1, tableA), new ScheduledChunk(b, 4, 1, tableB), new ScheduledChunk(c, 19, 1, tableC)]);
 
         Assert.Equal(1, batch.AttentionGroups.Single().TileRows);
         TestModels.AssertRowMatchesAlone(model, a, 36, logits[0]);
@@ -132,17 +137,11 @@ public sealed class ForwardBatchTests
         var (a, b, c, d) = (Ids(37, 1), Ids(5, 2), Ids(38, 3), Ids(3, 4));
         var (tableA, tableB, tableC, tableD) = (Table(37, 0), Table(5, 10), Table(38, 12), Table(3, 30));
         using var scope = NewDisposeScope();
-        using var inference = inference_mode();
-        using var pool = new KvBlockPool(model.Config, 32, BlockSize, ScalarType.Float32, CPU);
-        model.call(ForwardBatch.Create(
-            [new ScheduledChunk(a, 0, 36, tableA), new ScheduledChunk(b, 0, 4, tableB), new ScheduledChunk(c, 0, 18, tableC)],
-            BlockSize, CPU, batchInvariant: false), pool);
 
         // a and b decode (keys up to 48 and 16), c prefills positions 18-37 across three tiles, d is a new prompt.
-        var batch = ForwardBatch.Create(
-            [new ScheduledChunk(a, 36, 1, tableA), new ScheduledChunk(c, 18, 20, tableC), new ScheduledChunk(b, 4, 1, tableB), new ScheduledChunk(d, 0, 3, tableD)],
-            BlockSize, CPU, batchInvariant: false);
-        var logits = model.Logits(model.call(batch, pool), batchInvariant: false);
+        var (batch, logits) = PrefillThenStep(model,
+            [new ScheduledChunk(a, 0, 36, tableA), new ScheduledChunk(b, 0, 4, tableB), new ScheduledChunk(c, 0, 18, tableC)],
+            [new ScheduledChunk(a, 36, 1, tableA), new ScheduledChunk(c, 18, 20, tableC), new ScheduledChunk(b, 4, 1, tableB), new ScheduledChunk(d, 0, 3, tableD)]);
 
         Assert.Single(batch.AttentionGroups);
         TestModels.AssertRowMatchesAlone(model, a, 36, logits[batch.RowStarts[0]]);
