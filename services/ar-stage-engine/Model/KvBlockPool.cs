@@ -73,7 +73,6 @@ public sealed class KvBlockPool : IDisposable
     /// <summary>Stores keys and values [tokens, kvHeads, headDim] of <paramref name="layer"/> at <paramref name="slots"/> [tokens].</summary>
     public void Write(int layer, Tensor slots, Tensor keys, Tensor values)
     {
-        using var scope = NewDisposeScope();
         _keySlots[layer].index_copy_(0, slots, keys);
         _valueSlots[layer].index_copy_(0, slots, values);
     }

@@ -14,9 +14,11 @@ public sealed class RotaryEmbedding : IDisposable
     private static readonly Scalar One = 1.0;
 
     private readonly Tensor _invFreq;
+    private readonly int _headDim;
 
     public RotaryEmbedding(int headDim, double theta, RopeScaling? scaling, Device device)
     {
+        _headDim = headDim;
         using var scope = NewDisposeScope();
         _invFreq = InverseFrequencies(headDim, theta, scaling).to(device).DetachFromDisposeScope();
     }
@@ -56,7 +58,7 @@ public sealed class RotaryEmbedding : IDisposable
         var cos = BatchInvariantOps.Pointwise(emb, t => t.cos(), batchInvariant);
         var sin = BatchInvariantOps.Pointwise(sinInput, t => t.sin(), batchInvariant);
         return new RotaryAngles(InDType(cos.unsqueeze(1), dtype).MoveToOuterDisposeScope(), InDType(sin.unsqueeze(1), dtype).MoveToOuterDisposeScope(),
-            SignFolded: !batchInvariant);
+            SignFolded: !batchInvariant, _headDim);
 
         // A cast to the dtype a tensor already has would still be an operator call.
         static Tensor InDType(Tensor angles, ScalarType dtype) => angles.dtype == dtype ? angles : angles.to(dtype);
@@ -67,7 +69,7 @@ public sealed class RotaryEmbedding : IDisposable
     {
         ArgumentNullException.ThrowIfNull(angles);
         using var scope = NewDisposeScope();
-        var half = x.shape[^1] / 2;
+        var half = angles.HeadDim / 2;
         if (angles.SignFolded)
         {
             // rotate_half(x) * sin = cat(-x2, x1) * cat(sin, sin) = roll(x, half) * cat(-sin, sin).

@@ -57,8 +57,8 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor, AttentionInputs, T
     public override Tensor forward(Tensor hidden, Tensor residual, AttentionInputs inputs)
     {
         using var scope = NewDisposeScope();
-        var rows = hidden.shape[0];
         var batch = inputs.Batch;
+        var rows = batch.PaddedRows;
         var (q, k, v) = Project(hidden, inputs);
         inputs.Pool.Write(_layerIndex, batch.SlotMapping, rows == batch.Rows ? k : k.narrow(0, 0, batch.Rows), rows == batch.Rows ? v : v.narrow(0, 0, batch.Rows));
 
@@ -86,7 +86,7 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor, AttentionInputs, T
     // Rotated queries [rows, heads, headDim] and keys, and values [rows, kvHeads, headDim].
     private (Tensor Q, Tensor K, Tensor V) Project(Tensor hidden, AttentionInputs inputs)
     {
-        var rows = hidden.shape[0];
+        var rows = inputs.Batch.PaddedRows;
         if (_qkv is { } fused && !inputs.Batch.BatchInvariant && fused.Serves(hidden))
         {
             // [rows, heads + 2 kvHeads, headDim]: q's heads, then k's, then v's (a view of the product).
@@ -139,7 +139,8 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor, AttentionInputs, T
     {
         var (keys, values) = pool.Gather(_layerIndex, group.BlockIds);
         long[] shape = [group.Tiles, _kvHeads, group.Length, _headDim];
-        long[] strides = [keys.shape[0] / group.Tiles * keys.shape[1] * _kvHeads * _headDim, _headDim, _kvHeads * _headDim, 1];
+        var positionsPerTile = (group.Length + pool.BlockSize - 1) / pool.BlockSize * pool.BlockSize;
+        long[] strides = [positionsPerTile * _kvHeads * _headDim, _headDim, _kvHeads * _headDim, 1];
         return (keys.as_strided(shape, strides), values.as_strided(shape, strides));
     }
 }

@@ -11,6 +11,8 @@ public sealed class SwiGluMlp : nn.Module<Tensor, Tensor, bool, Tensor>
     private readonly Linear up_proj;
     private readonly Linear down_proj;
 
+    private readonly int _intermediateSize;
+
     // gate_proj and up_proj as one product, and down_proj with the residual, once fused.
     private FusedLinear? _gateUp;
     private ResidualLinear? _down;
@@ -20,6 +22,7 @@ public sealed class SwiGluMlp : nn.Module<Tensor, Tensor, bool, Tensor>
         gate_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, hasBias: config.MlpBias);
         up_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, hasBias: config.MlpBias);
         down_proj = nn.Linear(config.IntermediateSize, config.HiddenSize, hasBias: config.MlpBias);
+        _intermediateSize = config.IntermediateSize;
         RegisterComponents();
     }
 
@@ -43,8 +46,7 @@ public sealed class SwiGluMlp : nn.Module<Tensor, Tensor, bool, Tensor>
         if (_gateUp is { } fused && !batchInvariant && fused.Serves(input))
         {
             var gateUp = fused.Forward(input);
-            var rows = gateUp.shape[^1] / 2;
-            gated = nn.functional.silu(gateUp.narrow(-1, 0, rows)) * gateUp.narrow(-1, rows, rows);
+            gated = nn.functional.silu(gateUp.narrow(-1, 0, _intermediateSize)) * gateUp.narrow(-1, _intermediateSize, _intermediateSize);
             return (_down is { } down ? down.Forward(residual, gated) : residual + down_proj.call(gated)).MoveToOuterDisposeScope();
         }
 
