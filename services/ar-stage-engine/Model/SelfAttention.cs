@@ -60,7 +60,8 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor, AttentionInputs, T
         var batch = inputs.Batch;
         var rows = batch.PaddedRows;
         var (q, k, v) = Project(hidden, inputs);
-        inputs.Pool.Write(_layerIndex, batch.SlotMapping, rows == batch.Rows ? k : k.narrow(0, 0, batch.Rows), rows == batch.Rows ? v : v.narrow(0, 0, batch.Rows));
+        var (keys, values) = rows == batch.Rows ? (k, v) : (k.narrow(0, 0, batch.Rows), v.narrow(0, 0, batch.Rows));
+        inputs.Pool.Write(_layerIndex, batch.SlotMapping, keys, values);
 
         if (!batch.BatchInvariant && batch.AttentionGroups.Count == 1)
         {
