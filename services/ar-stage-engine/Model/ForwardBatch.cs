@@ -234,14 +234,19 @@ public sealed class ForwardBatch
         public AttentionGroup ToGroup(Queue<Tensor> uploaded, Device device)
         {
             var (queryRows, blockIds, outputSlots, outputRows) = (uploaded.Dequeue(), uploaded.Dequeue(), uploaded.Dequeue(), uploaded.Dequeue());
-            // Tile row i of a tile starting at position s sees keys 0 .. s + i.
-            var keys = SharedMask ? null : arange(Length, dtype: ScalarType.Int64, device: device).view(1, 1, Length);
-            var mask = SharedMask
-                ? ones(TileRows, Length, dtype: ScalarType.Bool, device: device).tril(Length - TileRows)
-                : TileRows == 1
-                    ? keys! <= uploaded.Dequeue().view(Tiles, 1, 1)
-                    : keys! <= uploaded.Dequeue().view(Tiles, 1, 1) + arange(TileRows, dtype: ScalarType.Int64, device: device).view(1, TileRows, 1);
-            return new AttentionGroup(Length, Tiles, TileRows, queryRows, blockIds, mask, outputSlots, outputRows);
+            return new AttentionGroup(Length, Tiles, TileRows, queryRows, blockIds, Mask(uploaded, device), outputSlots, outputRows);
+        }
+
+        // Tile row i of a tile starting at position s sees keys 0 .. s + i.
+        private Tensor Mask(Queue<Tensor> uploaded, Device device)
+        {
+            if (SharedMask)
+            {
+                return ones(TileRows, Length, dtype: ScalarType.Bool, device: device).tril(Length - TileRows);
+            }
+            var keys = arange(Length, dtype: ScalarType.Int64, device: device).view(1, 1, Length);
+            var starts = uploaded.Dequeue().view(Tiles, 1, 1);
+            return keys <= (TileRows == 1 ? starts : starts + arange(TileRows, dtype: ScalarType.Int64, device: device).view(1, TileRows, 1));
         }
     }
 }
