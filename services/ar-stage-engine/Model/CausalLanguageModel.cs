@@ -1,3 +1,4 @@
+using Omni.Common.Torch;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -64,6 +65,6 @@ public sealed class CausalLanguageModel : nn.Module<ForwardBatch, KvBlockPool, T
         using var scope = NewDisposeScope();
         var logits = lm_head is null ? BatchInvariantOps.Linear(hidden, model.EmbeddingWeight, null, batchInvariant)
             : BatchInvariantOps.Linear(lm_head, hidden, batchInvariant);
-        return (logits.dtype == ScalarType.Float32 ? logits : logits.to(ScalarType.Float32)).MoveToOuterDisposeScope();
+        return logits.InDType(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 }

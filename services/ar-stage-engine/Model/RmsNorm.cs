@@ -1,3 +1,4 @@
+using Omni.Common.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -30,8 +31,7 @@ public sealed class RmsNorm : nn.Module<Tensor, bool, Tensor>
     public override Tensor forward(Tensor input, bool batchInvariant)
     {
         using var scope = NewDisposeScope();
-        // A cast to the dtype a tensor already has would still be an operator call (a new tensor aliasing it).
-        var x = input.dtype == ScalarType.Float32 ? input : input.to(ScalarType.Float32);
+        var x = input.InDType(ScalarType.Float32);
         Tensor normalized;
         if (batchInvariant)
         {
@@ -44,7 +44,7 @@ public sealed class RmsNorm : nn.Module<Tensor, bool, Tensor>
             var norm = linalg.vector_norm(x, 2, [-1], keepdim: true);
             normalized = addcdiv(zero, x, hypot(norm, epsFloor), _sqrtSize);
         }
-        return (weight * (input.dtype == ScalarType.Float32 ? normalized : normalized.to(input.dtype))).MoveToOuterDisposeScope();
+        return (weight * normalized.InDType(input.dtype)).MoveToOuterDisposeScope();
     }
 
     private (Tensor Zero, Tensor EpsFloor) Constants(Tensor x)

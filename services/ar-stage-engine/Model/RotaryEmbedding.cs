@@ -1,3 +1,4 @@
+using Omni.Common.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -57,11 +58,8 @@ public sealed class RotaryEmbedding : IDisposable
         var sinInput = batchInvariant ? emb : cat([-freqs, freqs], -1);
         var cos = BatchInvariantOps.Pointwise(emb, t => t.cos(), batchInvariant);
         var sin = BatchInvariantOps.Pointwise(sinInput, t => t.sin(), batchInvariant);
-        return new RotaryAngles(InDType(cos.unsqueeze(1), dtype).MoveToOuterDisposeScope(), InDType(sin.unsqueeze(1), dtype).MoveToOuterDisposeScope(),
+        return new RotaryAngles(cos.unsqueeze(1).InDType(dtype).MoveToOuterDisposeScope(), sin.unsqueeze(1).InDType(dtype).MoveToOuterDisposeScope(),
             SignFolded: !batchInvariant, _headDim);
-
-        // A cast to the dtype a tensor already has would still be an operator call.
-        static Tensor InDType(Tensor angles, ScalarType dtype) => angles.dtype == dtype ? angles : angles.to(dtype);
     }
 
     /// <summary>Rotates x [tokens, heads, headDim] by the angles of its tokens (from <see cref="Angles"/>).</summary>
