@@ -55,8 +55,8 @@ public static class ArBenchmark
             }
 
             Console.WriteLine();
-            Console.WriteLine("| model | parameters | concurrent requests | tokens/s (median) | vs 1 at a time | GFLOP/s | share of matmul peak | operator calls / uploads / host copies per step | decode step, ms |");
-            Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+            Console.WriteLine("| model | parameters | concurrent requests | tokens/s (median) | vs 1 at a time | GFLOP/s | share of matmul peak | operator calls / uploads / host copies per step | decode step, ms | schedule / prepare / issue / wait / finish, ms per step | GC pauses, ms per step |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
             foreach (var name in parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 await MeasureModelAsync(name, levels, parse.GetValue(tokens), parse.GetValue(rounds), parse.GetValue(cacheDirectory), peak, threads,
@@ -92,16 +92,20 @@ public static class ArBenchmark
         {
             DecodeThroughput.Round(engine, level, Math.Min(tokens, 8), round: -1, variedPrompts);
             var (steps, tensors, uploads, copies) = (engine.EngineSteps, engine.EngineThreadTensorsCreated, engine.EngineThreadUploads, engine.EngineThreadHostCopies);
+            var (phasesBefore, pausedBefore) = (engine.EngineStepPhases, GC.GetTotalPauseDuration());
             var rates = Enumerable.Range(0, rounds).Select(round => DecodeThroughput.Round(engine, level, tokens, round, variedPrompts)).ToList();
             double PerStep(long after, long before) => (after - before) / (double)Math.Max(1, engine.EngineSteps - steps);
             var counters = string.Create(CultureInfo.InvariantCulture, $"{PerStep(engine.EngineThreadTensorsCreated, tensors):F0} / " +
                 $"{PerStep(engine.EngineThreadUploads, uploads):F1} / {PerStep(engine.EngineThreadHostCopies, copies):F1}");
+            var phases = engine.EngineStepPhases.Minus(phasesBefore).MillisecondsPerStep(engine.EngineSteps - steps);
+            var gcPause = (GC.GetTotalPauseDuration() - pausedBefore).TotalMilliseconds / Math.Max(1, engine.EngineSteps - steps);
             var median = Statistics.Median(rates);
             baseline ??= median;
             var gflops = median * flopsPerToken / 1e9;
             Console.Error.WriteLine($"  {level} concurrent: {string.Join(", ", rates.Select(r => r.ToString("F1", CultureInfo.InvariantCulture)))} tokens/s");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {name} | {parameters / 1e6:F1}M | {level} | {median:F1} | {median / baseline.Value:F1}x | {gflops:F2} | {gflops / peak:P1} | {counters} | {level * 1000 / median:F3} |"));
+                $"| {name} | {parameters / 1e6:F1}M | {level} | {median:F1} | {median / baseline.Value:F1}x | {gflops:F2} | {gflops / peak:P1} | {counters} | {level * 1000 / median:F3} | " +
+                $"{phases.Schedule:F3} / {phases.Prepare:F3} / {phases.Issue:F3} / {phases.Wait:F3} / {phases.Finish:F3} | {gcPause:F3} |"));
         }
     }
 

@@ -38,6 +38,7 @@ public sealed class ArEngine : IDisposable
     private int _queued;
     private int _admitted;
     private int _disposed;
+    private long _scheduleTicks;
 
     private ArEngine(CausalLanguageModel model, KvBlockPool pool, Device device, string deviceName, string modelName, ITextTokenizer tokenizer,
         ArEngineOptions options, IArEngineObserver observer)
@@ -127,6 +128,9 @@ public sealed class ArEngine : IDisposable
 
     /// <summary>Steps the engine thread has run that computed something.</summary>
     internal long EngineSteps { get; private set; }
+
+    /// <summary>Where the engine thread's time went over those steps, as of its last step.</summary>
+    internal StepPhases EngineStepPhases { get; private set; } = StepPhases.Zero;
 
     /// <summary>
     /// Loads the checkpoint (or the built-in model) with its <c>tokenizer.json</c> when it has one, else no text at all
@@ -356,7 +360,9 @@ public sealed class ArEngine : IDisposable
             return;
         }
 
+        var scheduling = Stopwatch.GetTimestamp();
         var plan = _scheduler.Schedule();
+        _scheduleTicks += Stopwatch.GetTimestamp() - scheduling;
         // Admission reads this state: it must count the sequences this step admitted while the step runs, or a burst
         // arriving during the first step after idle would pass the waiting-queue bound unchecked.
         RecordState();
@@ -390,6 +396,7 @@ public sealed class ArEngine : IDisposable
             sequence.FirstScheduled ??= started;
         }
 
+        var (prepareBefore, waitBefore) = (_runner.PrepareTicks, HostCopies.ThreadTicks);
         StepOutput output;
         try
         {
@@ -410,6 +417,7 @@ public sealed class ArEngine : IDisposable
         }
 
         var now = Stopwatch.GetTimestamp();
+        var (prepare, wait) = (_runner.PrepareTicks - prepareBefore, HostCopies.ThreadTicks - waitBefore);
         int promptTokens = 0, generated = 0, scheduledTokens = 0;
         var finished = new List<(Sequence Sequence, FinishReason Reason)>();
         for (var i = 0; i < plan.Batch.Count; i++)
@@ -467,6 +475,9 @@ public sealed class ArEngine : IDisposable
         EngineThreadTensorsCreated = DisposeScopeManager.Statistics.TensorStatistics.CreatedInScopeCount
             + DisposeScopeManager.Statistics.TensorStatistics.CreatedOutsideScopeCount;
         EngineSteps++;
+        var phases = EngineStepPhases;
+        EngineStepPhases = new StepPhases(_scheduleTicks, phases.Prepare + prepare, phases.Issue + (now - started) - prepare - wait,
+            phases.Wait + wait, phases.Finish + Stopwatch.GetTimestamp() - now);
     }
 
     // Appends a sampled token and streams it; returns why the sequence ends now (null: it goes on, or it needs one

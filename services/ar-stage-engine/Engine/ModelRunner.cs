@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Omni.ArStage.Model;
 using Omni.Common.Torch;
 using TorchSharp;
@@ -12,10 +13,14 @@ namespace Omni.ArStage.Engine;
 /// </summary>
 internal sealed class ModelRunner(CausalLanguageModel model, KvBlockPool pool, Device device, bool batchInvariant)
 {
+    /// <summary><see cref="Stopwatch"/> ticks spent packing steps' inputs (host arrays and their upload), all steps so far.</summary>
+    public long PrepareTicks { get; private set; }
+
     public StepOutput Execute(IReadOnlyList<ScheduledSequence> batch)
     {
         using var inference = inference_mode();
         using var scope = NewDisposeScope();
+        var started = Stopwatch.GetTimestamp();
         var chunks = batch.Select(s => new ScheduledChunk(s.Sequence.Tokens, s.Sequence.Computed, s.Count, s.Sequence.BlockTable,
             s.Sequence.PromptEmbeddings?.Data, s.Sequence.PromptEmbeddings?.Rows ?? 0)).ToArray();
         var sampling = Enumerable.Range(0, batch.Count)
@@ -25,6 +30,7 @@ internal sealed class ModelRunner(CausalLanguageModel model, KvBlockPool pool, D
         // The rows read after the forward pass travel with its inputs: no upload between its kernels and the sampler's.
         var forward = ForwardBatch.Create(chunks, pool.BlockSize, device, batchInvariant,
             [[.. sampling.Select(i => new ChunkRow(i, batch[i].Count - 1))], wanted.Rows]);
+        PrepareTicks += Stopwatch.GetTimestamp() - started;
         var hidden = model.call(forward, pool);
 
         var hiddenRows = CopyHiddenRows(hidden, forward.Selections[1], wanted, batch.Count);

@@ -32,19 +32,16 @@ public sealed class RmsNorm : nn.Module<Tensor, bool, Tensor>
     {
         using var scope = NewDisposeScope();
         var x = input.InDType(ScalarType.Float32);
-        Tensor normalized;
         if (batchInvariant)
         {
             var variance = x.pow(2).mean([-1], keepdim: true);
-            normalized = x * rsqrt(variance + _eps);
+            return (weight * (x * rsqrt(variance + _eps)).InDType(input.dtype)).MoveToOuterDisposeScope();
         }
-        else
-        {
-            var (zero, epsFloor) = Constants(x);
-            var norm = linalg.vector_norm(x, 2, [-1], keepdim: true);
-            normalized = addcdiv(zero, x, hypot(norm, epsFloor), _sqrtSize);
-        }
-        return (weight * normalized.InDType(input.dtype)).MoveToOuterDisposeScope();
+
+        // The weight multiplies in place (the same kernel, the same bits): a GPU pays per operator call, views and results alike.
+        var (zero, epsFloor) = Constants(x);
+        var norm = linalg.vector_norm(x, 2, [-1], keepdim: true);
+        return addcdiv(zero, x, hypot(norm, epsFloor), _sqrtSize).InDType(input.dtype).mul_(weight).MoveToOuterDisposeScope();
     }
 
     private (Tensor Zero, Tensor EpsFloor) Constants(Tensor x)

@@ -77,6 +77,24 @@ public sealed class RotaryEmbedding : IDisposable
         return (x * angles.Cos + rotated * angles.Sin).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Rotates x [tokens, heads, headDim] in place by angles whose sine has rotate_half's sign folded in (from
+    /// <see cref="Angles"/> without batch invariance): the same kernels and bits as <see cref="Apply"/>, no new tensor
+    /// but the rolled copy.
+    /// </summary>
+    public static void ApplyInPlace(Tensor x, RotaryAngles angles)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(angles);
+        if (!angles.SignFolded)
+        {
+            throw new ArgumentException("Rotating in place needs the angles made without batch invariance (sign folded).", nameof(angles));
+        }
+
+        using var rolled = x.roll(angles.HeadDim / 2, -1);
+        x.mul_(angles.Cos).addcmul_(rolled, angles.Sin, One);
+    }
+
     public void Dispose() => _invFreq.Dispose();
 
     // transformers' _compute_llama3_parameters.

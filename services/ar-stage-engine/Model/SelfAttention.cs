@@ -91,9 +91,10 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor, AttentionInputs, T
         if (_qkv is { } fused && !inputs.Batch.BatchInvariant && fused.Serves(hidden))
         {
             // [rows, heads + 2 kvHeads, headDim]: q's heads, then k's, then v's (a view of the product).
+            // q and k rotate in place, in the product itself.
             var qkv = fused.Forward(hidden).reshape(rows, _heads + 2 * _kvHeads, _headDim);
-            var qk = RotaryEmbedding.Apply(qkv.narrow(1, 0, _heads + _kvHeads), inputs.Angles);
-            return (qk.narrow(1, 0, _heads), qk.narrow(1, _heads, _kvHeads), qkv.narrow(1, _heads + _kvHeads, _kvHeads));
+            RotaryEmbedding.ApplyInPlace(qkv.narrow(1, 0, _heads + _kvHeads), inputs.Angles);
+            return (qkv.narrow(1, 0, _heads), qkv.narrow(1, _heads, _kvHeads), qkv.narrow(1, _heads + _kvHeads, _kvHeads));
         }
         return (RotaryEmbedding.Apply(q_proj.call(hidden).view(rows, _heads, _headDim), inputs.Angles),
             RotaryEmbedding.Apply(k_proj.call(hidden).view(rows, _kvHeads, _headDim), inputs.Angles),

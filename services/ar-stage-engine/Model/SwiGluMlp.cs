@@ -45,8 +45,9 @@ public sealed class SwiGluMlp : nn.Module<Tensor, Tensor, bool, Tensor>
         Tensor gated;
         if (_gateUp is { } fused && !batchInvariant && fused.Serves(input))
         {
+            // silu(gate) * up in place in the gate's half of the product: the same kernels, two tensors fewer.
             var gateUp = fused.Forward(input);
-            gated = nn.functional.silu(gateUp.narrow(-1, 0, _intermediateSize)) * gateUp.narrow(-1, _intermediateSize, _intermediateSize);
+            gated = gateUp.narrow(-1, 0, _intermediateSize).silu_().mul_(gateUp.narrow(-1, _intermediateSize, _intermediateSize));
             return (_down is { } down ? down.Forward(residual, gated) : residual + down_proj.call(gated)).MoveToOuterDisposeScope();
         }
 
