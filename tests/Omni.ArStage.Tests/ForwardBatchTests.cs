@@ -56,8 +56,21 @@ public sealed class ForwardBatchTests
         var batch = ForwardBatch.Create([new ScheduledChunk(a, 39, 1, Table(40, 0)), new ScheduledChunk(b, 0, 7, Table(7, 20))], BlockSize, CPU,
             selections: [[new ChunkRow(0, 0), new ChunkRow(1, 6)], [new ChunkRow(1, 2)]]);
 
-        Assert.Equal([0L, 7L], batch.Selections[0].data<long>().ToArray());
-        Assert.Equal([3L], batch.Selections[1].data<long>().ToArray());
+        Assert.Equal([0L, 7L], batch.Selections[0]!.data<long>().ToArray());
+        Assert.Equal([3L], batch.Selections[1]!.data<long>().ToArray());
+    }
+
+    [Fact]
+    public void Create_EmptySelection_NoTensor()
+    {
+        using var scope = NewDisposeScope();
+        var (a, b) = (Ids(40, 1), Ids(7, 2));
+
+        var batch = ForwardBatch.Create([new ScheduledChunk(a, 39, 1, Table(40, 0)), new ScheduledChunk(b, 0, 7, Table(7, 20))], BlockSize, CPU,
+            selections: [[], [new ChunkRow(1, 2)]]);
+
+        Assert.Null(batch.Selections[0]);
+        Assert.Equal([3L], batch.Selections[1]!.data<long>().ToArray());
     }
 
     [Theory]
@@ -82,7 +95,7 @@ public sealed class ForwardBatchTests
             [new ScheduledChunk(a, 30, 10, Table(40, 0)), new ScheduledChunk(b, 19, 1, Table(20, 10)), new ScheduledChunk(c, 0, 5, Table(5, 20))],
             BlockSize, CPU, batchInvariant: false);
 
-        Assert.Equal(Enumerable.Range(0, 16).Select(i => (long)i), batch.AttentionGroups[0].OutputRows.data<long>().ToArray());
+        Assert.Equal(Enumerable.Range(0, 16).Select(i => (long)i), batch.AttentionGroups[0].OutputRows!.data<long>().ToArray());
     }
 
     [Theory]
@@ -106,9 +119,19 @@ public sealed class ForwardBatchTests
         var group = ThreeSequences(batchInvariant: false, prefillTheLast: false).AttentionGroups.Single();
 
         Assert.Equal((3, 48), (group.Tiles, group.Length));
-        Assert.Equal([3L, 1L, 48L], group.Mask.shape);
+        Assert.Equal([3L, 1L, 1L, 48L], group.Mask.shape);
         // Each row sees the keys up to its own position: 40, 20 and 5 of them.
-        Assert.Equal([40L, 20L, 5L], group.Mask.sum([1, 2]).data<long>().ToArray());
+        Assert.Equal([40L, 20L, 5L], group.Mask.sum([1, 2, 3]).data<long>().ToArray());
+    }
+
+    [Fact]
+    public void Create_DecodeRowsWithoutBatchInvariance_NoQueryOrOutputIndices()
+    {
+        using var scope = NewDisposeScope();
+
+        var group = ThreeSequences(batchInvariant: false, prefillTheLast: false).AttentionGroups.Single();
+
+        Assert.Equal((null, null, null), (group.QueryRows, group.OutputSlots, group.OutputRows));
     }
 
     [Fact]

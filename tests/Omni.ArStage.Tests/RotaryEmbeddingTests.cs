@@ -10,7 +10,7 @@ public sealed class RotaryEmbeddingTests
     public void Apply_SignFoldedAngles_RotateAsRotateHalf()
     {
         using var scope = NewDisposeScope();
-        using var rotary = new RotaryEmbedding(32, 10000, null, CPU);
+        using var rotary = new RotaryEmbedding(32, 10000, null, CPU, maxPositions: 4096);
         var positions = tensor(new long[] { 0, 1, 7, 300, 4095 });
         var x = randn(5, 3, 32, generator: new TorchSharp.torch.Generator(3));
 

@@ -28,8 +28,10 @@ internal sealed class ModelRunner(CausalLanguageModel model, KvBlockPool pool, D
             .ToArray();
         var wanted = HiddenRowsWanted(batch);
         // The rows read after the forward pass travel with its inputs: no upload between its kernels and the sampler's.
+        // When every row is sampled (a step that only decodes) the selection is every row in order: none is needed.
+        var everyRowSampled = sampling.Length == chunks.Sum(chunk => chunk.Count);
         var forward = ForwardBatch.Create(chunks, pool.BlockSize, device, batchInvariant,
-            [[.. sampling.Select(i => new ChunkRow(i, batch[i].Count - 1))], wanted.Rows]);
+            [everyRowSampled ? [] : [.. sampling.Select(i => new ChunkRow(i, batch[i].Count - 1))], wanted.Rows]);
         PrepareTicks += Stopwatch.GetTimestamp() - started;
         var hidden = model.call(forward, pool);
 
@@ -40,8 +42,7 @@ internal sealed class ModelRunner(CausalLanguageModel model, KvBlockPool pool, D
         var logprobs = new TokenLogprob?[batch.Count];
         if (sampling.Length > 0)
         {
-            // Every row sampled (a step that only decodes): the selection, ascending and distinct, is every row in order.
-            var logits = model.Logits(sampling.Length == forward.Rows ? hidden : hidden.index_select(0, forward.Selections[0]), batchInvariant);
+            var logits = model.Logits(everyRowSampled ? hidden : hidden.index_select(0, forward.Selections[0]!), batchInvariant);
             var result = BatchSampler.Sample(logits, sampling.Select(i => batch[i].Sequence).ToArray());
             for (var j = 0; j < sampling.Length; j++)
             {
@@ -93,10 +94,10 @@ internal sealed class ModelRunner(CausalLanguageModel model, KvBlockPool pool, D
     }
 
     // One gather and one device-to-host copy for every row wanted in the step.
-    private static float[]?[] CopyHiddenRows(Tensor hidden, Tensor indices, HiddenRowsPlan wanted, int count)
+    private static float[]?[] CopyHiddenRows(Tensor hidden, Tensor? indices, HiddenRowsPlan wanted, int count)
     {
         var rows = new float[]?[count];
-        if (wanted.Rows.Count == 0)
+        if (indices is null)
         {
             return rows;
         }

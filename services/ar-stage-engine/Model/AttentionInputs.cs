@@ -17,7 +17,7 @@ public sealed record AttentionInputs(RotaryAngles Angles, ForwardBatch Batch, IR
         ArgumentNullException.ThrowIfNull(batch);
         var masks = batch.AttentionGroups
             .Select(group => group.Mask.dim() == 2 ? group.Mask.repeat(queryHeadsPerKvHead, 1)
-                : group.TileRows == 1 ? group.Mask.unsqueeze(1) // one query position per tile: the same mask for every head (broadcast)
+                : group.TileRows == 1 ? group.Mask // one query position per tile: the same mask for every head (broadcast)
                 : group.Mask.repeat(1, queryHeadsPerKvHead, 1).unsqueeze(1))
             .ToList();
         return new AttentionInputs(angles, batch, masks, pool);

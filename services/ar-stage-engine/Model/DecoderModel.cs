@@ -66,7 +66,7 @@ public sealed class DecoderModel : nn.Module<ForwardBatch, KvBlockPool, Tensor>
         if (_rotary is null || !_rotary.IsOn(device))
         {
             _rotary?.Dispose();
-            _rotary = new RotaryEmbedding(_config.HeadDim, _config.RopeTheta, _config.RopeScaling, device);
+            _rotary = new RotaryEmbedding(_config.HeadDim, _config.RopeTheta, _config.RopeScaling, device, _config.MaxPositionEmbeddings);
         }
 
         return _rotary;

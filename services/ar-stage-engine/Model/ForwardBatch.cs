@@ -50,8 +50,11 @@ public sealed class ForwardBatch
     /// <summary>Whether the layers compute every row the same way whatever the batch (<see cref="BatchInvariantOps"/>).</summary>
     public bool BatchInvariant { get; private init; }
 
-    /// <summary>The batch rows of each set of <c>selections</c> given to <see cref="Create"/>, int64, uploaded with the batch's own inputs.</summary>
-    public IReadOnlyList<Tensor> Selections { get; private init; } = [];
+    /// <summary>
+    /// The batch rows of each set of <c>selections</c> given to <see cref="Create"/>, int64, uploaded with the batch's own
+    /// inputs; null for an empty set (no tensor: a GPU pays for each).
+    /// </summary>
+    public IReadOnlyList<Tensor?> Selections { get; private init; } = [];
 
     /// <param name="batchInvariant">Pad steps of fewer than four rows on CPU (see <see cref="PaddedRows"/>), tell the
     /// layers to use <see cref="BatchInvariantOps"/>, and attend in one group per key count. Without it every tile
@@ -118,10 +121,10 @@ public sealed class ForwardBatch
             tiles[(longest + AttentionTile - 1) / AttentionTile * AttentionTile] = list;
         }
 
-        var staging = new List<long[]> { ids, positions, slots };
+        var staging = new List<Staged> { new(ids), new(positions), new(slots) };
         if (embeddingRows.Count > 0)
         {
-            staging.Add([.. embeddingRows]);
+            staging.Add(new([.. embeddingRows]));
         }
         // A tile's positions the step does not compute read a zero query row past the batch's rows (batch invariance:
         // every query computed alike), or row 0 (any row: their outputs are dropped).
@@ -131,7 +134,7 @@ public sealed class ForwardBatch
             staging.AddRange(group.Arrays);
         }
         var rowSets = (selections ?? []).Select(set => set.Select(r => (long)(rowStarts[r.Chunk] + r.Offset)).ToArray()).ToList();
-        staging.AddRange(rowSets);
+        staging.AddRange(rowSets.Where(set => set.Length > 0).Select(set => new Staged(set)));
         var uploaded = new Queue<Tensor>(UploadTogether(staging, device));
 
         var inputIds = uploaded.Dequeue();
@@ -146,8 +149,8 @@ public sealed class ForwardBatch
                 : DeviceUploads.Upload(embeddingValues.ToArray(), [embeddingRows.Count, embeddingValues.Count / embeddingRows.Count], device),
             Positions = uploadedPositions,
             SlotMapping = slotMapping,
-            AttentionGroups = [.. groups.Select(group => group.ToGroup(uploaded, device))],
-            Selections = [.. rowSets.Select(_ => uploaded.Dequeue())],
+            AttentionGroups = [.. groups.Select(group => group.ToGroup(uploaded))],
+            Selections = [.. rowSets.Select(set => set.Length > 0 ? uploaded.Dequeue() : null)],
             RowStarts = rowStarts,
             Rows = rows,
             PaddedRows = paddedRows,
@@ -155,23 +158,38 @@ public sealed class ForwardBatch
         };
     }
 
-    // The step's index arrays in one host-to-device copy, each a view of it.
-    private static IEnumerable<Tensor> UploadTogether(List<long[]> arrays, Device device)
+    // The step's index arrays in one host-to-device copy, each a view of it in the shape it was staged with.
+    private static IEnumerable<Tensor> UploadTogether(List<Staged> arrays, Device device)
     {
-        var all = new long[arrays.Sum(array => array.Length)];
+        var all = new long[arrays.Sum(array => array.Values.Length)];
         var offset = 0;
         foreach (var array in arrays)
         {
-            array.CopyTo(all, offset);
-            offset += array.Length;
+            array.Values.CopyTo(all, offset);
+            offset += array.Values.Length;
         }
         var buffer = DeviceUploads.Upload(all, device);
         offset = 0;
-        foreach (var array in arrays)
+        foreach (var (values, shape) in arrays)
         {
-            yield return buffer.narrow(0, offset, array.Length);
-            offset += array.Length;
+            yield return shape is null ? buffer.narrow(0, offset, values.Length) : buffer.as_strided(shape, ContiguousStrides(shape), offset);
+            offset += values.Length;
         }
+    }
+
+    // An array of the step's inputs and the shape its view takes (null: 1-D).
+    private readonly record struct Staged(long[] Values, long[]? Shape = null);
+
+    private static long[] ContiguousStrides(long[] shape)
+    {
+        var strides = new long[shape.Length];
+        long stride = 1;
+        for (var i = shape.Length - 1; i >= 0; i--)
+        {
+            strides[i] = stride;
+            stride *= shape[i];
+        }
+        return strides;
     }
 
     private static void Check(ScheduledChunk chunk, int blockSize)
@@ -189,7 +207,7 @@ public sealed class ForwardBatch
     }
 
     // One attention group's index arrays, built on the host and uploaded with the rest of the batch.
-    private sealed record GroupArrays(int Length, int Tiles, int TileRows, bool SharedMask, long[][] Arrays)
+    private sealed record GroupArrays(int Length, int Tiles, int TileRows, bool SharedMask, Staged[] Arrays)
     {
         public static GroupArrays Create(int length, List<(ScheduledChunk Chunk, int RowStart, int Tile)> tiles, int tileRows, int paddingRow,
             int blockSize, bool sharedMask)
@@ -197,13 +215,12 @@ public sealed class ForwardBatch
             var blocksPerTile = (length + blockSize - 1) / blockSize;
             var queryRows = new long[tiles.Count * tileRows];
             var blockIds = new long[tiles.Count * blocksPerTile];
-            var tileStarts = new long[tiles.Count];
+            var rowPositions = new long[tiles.Count * tileRows];
             var outputSlots = new List<long>();
             var outputRows = new List<long>();
             for (var t = 0; t < tiles.Count; t++)
             {
                 var (chunk, rowStart, tile) = tiles[t];
-                tileStarts[t] = tile * tileRows;
                 for (var b = 0; b < blocksPerTile && b < chunk.BlockTable.Count; b++)
                 {
                     blockIds[t * blocksPerTile + b] = chunk.BlockTable[b];
@@ -212,6 +229,7 @@ public sealed class ForwardBatch
                 {
                     var position = tile * tileRows + i;
                     var slot = t * tileRows + i;
+                    rowPositions[slot] = position;
                     if (position >= chunk.Start && position < chunk.Start + chunk.Count)
                     {
                         queryRows[slot] = rowStart + position - chunk.Start;
@@ -224,29 +242,42 @@ public sealed class ForwardBatch
                     }
                 }
             }
-            long[][] arrays = sharedMask
-                ? [queryRows, blockIds, [.. outputSlots], [.. outputRows]]
-                : [queryRows, blockIds, [.. outputSlots], [.. outputRows], tileStarts];
-            return new GroupArrays(length, tiles.Count, tileRows, sharedMask, arrays);
+
+            if (sharedMask)
+            {
+                return new GroupArrays(length, tiles.Count, tileRows, sharedMask, [new(queryRows), new(blockIds), new([.. outputSlots]), new([.. outputRows])]);
+            }
+
+            // The mask compares each tile row's position with the key positions, both uploaded already shaped for it.
+            var keyPositions = new long[length];
+            for (var k = 0; k < length; k++)
+            {
+                keyPositions[k] = k;
+            }
+            if (tileRows == 1)
+            {
+                // Tiles of one row are the batch's rows in order: no query or output indices to upload.
+                return new GroupArrays(length, tiles.Count, tileRows, sharedMask,
+                    [new(blockIds), new(keyPositions, [1, 1, 1, length]), new(rowPositions, [tiles.Count, 1, 1, 1])]);
+            }
+            return new GroupArrays(length, tiles.Count, tileRows, sharedMask, [new(queryRows), new(blockIds), new([.. outputSlots]), new([.. outputRows]),
+                new(keyPositions, [1, 1, length]), new(rowPositions, [tiles.Count, tileRows, 1])]);
         }
 
         /// <summary>The group, its arrays taken in order from <paramref name="uploaded"/>.</summary>
-        public AttentionGroup ToGroup(Queue<Tensor> uploaded, Device device)
+        public AttentionGroup ToGroup(Queue<Tensor> uploaded)
         {
-            var (queryRows, blockIds, outputSlots, outputRows) = (uploaded.Dequeue(), uploaded.Dequeue(), uploaded.Dequeue(), uploaded.Dequeue());
-            return new AttentionGroup(Length, Tiles, TileRows, queryRows, blockIds, Mask(uploaded, device), outputSlots, outputRows);
-        }
-
-        // Tile row i of a tile starting at position s sees keys 0 .. s + i.
-        private Tensor Mask(Queue<Tensor> uploaded, Device device)
-        {
-            if (SharedMask)
+            if (TileRows == 1 && !SharedMask)
             {
-                return ones(TileRows, Length, dtype: ScalarType.Bool, device: device).tril(Length - TileRows);
+                var blocks = uploaded.Dequeue();
+                return new AttentionGroup(Length, Tiles, TileRows, null, blocks, uploaded.Dequeue() <= uploaded.Dequeue(), null, null);
             }
-            var keys = arange(Length, dtype: ScalarType.Int64, device: device).view(1, 1, Length);
-            var starts = uploaded.Dequeue().view(Tiles, 1, 1);
-            return keys <= (TileRows == 1 ? starts : starts + arange(TileRows, dtype: ScalarType.Int64, device: device).view(1, TileRows, 1));
+
+            var (queryRows, blockIds, outputSlots, outputRows) = (uploaded.Dequeue(), uploaded.Dequeue(), uploaded.Dequeue(), uploaded.Dequeue());
+            // Tile row i of a tile starting at position s sees keys 0 .. s + i.
+            var mask = SharedMask ? ones(TileRows, Length, dtype: ScalarType.Bool, device: queryRows.device).tril(Length - TileRows)
+                : uploaded.Dequeue() <= uploaded.Dequeue();
+            return new AttentionGroup(Length, Tiles, TileRows, queryRows, blockIds, mask, outputSlots, outputRows);
         }
     }
 }

@@ -16,10 +16,18 @@ public sealed class RotaryEmbedding : IDisposable
 
     private readonly Tensor _invFreq;
     private readonly int _headDim;
+    private readonly int _maxPositions;
 
-    public RotaryEmbedding(int headDim, double theta, RopeScaling? scaling, Device device)
+    // Without batch invariance, every position's angles [maxPositions, 2 (cos, signed sin), 1, headDim] in the dtype
+    // last asked for, made on first use: a step then reads its rows' angles in one gather (vLLM's cos_sin_cache).
+    private Tensor? _table;
+
+    /// <param name="maxPositions">Positions the sign-folded angles are tabulated for (the model's max_position_embeddings).</param>
+    public RotaryEmbedding(int headDim, double theta, RopeScaling? scaling, Device device, int maxPositions)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxPositions);
         _headDim = headDim;
+        _maxPositions = maxPositions;
         using var scope = NewDisposeScope();
         _invFreq = InverseFrequencies(headDim, theta, scaling).to(device).DetachFromDisposeScope();
     }
@@ -52,14 +60,39 @@ public sealed class RotaryEmbedding : IDisposable
     /// kernels instead of five (see <see cref="Apply"/>).</param>
     public RotaryAngles Angles(Tensor positions, ScalarType dtype, bool batchInvariant = true)
     {
+        ArgumentNullException.ThrowIfNull(positions);
+        if (!batchInvariant)
+        {
+            // Three tensors a step instead of ten: the rows' angles gathered from the table, cos and sin views of them.
+            var rows = Table(dtype).index_select(0, positions);
+            return new RotaryAngles(rows.select(1, 0), rows.select(1, 1), SignFolded: true, _headDim);
+        }
+
         using var scope = NewDisposeScope();
-        var freqs = outer(positions.to(ScalarType.Float32), _invFreq);
+        var (cos, sin) = CosSin(positions.to(ScalarType.Float32), batchInvariant);
+        return new RotaryAngles(cos.unsqueeze(1).InDType(dtype).MoveToOuterDisposeScope(), sin.unsqueeze(1).InDType(dtype).MoveToOuterDisposeScope(),
+            SignFolded: false, _headDim);
+    }
+
+    // cos and sin [tokens, headDim] of float32 positions, computed in float32 as transformers does.
+    private (Tensor Cos, Tensor Sin) CosSin(Tensor positions, bool batchInvariant)
+    {
+        var freqs = outer(positions, _invFreq);
         var emb = cat([freqs, freqs], -1);
         var sinInput = batchInvariant ? emb : cat([-freqs, freqs], -1);
-        var cos = BatchInvariantOps.Pointwise(emb, t => t.cos(), batchInvariant);
-        var sin = BatchInvariantOps.Pointwise(sinInput, t => t.sin(), batchInvariant);
-        return new RotaryAngles(cos.unsqueeze(1).InDType(dtype).MoveToOuterDisposeScope(), sin.unsqueeze(1).InDType(dtype).MoveToOuterDisposeScope(),
-            SignFolded: !batchInvariant, _headDim);
+        return (BatchInvariantOps.Pointwise(emb, t => t.cos(), batchInvariant), BatchInvariantOps.Pointwise(sinInput, t => t.sin(), batchInvariant));
+    }
+
+    private Tensor Table(ScalarType dtype)
+    {
+        if (_table is null || _table.dtype != dtype)
+        {
+            using var scope = NewDisposeScope();
+            var (cos, sin) = CosSin(arange(_maxPositions, dtype: ScalarType.Float32, device: _invFreq.device), batchInvariant: false);
+            _table?.Dispose();
+            _table = stack([cos, sin], 1).unsqueeze(2).to(dtype).contiguous().DetachFromDisposeScope();
+        }
+        return _table;
     }
 
     /// <summary>Rotates x [tokens, heads, headDim] by the angles of its tokens (from <see cref="Angles"/>).</summary>
@@ -95,7 +128,11 @@ public sealed class RotaryEmbedding : IDisposable
         x.mul_(angles.Cos).addcmul_(rolled, angles.Sin, One);
     }
 
-    public void Dispose() => _invFreq.Dispose();
+    public void Dispose()
+    {
+        _invFreq.Dispose();
+        _table?.Dispose();
+    }
 
     // transformers' _compute_llama3_parameters.
     private static Tensor Llama3(Tensor invFreq, RopeScaling scaling)

@@ -69,7 +69,7 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor, AttentionInputs, T
             var group = batch.AttentionGroups[0];
             var rowsAttended = group.TileRows == 1
                 ? AttendOneRowTiles(q, group, inputs.FoldedMasks[0], inputs.Pool)
-                : Attend(q, group, inputs.FoldedMasks[0], inputs.Pool).index_select(0, group.OutputSlots);
+                : Attend(q, group, inputs.FoldedMasks[0], inputs.Pool).index_select(0, group.OutputSlots!);
             return (_output is { } output ? output.Forward(residual, rowsAttended) : residual + o_proj.call(rowsAttended)).MoveToOuterDisposeScope();
         }
 
@@ -79,7 +79,7 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor, AttentionInputs, T
         for (var g = 0; g < batch.AttentionGroups.Count; g++)
         {
             var group = batch.AttentionGroups[g];
-            attended.index_copy_(0, group.OutputRows, Attend(queries, group, inputs.FoldedMasks[g], inputs.Pool).index_select(0, group.OutputSlots));
+            attended.index_copy_(0, group.OutputRows!, Attend(queries, group, inputs.FoldedMasks[g], inputs.Pool).index_select(0, group.OutputSlots!));
         }
         return (residual + o_proj.call(attended)).MoveToOuterDisposeScope();
     }
@@ -118,7 +118,7 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor, AttentionInputs, T
         var tile = group.TileRows;
         var groups = _heads / _kvHeads;
         var (keysPerTile, valuesPerTile) = KeysAndValues(group, pool);
-        var folded = queries.index_select(0, group.QueryRows).view(group.Tiles, tile, _kvHeads, groups, _headDim)
+        var folded = queries.index_select(0, group.QueryRows!).view(group.Tiles, tile, _kvHeads, groups, _headDim)
             .permute(0, 2, 3, 1, 4).reshape(group.Tiles, _kvHeads, groups * tile, _headDim);
         return nn.functional.scaled_dot_product_attention(folded, keysPerTile, valuesPerTile, foldedMask)
             .reshape(group.Tiles, _kvHeads, groups, tile, _headDim).permute(0, 3, 1, 2, 4).reshape(group.Tiles * tile, _heads * _headDim);
