@@ -24,11 +24,12 @@ public sealed class ForwardBatchTests
             BlockSize, CPU, batchInvariant);
     }
 
-    // Without batch invariance: the prefill step, then the step's batch and its logits (in the caller's dispose scope).
+    // Without batch invariance, as an engine runs it (keys beside values in the pool): the prefill step, then the step's
+    // batch and its logits (in the caller's dispose scope).
     private static (ForwardBatch Batch, Tensor Logits) PrefillThenStep(CausalLanguageModel model, ScheduledChunk[] prefill, ScheduledChunk[] step)
     {
         using var inference = inference_mode();
-        using var pool = new KvBlockPool(model.Config, 32, BlockSize, ScalarType.Float32, CPU);
+        using var pool = new KvBlockPool(model.Config, 32, BlockSize, ScalarType.Float32, CPU, keysBesideValues: true);
         model.call(ForwardBatch.Create(prefill, BlockSize, CPU, batchInvariant: false), pool);
         var batch = ForwardBatch.Create(step, BlockSize, CPU, batchInvariant: false);
         return (batch, model.Logits(model.call(batch, pool), batchInvariant: false));

@@ -195,7 +195,8 @@ public sealed class ArEngine : IDisposable
                     $"The model's vocabulary ({model.Config.VocabSize}) is smaller than the tokenizer's ({tokenizer.VocabularySize}).");
             }
 
-            pool = new KvBlockPool(model.Config, PoolBlocks(options, model.Config, dtype, device), options.BlockSize, dtype, device);
+            pool = new KvBlockPool(model.Config, PoolBlocks(options, model.Config, dtype, device), options.BlockSize, dtype, device,
+                keysBesideValues: !BatchInvariantOn(options, device));
             return new ArEngine(model, pool, device, deviceName, options.ResolveModelName(), tokenizer, options,
                 observer ?? NullArEngineObserver.Instance);
         }

@@ -58,10 +58,7 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor, AttentionInputs, T
     {
         using var scope = NewDisposeScope();
         var batch = inputs.Batch;
-        var rows = batch.PaddedRows;
-        var (q, k, v) = Project(hidden, inputs);
-        var (keys, values) = rows == batch.Rows ? (k, v) : (k.narrow(0, 0, batch.Rows), v.narrow(0, 0, batch.Rows));
-        inputs.Pool.Write(_layerIndex, batch.SlotMapping, keys, values);
+        var q = ProjectAndStore(hidden, inputs);
 
         if (!batch.BatchInvariant && batch.AttentionGroups.Count == 1)
         {
@@ -74,6 +71,7 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor, AttentionInputs, T
         }
 
         // Row `rows` of the padded queries is the zero row that fills the tiles' positions this step does not compute.
+        var rows = batch.PaddedRows;
         var queries = cat([q, zeros(1, _heads, _headDim, q.dtype, q.device)], 0);
         var attended = zeros(rows, _heads * _headDim, q.dtype, q.device);
         for (var g = 0; g < batch.AttentionGroups.Count; g++)
@@ -84,21 +82,28 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor, AttentionInputs, T
         return (residual + o_proj.call(attended)).MoveToOuterDisposeScope();
     }
 
-    // Rotated queries [rows, heads, headDim] and keys, and values [rows, kvHeads, headDim].
-    private (Tensor Q, Tensor K, Tensor V) Project(Tensor hidden, AttentionInputs inputs)
+    // Rotated queries [rows, heads, headDim]; the rows' rotated keys and their values go into the pool (padding rows do not).
+    private Tensor ProjectAndStore(Tensor hidden, AttentionInputs inputs)
     {
-        var rows = inputs.Batch.PaddedRows;
-        if (_qkv is { } fused && !inputs.Batch.BatchInvariant && fused.Serves(hidden))
+        var batch = inputs.Batch;
+        var rows = batch.PaddedRows;
+        if (_qkv is { } fused && !batch.BatchInvariant && fused.Serves(hidden))
         {
-            // [rows, heads + 2 kvHeads, headDim]: q's heads, then k's, then v's (a view of the product).
-            // q and k rotate in place, in the product itself.
+            // [rows, heads + 2 kvHeads, headDim]: q's heads, then k's, then v's (a view of the product); q and k rotate in
+            // place, in the product itself, after which each row's keys and values are adjacent: one write to the pool.
             var qkv = fused.Forward(hidden).reshape(rows, _heads + 2 * _kvHeads, _headDim);
             RotaryEmbedding.ApplyInPlace(qkv.narrow(1, 0, _heads + _kvHeads), inputs.Angles);
-            return (qkv.narrow(1, 0, _heads), qkv.narrow(1, _heads, _kvHeads), qkv.narrow(1, _heads + _kvHeads, _kvHeads));
+            var keysAndValues = qkv.narrow(1, _heads, 2 * _kvHeads);
+            inputs.Pool.Write(_layerIndex, batch.SlotMapping, rows == batch.Rows ? keysAndValues : keysAndValues.narrow(0, 0, batch.Rows));
+            return qkv.narrow(1, 0, _heads);
         }
-        return (RotaryEmbedding.Apply(q_proj.call(hidden).view(rows, _heads, _headDim), inputs.Angles),
-            RotaryEmbedding.Apply(k_proj.call(hidden).view(rows, _kvHeads, _headDim), inputs.Angles),
-            v_proj.call(hidden).view(rows, _kvHeads, _headDim));
+
+        var q = RotaryEmbedding.Apply(q_proj.call(hidden).view(rows, _heads, _headDim), inputs.Angles);
+        var k = RotaryEmbedding.Apply(k_proj.call(hidden).view(rows, _kvHeads, _headDim), inputs.Angles);
+        var v = v_proj.call(hidden).view(rows, _kvHeads, _headDim);
+        var (keys, values) = rows == batch.Rows ? (k, v) : (k.narrow(0, 0, batch.Rows), v.narrow(0, 0, batch.Rows));
+        inputs.Pool.Write(_layerIndex, batch.SlotMapping, keys, values);
+        return q;
     }
 
     protected override void Dispose(bool disposing)
@@ -134,15 +139,7 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor, AttentionInputs, T
             .reshape(group.Tiles, _heads * _headDim);
     }
 
-    // Each tile's keys and values [Tiles, kvHeads, Length, headDim], read from the pages: one gather each, and one view
-    // of it (the gather's output is a new contiguous [Tiles * blocks, blockSize, kvHeads, headDim] tensor, whatever the
-    // kernel, so the view's strides are known: a tile's first Length positions, heads before positions).
-    private (Tensor Keys, Tensor Values) KeysAndValues(AttentionGroup group, KvBlockPool pool)
-    {
-        var (keys, values) = pool.Gather(_layerIndex, group.BlockIds);
-        long[] shape = [group.Tiles, _kvHeads, group.Length, _headDim];
-        var positionsPerTile = (group.Length + pool.BlockSize - 1) / pool.BlockSize * pool.BlockSize;
-        long[] strides = [positionsPerTile * _kvHeads * _headDim, _headDim, _kvHeads * _headDim, 1];
-        return (keys.as_strided(shape, strides), values.as_strided(shape, strides));
-    }
+    // Each tile's keys and values [Tiles, kvHeads, Length, headDim], read from the pages.
+    private (Tensor Keys, Tensor Values) KeysAndValues(AttentionGroup group, KvBlockPool pool) =>
+        pool.Gather(_layerIndex, group.BlockIds, group.Tiles, group.Length);
 }
