@@ -57,6 +57,19 @@ public sealed class HuggingFaceTokenizerTests : IDisposable
         Assert.Equal("hello the world é", tokenizer.Decode(tokenizer.Encode("hello the world é")));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TokenBytes_EveryId_DecodeAsDecodeDoes(bool qwen2Layout)
+    {
+        var tokenizer = HuggingFaceTokenizer.Load(Write(qwen2Layout));
+
+        Assert.All(Enumerable.Range(0, tokenizer.VocabularySize),
+            id => Assert.Equal(tokenizer.Decode([id]), System.Text.Encoding.UTF8.GetString(tokenizer.TokenBytes(id))));
+        Assert.Equal([(byte)' ', (byte)'t', (byte)'h', (byte)'e'], tokenizer.TokenBytes(SpaceThe).ToArray());
+        Assert.Empty(tokenizer.TokenBytes(EndOfText).ToArray());
+    }
+
     [Fact]
     public void Load_EngineWithTokenizerJson_UsesIt()
     {

@@ -42,4 +42,34 @@ public sealed class IncrementalDetokenizerTests
         Assert.Equal("a", emitted);
         Assert.Equal("\uFFFD", detokenizer.Flush());
     }
+
+    [Fact]
+    public void TokenBytes_EveryGpt2Id_DecodeAsDecodeDoes()
+    {
+        Assert.All(Enumerable.Range(0, _tokenizer.VocabularySize),
+            id => Assert.Equal(_tokenizer.Decode([id]), System.Text.Encoding.UTF8.GetString(_tokenizer.TokenBytes(id))));
+    }
+
+    [Fact]
+    public void Push_EveryToken_TextIsTheDecodedText()
+    {
+        const string text = "Once upon a time, naïve café 日本語 🎉 <|endoftext|> and then 😀😀 the end.";
+        var ids = _tokenizer.Encode(text);
+        var detokenizer = new IncrementalDetokenizer(_tokenizer);
+
+        var streamed = string.Concat(ids.Select(detokenizer.Push)) + detokenizer.Flush();
+
+        Assert.Equal(_tokenizer.Decode(ids), streamed);
+    }
+
+    [Fact]
+    public void Push_AfterFlush_NothingHeldBackFromBefore()
+    {
+        var ids = _tokenizer.Encode("😀");
+        var detokenizer = new IncrementalDetokenizer(_tokenizer);
+        detokenizer.Push(ids[0]);
+        Assert.Equal("\uFFFD", detokenizer.Flush());
+
+        Assert.Equal(("", "😀"), (detokenizer.Push(ids[0]), detokenizer.Push(ids[1])));
+    }
 }

@@ -14,4 +14,6 @@ public sealed class CodeTokenizer(int vocabularySize, IReadOnlyList<int> endIds)
         throw new NotSupportedException("This model's vocabulary is codec codes, not text: give its prompt as embeddings or token ids.");
 
     public string Decode(IEnumerable<int> ids) => string.Empty;
+
+    public ReadOnlySpan<byte> TokenBytes(int id) => [];
 }

@@ -18,12 +18,14 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
     public const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
     private readonly BpeTokenizer _tokenizer;
+    private readonly byte[][] _tokenBytes;
 
-    private HuggingFaceTokenizer(BpeTokenizer tokenizer, int vocabularySize, IReadOnlyList<int> eosTokenIds)
+    private HuggingFaceTokenizer(BpeTokenizer tokenizer, int vocabularySize, IReadOnlyList<int> eosTokenIds, byte[][] tokenBytes)
     {
         _tokenizer = tokenizer;
         VocabularySize = vocabularySize;
         EosTokenIds = eosTokenIds;
+        _tokenBytes = tokenBytes;
     }
 
     public int VocabularySize { get; }
@@ -47,6 +49,8 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
     public int[] Encode(string text) => [.. _tokenizer.EncodeToIds(text)];
 
     public string Decode(IEnumerable<int> ids) => _tokenizer.Decode(ids, considerSpecialTokens: false);
+
+    public ReadOnlySpan<byte> TokenBytes(int id) => (uint)id < (uint)_tokenBytes.Length ? _tokenBytes[id] : [];
 
     private static HuggingFaceTokenizer Parse(JsonElement root)
     {
@@ -84,7 +88,18 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
             PreTokenizer = new RegexPreTokenizer(new Regex(pattern, RegexOptions.Compiled), special),
         });
         var size = Math.Max(vocabulary.Max(v => v.Value), special.Count > 0 ? special.Values.Max() : 0) + 1;
-        return new HuggingFaceTokenizer(tokenizer, size, []);
+        // The vocabulary's entries through the byte-level alphabet; added tokens decode to nothing (Decode skips them).
+        var tokenBytes = new byte[size][];
+        Array.Fill(tokenBytes, []);
+        var addedIds = special.Values.ToHashSet();
+        foreach (var (token, id) in vocabulary)
+        {
+            if (!addedIds.Contains(id) && ByteLevelAlphabet.TryGetBytes(token, out var bytes))
+            {
+                tokenBytes[id] = bytes;
+            }
+        }
+        return new HuggingFaceTokenizer(tokenizer, size, [], tokenBytes);
     }
 
     private static bool IsByteLevel(JsonElement root) =>

@@ -16,4 +16,11 @@ public interface ITextTokenizer
     /// decodes to U+FFFD; ids the tokenizer does not know decode to nothing.
     /// </summary>
     string Decode(IEnumerable<int> ids);
+
+    /// <summary>
+    /// The UTF-8 bytes <paramref name="id"/> decodes to (empty for ids that decode to nothing): the tokenizers are byte
+    /// level, so <see cref="Decode"/> of any ids is the UTF-8 decoding of their bytes one after another, and text can
+    /// be streamed a token at a time without decoding again what came before.
+    /// </summary>
+    ReadOnlySpan<byte> TokenBytes(int id);
 }
