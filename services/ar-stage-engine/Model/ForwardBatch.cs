@@ -213,9 +213,11 @@ public sealed class ForwardBatch
             int blockSize, bool sharedMask)
         {
             var blocksPerTile = (length + blockSize - 1) / blockSize;
-            var queryRows = new long[tiles.Count * tileRows];
             var blockIds = new long[tiles.Count * blocksPerTile];
             var rowPositions = new long[tiles.Count * tileRows];
+            // Tiles of one row are the batch's rows in order: no query or output indices.
+            var indexed = tileRows > 1 || sharedMask;
+            var queryRows = indexed ? new long[tiles.Count * tileRows] : [];
             var outputSlots = new List<long>();
             var outputRows = new List<long>();
             for (var t = 0; t < tiles.Count; t++)
@@ -230,6 +232,10 @@ public sealed class ForwardBatch
                     var position = tile * tileRows + i;
                     var slot = t * tileRows + i;
                     rowPositions[slot] = position;
+                    if (!indexed)
+                    {
+                        continue;
+                    }
                     if (position >= chunk.Start && position < chunk.Start + chunk.Count)
                     {
                         queryRows[slot] = rowStart + position - chunk.Start;
@@ -254,9 +260,8 @@ public sealed class ForwardBatch
             {
                 keyPositions[k] = k;
             }
-            if (tileRows == 1)
+            if (!indexed)
             {
-                // Tiles of one row are the batch's rows in order: no query or output indices to upload.
                 return new GroupArrays(length, tiles.Count, tileRows, sharedMask,
                     [new(blockIds), new(keyPositions, [1, 1, 1, length]), new(rowPositions, [tiles.Count, 1, 1, 1])]);
             }
