@@ -14,7 +14,7 @@ public sealed class FusedProjectionTests
     private const int BlockSize = 4;
 
     // Per decoder layer, the tensors a decode step creates without batch invariance (about one per operator call).
-    private const int OperationsPerLayer = 23;
+    private const int OperationsPerLayer = 21;
 
     [Fact]
     public void FuseProjections_SameParameterNamesShapesAndValues()

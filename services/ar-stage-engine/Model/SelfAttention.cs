@@ -58,13 +58,15 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor, AttentionInputs, T
     {
         using var scope = NewDisposeScope();
         var batch = inputs.Batch;
-        var q = ProjectAndStore(hidden, inputs);
+        var oneGroup = !batch.BatchInvariant && batch.AttentionGroups.Count == 1;
+        var oneRowTiles = oneGroup && batch.AttentionGroups[0].TileRows == 1;
+        var q = ProjectAndStore(hidden, inputs, groupedQueries: oneRowTiles);
 
-        if (!batch.BatchInvariant && batch.AttentionGroups.Count == 1)
+        if (oneGroup)
         {
             // One group, whose real positions are the batch's rows in order; its padding positions point at row 0.
             var group = batch.AttentionGroups[0];
-            var rowsAttended = group.TileRows == 1
+            var rowsAttended = oneRowTiles
                 ? AttendOneRowTiles(q, group, inputs.FoldedMasks[0], inputs.Pool)
                 : Attend(q, group, inputs.FoldedMasks[0], inputs.Pool).index_select(0, group.OutputSlots!);
             return (_output is { } output ? output.Forward(residual, rowsAttended) : residual + o_proj.call(rowsAttended)).MoveToOuterDisposeScope();
@@ -82,20 +84,30 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor, AttentionInputs, T
         return (residual + o_proj.call(attended)).MoveToOuterDisposeScope();
     }
 
-    // Rotated queries [rows, heads, headDim]; the rows' rotated keys and their values go into the pool (padding rows do not).
-    private Tensor ProjectAndStore(Tensor hidden, AttentionInputs inputs)
+    // Rotated queries [rows, heads, headDim], or [rows, kvHeads, groups, headDim] (the same memory) when grouped; the
+    // rows' rotated keys and their values go into the pool (padding rows do not).
+    private Tensor ProjectAndStore(Tensor hidden, AttentionInputs inputs, bool groupedQueries)
     {
         var batch = inputs.Batch;
         var rows = batch.PaddedRows;
         if (_qkv is { } fused && !batch.BatchInvariant && fused.Serves(hidden))
         {
-            // [rows, heads + 2 kvHeads, headDim]: q's heads, then k's, then v's (a view of the product); q and k rotate in
-            // place, in the product itself, after which each row's keys and values are adjacent: one write to the pool.
-            var qkv = fused.Forward(hidden).reshape(rows, _heads + 2 * _kvHeads, _headDim);
-            RotaryEmbedding.ApplyInPlace(qkv.narrow(1, 0, _heads + _kvHeads), inputs.Angles);
-            var keysAndValues = qkv.narrow(1, _heads, 2 * _kvHeads);
-            inputs.Pool.Write(_layerIndex, batch.SlotMapping, rows == batch.Rows ? keysAndValues : keysAndValues.narrow(0, 0, batch.Rows));
-            return qkv.narrow(1, 0, _heads);
+            // The product [rows, (heads + 2 kvHeads) * headDim] is new and contiguous: q's heads, then k's, then v's, each
+            // part a strided view of it. q and k rotate in place, in the product itself, after which each row's keys and
+            // values are adjacent: one write to the pool.
+            var product = fused.Forward(hidden);
+            if (!product.is_contiguous())
+            {
+                // The views below assume the row-major layout every linear kernel gives; a copy if one ever does not.
+                product = product.contiguous();
+            }
+            var (offset, width, groups) = (product.storage_offset(), (_heads + 2 * _kvHeads) * _headDim, _heads / _kvHeads);
+            RotaryEmbedding.ApplyInPlace(product.as_strided([rows, _heads + _kvHeads, _headDim], [width, _headDim, 1], offset), inputs.Angles);
+            var keysAndValues = product.as_strided([batch.Rows, 2 * _kvHeads, _headDim], [width, _headDim, 1], offset + _heads * _headDim);
+            inputs.Pool.Write(_layerIndex, batch.SlotMapping, keysAndValues);
+            return groupedQueries
+                ? product.as_strided([rows, _kvHeads, groups, _headDim], [width, groups * _headDim, _headDim, 1], offset)
+                : product.as_strided([rows, _heads, _headDim], [width, _headDim, 1], offset);
         }
 
         var q = RotaryEmbedding.Apply(q_proj.call(hidden).view(rows, _heads, _headDim), inputs.Angles);
@@ -103,7 +115,7 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor, AttentionInputs, T
         var v = v_proj.call(hidden).view(rows, _kvHeads, _headDim);
         var (keys, values) = rows == batch.Rows ? (k, v) : (k.narrow(0, 0, batch.Rows), v.narrow(0, 0, batch.Rows));
         inputs.Pool.Write(_layerIndex, batch.SlotMapping, keys, values);
-        return q;
+        return groupedQueries ? q.reshape(rows, _kvHeads, _heads / _kvHeads, _headDim) : q;
     }
 
     protected override void Dispose(bool disposing)
@@ -132,11 +144,10 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor, AttentionInputs, T
     // Tiles of one position each, the batch's rows in order (a step that only decodes): the query heads of a KV group are
     // already adjacent ([rows, kvHeads, groups, headDim] is the rows' [rows, heads, headDim]), so neither the queries nor
     // the output move. The mask [rows, 1, 1, Length] serves every head.
-    private Tensor AttendOneRowTiles(Tensor queries, AttentionGroup group, Tensor foldedMask, KvBlockPool pool)
+    private Tensor AttendOneRowTiles(Tensor groupedQueries, AttentionGroup group, Tensor foldedMask, KvBlockPool pool)
     {
         var (keysPerTile, valuesPerTile) = KeysAndValues(group, pool);
-        return nn.functional.scaled_dot_product_attention(queries.reshape(group.Tiles, _kvHeads, _heads / _kvHeads, _headDim), keysPerTile, valuesPerTile, foldedMask)
-            .reshape(group.Tiles, _heads * _headDim);
+        return nn.functional.scaled_dot_product_attention(groupedQueries, keysPerTile, valuesPerTile, foldedMask).reshape(group.Tiles, _heads * _headDim);
     }
 
     // Each tile's keys and values [Tiles, kvHeads, Length, headDim], read from the pages.
