@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command for a GPU check, in two halves (docs/usage.md, "GPUs"):
 #   scripts/gpu-check.sh bundle [DIR]   here, with the .NET SDK: publishes the services, omni and omni-bench
-#                                       (framework-dependent, libtorch left out) and the .NET runtime into DIR
+#                                       (framework-dependent, libtorch left out), the CUDA graph shim (native/cuda-graphs)
+#                                       and the .NET runtime into DIR
 #                                       (default artifacts/gpu-bundle), under 45 MiB, with this script as DIR/run.sh.
 #   bash DIR/run.sh                     on the GPU machine (no .NET, no internet; a Python with PyTorch): unpacks to
 #                                       /tmp, loads that PyTorch's libtorch ("bring your own libtorch"), and runs,
@@ -30,6 +31,12 @@ bundle() {
   # The GPU machine brings libtorch (its PyTorch's); only TorchSharp's own shim travels.
   find "$stage/apps" \( -name 'libtorch*.so*' -o -name 'libc10*.so*' -o -name 'libgomp*.so*' -o -name 'libshm*.so*' \
     -o -name 'libaoti*.so*' -o -name 'libbackend_with_compiler.so' -o -name 'libjitbackend_test.so' -o -name 'libnnapi_backend.so' \) -delete
+  # CUDA graphs through libtorch's own CUDAGraph (TorchSharp has none): the probe tries them (gpu-probe's RESULT cudagraph).
+  if command -v g++ >/dev/null; then
+    "$root/native/cuda-graphs/build.sh" "$stage/apps/bench"
+  else
+    echo "no g++ here: the bundle goes without libomni_cuda_graphs.so (the probe will say so)"
+  fi
   sdk=$(dirname "$(readlink -f "$(command -v dotnet)")")
   mkdir -p "$stage/dotnet/host" "$stage/dotnet/shared"
   cp "$sdk/dotnet" "$stage/dotnet/"

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using Omni.Testing;
 
@@ -15,8 +14,11 @@ public sealed class GpuCheckRehearsal : IAsyncLifetime
 
     public string Out => Path.Combine(_directory, "out");
 
+    /// <summary>Where the bundle was unpacked and run (<c>W</c>).</summary>
+    public string Work => Path.Combine(_directory, "work");
+
     /// <summary>The generated files (<c>omni generate --out</c>).</summary>
-    public string Generated => Path.Combine(_directory, "work", "out");
+    public string Generated => Path.Combine(Work, "out");
 
     public int BundleExitCode { get; private set; }
 
@@ -30,19 +32,19 @@ public sealed class GpuCheckRehearsal : IAsyncLifetime
     {
         var bundle = Path.Combine(_directory, "bundle");
         var log = new StringBuilder();
-        BundleExitCode = await RunAsync(log, RepositoryPaths.Combine("scripts", "gpu-check.sh"), ["bundle", bundle],
-            new() { ["CONFIGURATION"] = "Debug", ["XZ_LEVEL"] = "0" });
+        BundleExitCode = (await ProcessRunner.RunAsync(log, "bash", [RepositoryPaths.Combine("scripts", "gpu-check.sh"), "bundle", bundle],
+            new() { ["CONFIGURATION"] = "Debug", ["XZ_LEVEL"] = "0" })).ExitCode;
         if (BundleExitCode == 0)
         {
-            RunExitCode = await RunAsync(log, Path.Combine(bundle, "run.sh"), [], new()
+            RunExitCode = (await ProcessRunner.RunAsync(log, "bash", [Path.Combine(bundle, "run.sh")], new()
             {
                 ["DEV"] = "cpu",
                 ["QUICK"] = "1",
                 ["BUDGET"] = "300",
                 ["TORCH_LIB"] = CpuLibTorchDirectory(),
                 ["OUT"] = Out,
-                ["W"] = Path.Combine(_directory, "work"),
-            });
+                ["W"] = Work,
+            })).ExitCode;
         }
         Log = log.ToString();
     }
@@ -60,34 +62,5 @@ public sealed class GpuCheckRehearsal : IAsyncLifetime
         return Directory.GetDirectories(Path.Combine(packages, "libtorch-cpu-linux-x64"))
             .Select(version => Path.Combine(version, "runtimes", "linux-x64", "native"))
             .First(native => File.Exists(Path.Combine(native, "libtorch.so")));
-    }
-
-    private static async Task<int> RunAsync(StringBuilder log, string script, string[] arguments, Dictionary<string, string> environment)
-    {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(script);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Cannot start {script}.");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
-        log.AppendLine($"$ {script} {string.Join(' ', arguments)}").AppendLine(await output).AppendLine(await error);
-        return process.ExitCode;
     }
 }

@@ -22,6 +22,18 @@ public sealed class GpuCheckRehearsalTests(GpuCheckRehearsal rehearsal) : IClass
     }
 
     [Fact]
+    public void Probe_OnCpu_SaysWhyNoCudaGraph()
+    {
+        Assert.Contains("RESULT cudagraph device=cpu available=False reason=cpu is not a CUDA device", rehearsal.Read("probe.log"));
+    }
+
+    [Fact]
+    public void Bundle_Built_CarriesTheCudaGraphShimBesideTheProbe()
+    {
+        Assert.True(File.Exists(Path.Combine(rehearsal.Work, "apps", "bench", "libomni_cuda_graphs.so")), rehearsal.Log);
+    }
+
+    [Fact]
     public void Pipeline_OnCpu_ServesTextImageAndSpeech()
     {
         Assert.Contains("Image: ", rehearsal.Read("e2e.log"));

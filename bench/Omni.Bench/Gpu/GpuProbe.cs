@@ -10,7 +10,8 @@ namespace Omni.Bench.Gpu;
 /// <summary>
 /// `omni-bench gpu-probe`: whether TorchSharp computes on the device with the libtorch it loaded, and how fast:
 /// the CUDA devices it sees, matmul TFLOP/s per size and dtype (RESULT lines a script can grep), and the largest
-/// difference between a float32 product on the device and on the CPU.
+/// difference between a float32 product on the device and on the CPU, the engines' upload, and whether a decode-like
+/// step can be captured as a CUDA graph and what replaying it saves (<see cref="CudaGraphProbe"/>).
 /// </summary>
 public static class GpuProbe
 {
@@ -36,6 +37,7 @@ public static class GpuProbe
             }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT agreement device={spec.Name} max_abs_diff_vs_cpu={Agreement(target):E2}"));
             Console.WriteLine($"RESULT upload device={spec.Name} exact={Upload(target)} pinned={DeviceUploads.Pinning}");
+            Console.WriteLine(CudaGraphProbe.Run(target, spec.Name));
             return 0;
         });
         return command;
