@@ -44,6 +44,7 @@ using GraphCtorKeep = void (*)(void*, bool);
 using GraphCtor = void (*)(void*);
 using GraphMethod = void (*)(void*);
 using CaptureBegin = void (*)(void*, MempoolId, int);
+using CaptureBeginFlagged = void (*)(void*, MempoolId, int, bool);
 using StreamFromPool = Stream (*)(bool, signed char);
 using CurrentStream = Stream (*)(signed char);
 using SetStream = void (*)(Stream);
@@ -53,6 +54,7 @@ struct Api {
   GraphCtor ctor = nullptr;           // CUDAGraph(), before
   GraphMethod dtor = nullptr;
   CaptureBegin capture_begin = nullptr;
+  CaptureBeginFlagged capture_begin_flagged = nullptr;  // with a trailing bool (dynamic_graph), false here
   GraphMethod capture_end = nullptr;
   GraphMethod replay = nullptr;
   StreamFromPool stream_from_pool = nullptr;
@@ -93,7 +95,11 @@ const Api& api() {
       return a;
     }
     a.dtor = reinterpret_cast<GraphMethod>(find(torch, "_ZN2at4cuda9CUDAGraphD1Ev", a));
-    a.capture_begin = reinterpret_cast<CaptureBegin>(find(torch, "_ZN2at4cuda9CUDAGraph13capture_beginESt4pairIyyE21cudaStreamCaptureMode", a));
+    a.capture_begin = reinterpret_cast<CaptureBegin>(dlsym(torch, "_ZN2at4cuda9CUDAGraph13capture_beginESt4pairIyyE21cudaStreamCaptureMode"));
+    if (a.capture_begin == nullptr) {
+      a.capture_begin_flagged =
+          reinterpret_cast<CaptureBeginFlagged>(find(torch, "_ZN2at4cuda9CUDAGraph13capture_beginESt4pairIyyE21cudaStreamCaptureModeb", a));
+    }
     a.capture_end = reinterpret_cast<GraphMethod>(find(torch, "_ZN2at4cuda9CUDAGraph11capture_endEv", a));
     a.replay = reinterpret_cast<GraphMethod>(find(torch, "_ZN2at4cuda9CUDAGraph6replayEv", a));
     a.stream_from_pool = reinterpret_cast<StreamFromPool>(find(c10, "_ZN3c104cuda17getStreamFromPoolEba", a));
@@ -170,7 +176,11 @@ const char* omni_cuda_graph_capture_begin(void* graph, int device) {
     g->previous = a.current_stream(static_cast<signed char>(device));
     a.set_stream(a.stream_from_pool(false, static_cast<signed char>(device)));
     g->capturing = true;
-    a.capture_begin(g->storage, MempoolId{0, 0}, CaptureModeThreadLocal);
+    if (a.capture_begin != nullptr) {
+      a.capture_begin(g->storage, MempoolId{0, 0}, CaptureModeThreadLocal);
+    } else {
+      a.capture_begin_flagged(g->storage, MempoolId{0, 0}, CaptureModeThreadLocal, false);
+    }
   });
 }
 
