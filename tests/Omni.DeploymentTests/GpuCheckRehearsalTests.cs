@@ -24,7 +24,10 @@ public sealed class GpuCheckRehearsalTests(GpuCheckRehearsal rehearsal) : IClass
     [Fact]
     public void Probe_OnCpu_SaysWhyNoCudaGraph()
     {
-        Assert.Contains("RESULT cudagraph device=cpu available=False reason=cpu is not a CUDA device", rehearsal.Read("probe.log"));
+        var probe = rehearsal.Read("probe.log");
+
+        Assert.Contains("RESULT cudagraph device=cpu available=False reason=cpu is not a CUDA device", probe);
+        Assert.Contains("RESULT cudagraph_model device=cpu available=False reason=cpu is not a CUDA device", probe);
     }
 
     [Fact]

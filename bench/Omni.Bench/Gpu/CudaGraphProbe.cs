@@ -83,7 +83,7 @@ internal static class CudaGraphProbe
         var eager = Step();
         cache.copy_(snapshot);
         graph.Replay();
-        var sameIds = equal(eager.Ids, captured.Ids).item<bool>();
+        var sameIds = eager.Ids.eq(captured.Ids).all().item<bool>();
         var difference = (eager.Hidden - captured.Hidden).abs().max().item<float>();
 
         var eagerMicroseconds = Time(device, () => Step());
@@ -93,7 +93,7 @@ internal static class CudaGraphProbe
             $"eager_us={eagerMicroseconds:F1} replay_us={replayMicroseconds:F1} speedup={eagerMicroseconds / replayMicroseconds:F1}x");
     }
 
-    private static double Time(Device device, Action step)
+    public static double Time(Device device, Action step)
     {
         cuda.synchronize(device);
         var started = Stopwatch.GetTimestamp();

@@ -11,7 +11,8 @@ namespace Omni.Bench.Gpu;
 /// `omni-bench gpu-probe`: whether TorchSharp computes on the device with the libtorch it loaded, and how fast:
 /// the CUDA devices it sees, matmul TFLOP/s per size and dtype (RESULT lines a script can grep), and the largest
 /// difference between a float32 product on the device and on the CPU, the engines' upload, and whether a decode-like
-/// step can be captured as a CUDA graph and what replaying it saves (<see cref="CudaGraphProbe"/>).
+/// step can be captured as a CUDA graph and what replaying it saves (<see cref="CudaGraphProbe"/>), and the same for the
+/// default AR model's decode step at batch 1 and 64 (<see cref="ModelStepGraphProbe"/>).
 /// </summary>
 public static class GpuProbe
 {
@@ -38,6 +39,10 @@ public static class GpuProbe
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT agreement device={spec.Name} max_abs_diff_vs_cpu={Agreement(target):E2}"));
             Console.WriteLine($"RESULT upload device={spec.Name} exact={Upload(target)} pinned={DeviceUploads.Pinning}");
             Console.WriteLine(CudaGraphProbe.Run(target, spec.Name));
+            foreach (var line in ModelStepGraphProbe.Run(target, spec.Name, cacheDirectory: null, [1, 64]))
+            {
+                Console.WriteLine(line);
+            }
             return 0;
         });
         return command;
