@@ -9,10 +9,12 @@ namespace Omni.ArStage.Model;
 /// logprobs alone and batched (on CPU; CUDA makes no such promise and takes the plain operations, as does a stage run
 /// with <c>--batch-invariant false</c>, which trades the promise for batch-1 speed).
 /// <list type="bullet">
-/// <item>MKL's float32 GEMM is row-invariant from four rows up (with its reproducibility pinned, Omni.Common.Numerics);
-/// one to three rows take GEMV and small-M kernels that round differently. The layers always see at least four rows
-/// (<see cref="ForwardBatch.PaddedRows"/>); <see cref="Linear(Tensor, Tensor, Tensor?, bool)"/> pads the vocabulary
-/// projection's sampled rows, which can be fewer.</item>
+/// <item>MKL's float32 GEMM gives a row the same bits in two calls of the same shape (with its reproducibility pinned,
+/// Omni.Common.Numerics), but not in calls with different row counts: one to three rows take GEMV and small-M
+/// kernels, and on AVX-512 Xeons (not on the AMD EPYCs first measured) the blocking over rows, and over threads,
+/// changes the rounding from 8 to 64 rows as well. <see cref="Linear(Tensor, Tensor, Tensor?, bool)"/> therefore
+/// computes every product in calls of exactly <see cref="MinLinearRows"/> rows (the last padded with zero rows): a
+/// row's bits cannot depend on how many rows share the step.</item>
 /// <item>libtorch's pointwise kernels compute blocks of vector width with SLEEF and the tail of the flattened tensor
 /// (and of each thread's share) with the scalar libm function, which rounds transcendental functions differently: an
 /// element's bits would depend on how many elements the tensor has. Pointwise operations therefore run on padded
@@ -34,13 +36,20 @@ internal static class BatchInvariantOps
     public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias, bool enabled)
     {
         var rows = input.shape[0];
-        if (!enabled || rows >= MinLinearRows || input.dim() != 2 || input.device_type != DeviceType.CPU)
+        if (!enabled || rows == MinLinearRows || input.dim() != 2 || input.device_type != DeviceType.CPU)
         {
             return nn.functional.linear(input, weight, bias);
         }
         using var scope = NewDisposeScope();
-        var padded = cat([input, zeros(MinLinearRows - rows, input.shape[1], input.dtype, input.device)], 0);
-        return nn.functional.linear(padded, weight, bias).narrow(0, 0, rows).MoveToOuterDisposeScope();
+        var padded = (rows + MinLinearRows - 1) / MinLinearRows * MinLinearRows;
+        var blocks = padded == rows ? input : cat([input, zeros(padded - rows, input.shape[1], input.dtype, input.device)], 0);
+        var products = new List<Tensor>();
+        for (long start = 0; start < padded; start += MinLinearRows)
+        {
+            products.Add(nn.functional.linear(blocks.narrow(0, start, MinLinearRows), weight, bias));
+        }
+        var product = products.Count == 1 ? products[0] : cat(products, 0);
+        return (padded == rows ? product : product.narrow(0, 0, rows)).MoveToOuterDisposeScope();
     }
 
     /// <summary><paramref name="operation"/>, a pointwise function, applied so that each element's bits depend only on its value.</summary>

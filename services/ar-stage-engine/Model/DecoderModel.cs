@@ -50,7 +50,7 @@ public sealed class DecoderModel : nn.Module<ForwardBatch, KvBlockPool, Tensor>
         if (batch.EmbeddingRows is { } rows)
         {
             var values = batch.EmbeddingValues!.to(hidden.dtype);
-            hidden = hidden.index_copy(0, rows, prompt_projection is null ? values : prompt_projection.call(values));
+            hidden = hidden.index_copy(0, rows, prompt_projection is null ? values : BatchInvariantOps.Linear(prompt_projection, values, batch.BatchInvariant));
         }
         foreach (var layer in layers)
         {

@@ -81,7 +81,7 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor, AttentionInputs, T
             var group = batch.AttentionGroups[g];
             attended.index_copy_(0, group.OutputRows!, Attend(queries, group, inputs.FoldedMasks[g], inputs.Pool).index_select(0, group.OutputSlots!));
         }
-        return (residual + o_proj.call(attended)).MoveToOuterDisposeScope();
+        return (residual + BatchInvariantOps.Linear(o_proj, attended, batch.BatchInvariant)).MoveToOuterDisposeScope();
     }
 
     // Rotated queries [rows, heads, headDim], or [rows, kvHeads, groups, headDim] (the same memory) when grouped; the
@@ -110,9 +110,10 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor, AttentionInputs, T
                 : product.as_strided([rows, _heads, _headDim], [width, _headDim, 1], offset);
         }
 
-        var q = RotaryEmbedding.Apply(q_proj.call(hidden).view(rows, _heads, _headDim), inputs.Angles);
-        var k = RotaryEmbedding.Apply(k_proj.call(hidden).view(rows, _kvHeads, _headDim), inputs.Angles);
-        var v = v_proj.call(hidden).view(rows, _kvHeads, _headDim);
+        var invariant = batch.BatchInvariant;
+        var q = RotaryEmbedding.Apply(BatchInvariantOps.Linear(q_proj, hidden, invariant).view(rows, _heads, _headDim), inputs.Angles);
+        var k = RotaryEmbedding.Apply(BatchInvariantOps.Linear(k_proj, hidden, invariant).view(rows, _kvHeads, _headDim), inputs.Angles);
+        var v = BatchInvariantOps.Linear(v_proj, hidden, invariant).view(rows, _kvHeads, _headDim);
         var (keys, values) = rows == batch.Rows ? (k, v) : (k.narrow(0, 0, batch.Rows), v.narrow(0, 0, batch.Rows));
         inputs.Pool.Write(_layerIndex, batch.SlotMapping, keys, values);
         return groupedQueries ? q.reshape(rows, _kvHeads, _heads / _kvHeads, _headDim) : q;

@@ -51,8 +51,9 @@ public sealed class SwiGluMlp : nn.Module<Tensor, Tensor, bool, Tensor>
             return (_down is { } down ? down.Forward(residual, gated) : residual + down_proj.call(gated)).MoveToOuterDisposeScope();
         }
 
-        gated = BatchInvariantOps.Pointwise(gate_proj.call(input), t => nn.functional.silu(t), batchInvariant) * up_proj.call(input);
-        return (residual + down_proj.call(gated)).MoveToOuterDisposeScope();
+        gated = BatchInvariantOps.Pointwise(BatchInvariantOps.Linear(gate_proj, input, batchInvariant), t => nn.functional.silu(t), batchInvariant)
+            * BatchInvariantOps.Linear(up_proj, input, batchInvariant);
+        return (residual + BatchInvariantOps.Linear(down_proj, gated, batchInvariant)).MoveToOuterDisposeScope();
     }
 
     protected override void Dispose(bool disposing)
