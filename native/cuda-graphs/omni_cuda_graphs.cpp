@@ -46,6 +46,7 @@ using GraphMethod = void (*)(void*);
 using CaptureBegin = void (*)(void*, MempoolId, int);
 using CaptureBeginFlagged = void (*)(void*, MempoolId, int, bool);
 using StreamFromPool = Stream (*)(bool, signed char);
+using PoolHandle = MempoolId (*)();
 using CurrentStream = Stream (*)(signed char);
 using SetStream = void (*)(Stream);
 
@@ -58,6 +59,7 @@ struct Api {
   GraphMethod capture_end = nullptr;
   GraphMethod replay = nullptr;
   StreamFromPool stream_from_pool = nullptr;
+  PoolHandle pool_handle = nullptr;
   CurrentStream current_stream = nullptr;
   SetStream set_stream = nullptr;
   char error[512] = {};
@@ -102,6 +104,7 @@ const Api& api() {
     }
     a.capture_end = reinterpret_cast<GraphMethod>(find(torch, "_ZN2at4cuda9CUDAGraph11capture_endEv", a));
     a.replay = reinterpret_cast<GraphMethod>(find(torch, "_ZN2at4cuda9CUDAGraph6replayEv", a));
+    a.pool_handle = reinterpret_cast<PoolHandle>(find(torch, "_ZN2at4cuda17graph_pool_handleEv", a));
     a.stream_from_pool = reinterpret_cast<StreamFromPool>(find(c10, "_ZN3c104cuda17getStreamFromPoolEba", a));
     a.current_stream = reinterpret_cast<CurrentStream>(find(c10, "_ZN3c104cuda20getCurrentCUDAStreamEa", a));
     a.set_stream = reinterpret_cast<SetStream>(find(c10, "_ZN3c104cuda20setCurrentCUDAStreamENS0_10CUDAStreamE", a));
@@ -164,9 +167,23 @@ const char* omni_cuda_graph_create(void** graph) {
   return nullptr;
 }
 
-// Makes a side stream of `device` current on this thread and begins capturing it, in the graph's own memory pool;
-// every CUDA operation this thread issues until omni_cuda_graph_capture_end is recorded, not run.
-const char* omni_cuda_graph_capture_begin(void* graph, int device) {
+// A new memory pool id that graphs captured with it share (at::cuda::graph_pool_handle): safe for graphs replayed one
+// at a time whose outputs are read before the next replay.
+const char* omni_cuda_graph_pool(unsigned long long* first, unsigned long long* second) {
+  if (const char* why = omni_cuda_graphs_unavailable()) {
+    return why;
+  }
+  return guarded([&] {
+    MempoolId id = api().pool_handle();
+    *first = id.first;
+    *second = id.second;
+  });
+}
+
+// Makes a side stream of `device` current on this thread and begins capturing it, in the memory pool
+// (pool_first, pool_second) from omni_cuda_graph_pool, or the graph's own with (0, 0); every CUDA operation this
+// thread issues until omni_cuda_graph_capture_end is recorded, not run.
+const char* omni_cuda_graph_capture_begin(void* graph, int device, unsigned long long pool_first, unsigned long long pool_second) {
   auto* g = static_cast<Graph*>(graph);
   if (g == nullptr) {
     return fail("no graph");
@@ -177,9 +194,9 @@ const char* omni_cuda_graph_capture_begin(void* graph, int device) {
     a.set_stream(a.stream_from_pool(false, static_cast<signed char>(device)));
     g->capturing = true;
     if (a.capture_begin != nullptr) {
-      a.capture_begin(g->storage, MempoolId{0, 0}, CaptureModeThreadLocal);
+      a.capture_begin(g->storage, MempoolId{pool_first, pool_second}, CaptureModeThreadLocal);
     } else {
-      a.capture_begin_flagged(g->storage, MempoolId{0, 0}, CaptureModeThreadLocal, false);
+      a.capture_begin_flagged(g->storage, MempoolId{pool_first, pool_second}, CaptureModeThreadLocal, false);
     }
   });
 }

@@ -11,7 +11,7 @@ namespace Omni.Common.Torch;
 /// torch.cuda.graph. A replay reads the captured inputs' memory and writes the captured outputs': refill the inputs in
 /// place (<c>copy_</c>) and keep every tensor the graph reads or writes alive while it lives.
 /// </summary>
-public sealed class CudaGraph : IDisposable
+public sealed class CudaGraph : IStepGraph
 {
     private const string Library = "omni_cuda_graphs";
 
@@ -42,12 +42,28 @@ public sealed class CudaGraph : IDisposable
     }
 
     /// <summary>
+    /// A memory pool for graphs to share (at::cuda::graph_pool_handle): their captured tensors then reuse one another's
+    /// memory, which is safe for graphs replayed one at a time, each one's outputs read before the next replay.
+    /// </summary>
+    public static CudaGraphPool NewPool(Device device)
+    {
+        if (Unavailable(device) is { } reason)
+        {
+            throw new NotSupportedException($"CUDA graphs are unavailable: {reason}.");
+        }
+
+        Check(Native.omni_cuda_graph_pool(out var first, out var second), "making a graph memory pool");
+        return new CudaGraphPool(first, second);
+    }
+
+    /// <summary>
     /// Records what <paramref name="body"/> issues on <paramref name="device"/> (on a side stream of this thread) into a
     /// new graph; nothing runs until <see cref="Replay"/>. Run the body once before, uncaptured, so that what libtorch
     /// initialises lazily (library handles, workspaces) is not initialised during the capture. The body must not copy to
     /// the host or otherwise wait for the device.
     /// </summary>
-    public static CudaGraph Capture(Device device, Action body)
+    /// <param name="pool">A pool from <see cref="NewPool"/>; the default: the graph's own.</param>
+    public static CudaGraph Capture(Device device, Action body, CudaGraphPool pool = default)
     {
         ArgumentNullException.ThrowIfNull(body);
         if (Unavailable(device) is { } reason)
@@ -60,7 +76,7 @@ public sealed class CudaGraph : IDisposable
         try
         {
             cuda.synchronize(device);
-            Check(Native.omni_cuda_graph_capture_begin(handle, device.index < 0 ? 0 : device.index), "beginning the capture");
+            Check(Native.omni_cuda_graph_capture_begin(handle, device.index < 0 ? 0 : device.index, pool.First, pool.Second), "beginning the capture");
             try
             {
                 body();
@@ -115,7 +131,10 @@ public sealed class CudaGraph : IDisposable
         public static extern nint omni_cuda_graph_create(out nint graph);
 
         [DllImport(Library)]
-        public static extern nint omni_cuda_graph_capture_begin(nint graph, int device);
+        public static extern nint omni_cuda_graph_pool(out ulong first, out ulong second);
+
+        [DllImport(Library)]
+        public static extern nint omni_cuda_graph_capture_begin(nint graph, int device, ulong poolFirst, ulong poolSecond);
 
         [DllImport(Library)]
         public static extern nint omni_cuda_graph_capture_end(nint graph);

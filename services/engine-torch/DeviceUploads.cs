@@ -58,4 +58,31 @@ public static class DeviceUploads
             return host.to(device);
         }
     }
+
+    /// <summary>
+    /// Copies <paramref name="values"/> into <paramref name="target"/> (int64, as many elements, on any device) in
+    /// place, as <see cref="Upload(Tensor, Device)"/> would upload them: a buffer whose memory must stay where it is
+    /// (a CUDA graph's static input) takes a step's new values.
+    /// </summary>
+    public static void CopyInto(Tensor target, long[] values)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(values);
+        _count++;
+        using var host = tensor(values);
+        if (target.device_type != DeviceType.CPU && !_pinningFailed)
+        {
+            try
+            {
+                using var pinned = host.pin_memory();
+                target.copy_(pinned, nonBlocking: true);
+                return;
+            }
+            catch (ExternalException)
+            {
+                _pinningFailed = true;
+            }
+        }
+        target.copy_(host);
+    }
 }

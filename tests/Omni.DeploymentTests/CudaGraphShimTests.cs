@@ -4,16 +4,19 @@ namespace Omni.DeploymentTests;
 public sealed class CudaGraphShimTests(CudaGraphShim shim) : IClassFixture<CudaGraphShim>
 {
     [Fact]
-    public void Capture_WithLibTorch_CapturesOnAPoolStreamOfTheDeviceInThreadLocalMode()
+    public void Capture_WithLibTorch_CapturesOnAPoolStreamOfTheDeviceInThreadLocalModeIntoTheSharedPool()
     {
         var expected = new[]
         {
             "CUDAGraph keep_graph=0",
             "create -> ok",
+            "graph_pool_handle",
+            "pool -> ok",
+            "pool id 7,9",
             "getCurrentCUDAStream device=3",
             "getStreamFromPool high=0 device=3",
             "setCurrentCUDAStream type=1 index=3 id=1234567890123",
-            "capture_begin pool=0,0 mode=1 marker=42",
+            "capture_begin pool=7,9 mode=1 marker=42",
             "capture_begin -> ok",
         };
 

@@ -29,10 +29,12 @@ public static class ArBenchmark
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N: where the engine runs.", DefaultValueFactory = _ => "cpu" };
         var dtype = new Option<string>("--dtype") { Description = "float32, bfloat16 or float16.", DefaultValueFactory = _ => "float32" };
         var variedPrompts = new Option<bool>("--varied-prompts") { Description = "Spread the prompts' lengths over a few hundred tokens (default: nearly equal)." };
+        var cudaGraphs = new Option<bool>("--cuda-graphs") { Description = "Decode steps as CUDA graphs (on a CUDA device without batch invariance)." };
         var soakRequests = new Option<int>("--soak-requests") { Description = "Requests in the memory soak on the default model (0 skips it).", DefaultValueFactory = _ => 10_000 };
         var command = new Command("ar", "AR stage engine: decode tokens/s per concurrency, batched/sequential ratio, share of matmul peak, memory.")
         {
             models, concurrency, tokens, rounds, torchThreads, cacheDirectory, maxLoad, quietTimeout, soakRequests, batchInvariant, device, dtype, variedPrompts,
+            cudaGraphs,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -60,7 +62,8 @@ public static class ArBenchmark
             foreach (var name in parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 await MeasureModelAsync(name, levels, parse.GetValue(tokens), parse.GetValue(rounds), parse.GetValue(cacheDirectory), peak, threads,
-                    parse.GetValue(batchInvariant), parse.GetValue(variedPrompts), parse.GetValue(device)!, parse.GetValue(dtype)!, parse.GetValue(maxLoad),
+                    parse.GetValue(batchInvariant), parse.GetValue(cudaGraphs), parse.GetValue(variedPrompts), parse.GetValue(device)!, parse.GetValue(dtype)!,
+                    parse.GetValue(maxLoad),
                     TimeSpan.FromSeconds(parse.GetValue(quietTimeout)), cancellationToken);
             }
 
@@ -70,7 +73,8 @@ public static class ArBenchmark
     }
 
     private static async Task MeasureModelAsync(string name, int[] levels, int tokens, int rounds, string? cacheDirectory, double peak, int threads,
-        bool batchInvariant, bool variedPrompts, string device, string dtype, double maxLoad, TimeSpan quietTimeout, CancellationToken cancellationToken)
+        bool batchInvariant, bool cudaGraphs, bool variedPrompts, string device, string dtype, double maxLoad, TimeSpan quietTimeout,
+        CancellationToken cancellationToken)
     {
         var directory = BenchModels.Directory(name, cacheDirectory);
         var quiet = await LoadAverage.WaitBelowAsync(maxLoad, quietTimeout, cancellationToken);
@@ -85,7 +89,9 @@ public static class ArBenchmark
             MaxNumSeqs = levels.Max(),
             TorchThreads = threads,
             BatchInvariant = batchInvariant,
+            CudaGraphs = cudaGraphs,
         });
+        Console.Error.WriteLine($"  CUDA graphs {engine.CudaGraphs}");
         var (parameters, flopsPerToken) = BenchModels.Size(TransformerConfig.Load(Path.Combine(directory, CheckpointLoader.ConfigFileName)));
         double? baseline = null;
         foreach (var level in levels)
@@ -104,7 +110,8 @@ public static class ArBenchmark
             var median = Statistics.Median(rates);
             baseline ??= median;
             var gflops = median * flopsPerToken / 1e9;
-            Console.Error.WriteLine($"  {level} concurrent: {string.Join(", ", rates.Select(r => r.ToString("F1", CultureInfo.InvariantCulture)))} tokens/s");
+            Console.Error.WriteLine($"  {level} concurrent: {string.Join(", ", rates.Select(r => r.ToString("F1", CultureInfo.InvariantCulture)))} tokens/s" +
+                $"{(engine.CudaGraphs == "on" ? $" (decode graphs: {engine.DecodeGraphCounts.Graphs} recorded, {engine.DecodeGraphCounts.Replays} replays so far)" : "")}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {name} | {parameters / 1e6:F1}M | {level} | {median:F1} | {median / baseline.Value:F1}x | {gflops:F2} | {gflops / peak:P1} | {counters} | {level * 1000 / median:F3} | " +
                 $"{phases.Schedule:F3} / {phases.Prepare:F3} / {phases.Issue:F3} / {phases.Wait:F3} / {phases.Finish:F3} | {gcPause:F3} |"));

@@ -32,6 +32,7 @@ public sealed class ArEngine : IDisposable
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Lock _stateGate = new();
     private readonly Thread _thread;
+    private readonly string _cudaGraphs;
     private SchedulerState _state;
     private SchedulerState _published = new(-1, -1, -1);
     private long _publishedAt;
@@ -41,7 +42,7 @@ public sealed class ArEngine : IDisposable
     private long _scheduleTicks;
 
     private ArEngine(CausalLanguageModel model, KvBlockPool pool, Device device, string deviceName, string modelName, ITextTokenizer tokenizer,
-        ArEngineOptions options, IArEngineObserver observer)
+        ArEngineOptions options, IArEngineObserver observer, StepGraphs stepGraphs)
     {
         _model = model;
         _pool = pool;
@@ -51,11 +52,15 @@ public sealed class ArEngine : IDisposable
         ModelName = modelName;
         Tokenizer = tokenizer;
         _eosTokenIds = [.. model.Config.EosTokenIds, .. tokenizer.EosTokenIds];
-        var blocks = new BlockManager(pool.NumBlocks, pool.BlockSize, options.EnablePrefixCaching);
+        // With decode graphs the pool's last block is theirs: their padding rows write there.
+        var usableBlocks = stepGraphs.Capture is null ? pool.NumBlocks : pool.NumBlocks - 1;
+        var blocks = new BlockManager(usableBlocks, pool.BlockSize, options.EnablePrefixCaching);
         _scheduler = new Scheduler(blocks, options.MaxNumSeqs, options.MaxNumBatchedTokens);
         BatchInvariant = BatchInvariantOn(options, device);
-        _runner = new ModelRunner(model, pool, device, BatchInvariant);
-        CacheConfig = new KvCacheConfig(pool.BlockSize, pool.NumBlocks, ModelDType.Name(pool.DType), options.EnablePrefixCaching,
+        _cudaGraphs = stepGraphs.Description;
+        _runner = new ModelRunner(model, pool, device, BatchInvariant,
+            stepGraphs.Capture is { } capture ? new DecodeGraphs(model, pool, device, capture, options.MaxNumSeqs, scratchBlock: usableBlocks) : null);
+        CacheConfig = new KvCacheConfig(pool.BlockSize, usableBlocks, ModelDType.Name(pool.DType), options.EnablePrefixCaching,
             options.MaxNumSeqs, options.MaxNumBatchedTokens, KvBlockPool.BytesPerBlock(model.Config, pool.BlockSize, pool.DType));
         _observer.OnCacheConfig(CacheConfig);
         _thread = new Thread(Loop) { IsBackground = true, Name = "ar-engine" };
@@ -110,6 +115,15 @@ public sealed class ArEngine : IDisposable
 
     /// <summary>Whether the engine computes every row the same way whatever the batch (<see cref="ArEngineOptions.BatchInvariant"/> on a CPU).</summary>
     public bool BatchInvariant { get; }
+
+    /// <summary>
+    /// "on", "off", or "off (why)": whether decode steps run as CUDA graphs (<see cref="ArEngineOptions.CudaGraphs"/>),
+    /// "off (why)" too once recording one failed and the steps went back to running eagerly.
+    /// </summary>
+    public string CudaGraphs => _runner.GraphFailure is { } failure ? $"off (recording failed: {failure})" : _cudaGraphs;
+
+    /// <summary>Decode step shapes recorded as graphs, and steps served by replaying one (0 without graphs).</summary>
+    internal (int Graphs, long Replays) DecodeGraphCounts => _runner.GraphCounts;
 
     /// <summary>Tensors alive on the engine thread after its last step (a leak shows as growth).</summary>
     internal long EngineThreadLiveTensors { get; private set; }
@@ -166,7 +180,10 @@ public sealed class ArEngine : IDisposable
         return File.Exists(path) && TransformerConfig.Load(path) is { PromptEmbeddingSize: not null } config ? config : null;
     }
 
-    internal static ArEngine Load(ArEngineOptions options, ITextTokenizer tokenizer, IArEngineObserver? observer = null)
+    /// <param name="stepGraphs">Records a decode step for replay in place of CUDA graphs (tests on a CPU); null: CUDA
+    /// graphs where <see cref="ArEngineOptions.CudaGraphs"/> asks for them and the device has them.</param>
+    internal static ArEngine Load(ArEngineOptions options, ITextTokenizer tokenizer, IArEngineObserver? observer = null,
+        Func<Action, IStepGraph>? stepGraphs = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ValidateOptions(options);
@@ -195,10 +212,11 @@ public sealed class ArEngine : IDisposable
                     $"The model's vocabulary ({model.Config.VocabSize}) is smaller than the tokenizer's ({tokenizer.VocabularySize}).");
             }
 
-            pool = new KvBlockPool(model.Config, PoolBlocks(options, model.Config, dtype, device), options.BlockSize, dtype, device,
-                keysBesideValues: !BatchInvariantOn(options, device));
+            var graphs = StepGraphs.For(options, device, BatchInvariantOn(options, device), stepGraphs);
+            pool = new KvBlockPool(model.Config, PoolBlocks(options, model.Config, dtype, device) + (graphs.Capture is null ? 0 : 1), options.BlockSize,
+                dtype, device, keysBesideValues: !BatchInvariantOn(options, device));
             return new ArEngine(model, pool, device, deviceName, options.ResolveModelName(), tokenizer, options,
-                observer ?? NullArEngineObserver.Instance);
+                observer ?? NullArEngineObserver.Instance, graphs);
         }
         catch
         {
@@ -300,6 +318,7 @@ public sealed class ArEngine : IDisposable
             sequence.Fail(new ObjectDisposedException(nameof(ArEngine), "The engine was shut down."));
         }
 
+        _runner.Dispose();
         _pool.Dispose();
         _model.Dispose();
         _shutdown.Dispose();

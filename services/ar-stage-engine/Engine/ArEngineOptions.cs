@@ -54,6 +54,13 @@ public sealed record ArEngineOptions
     /// </summary>
     public bool BatchInvariant { get; init; } = true;
 
+    /// <summary>
+    /// Run decode steps as CUDA graphs on a CUDA device (<see cref="DecodeGraphs"/>; the opposite of vLLM's
+    /// --enforce-eager): one host call per step instead of one per kernel. Off by default until a GPU run has checked
+    /// the graphs' tokens against the eager path's; ignored on a CPU and with batch invariance.
+    /// </summary>
+    public bool CudaGraphs { get; init; }
+
     /// <summary>Threads libtorch uses for one operation (process-wide); 0 keeps libtorch's default.</summary>
     public int TorchThreads { get; init; }
 

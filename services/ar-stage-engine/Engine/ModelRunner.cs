@@ -11,7 +11,9 @@ namespace Omni.ArStage.Engine;
 /// forward pass over the paged KV pool, copies out the hidden rows the sequences want, and samples the sequences
 /// that completed their known tokens. Every tensor of the step lives in one dispose scope.
 /// </summary>
-internal sealed class ModelRunner(CausalLanguageModel model, KvBlockPool pool, Device device, bool batchInvariant)
+/// <remarks>With <paramref name="graphs"/>, steps that only decode run as replayed graphs (<see cref="DecodeGraphs"/>).</remarks>
+internal sealed class ModelRunner(CausalLanguageModel model, KvBlockPool pool, Device device, bool batchInvariant, DecodeGraphs? graphs = null)
+    : IDisposable
 {
     /// <summary><see cref="Stopwatch"/> ticks spent packing steps' inputs (host arrays and their upload), all steps so far.</summary>
     public long PrepareTicks { get; private set; }
@@ -30,19 +32,23 @@ internal sealed class ModelRunner(CausalLanguageModel model, KvBlockPool pool, D
         // The rows read after the forward pass travel with its inputs: no upload between its kernels and the sampler's.
         // When every row is sampled (a step that only decodes) the selection is every row in order: none is needed.
         var everyRowSampled = sampling.Length == chunks.Sum(chunk => chunk.Count);
-        var forward = ForwardBatch.Create(chunks, pool.BlockSize, device, batchInvariant,
-            [everyRowSampled ? [] : [.. sampling.Select(i => new ChunkRow(i, batch[i].Count - 1))], wanted.Rows]);
-        PrepareTicks += Stopwatch.GetTimestamp() - started;
-        var hidden = model.call(forward, pool);
-
-        var hiddenRows = CopyHiddenRows(hidden, forward.Selections[1], wanted, batch.Count);
+        var hiddenRows = new float[]?[batch.Count];
+        Tensor? logits = null;
+        if (graphs is null || !everyRowSampled || wanted.Rows.Count > 0 || !graphs.TryLogits(chunks, out logits))
+        {
+            var forward = ForwardBatch.Create(chunks, pool.BlockSize, device, batchInvariant,
+                [everyRowSampled ? [] : [.. sampling.Select(i => new ChunkRow(i, batch[i].Count - 1))], wanted.Rows]);
+            PrepareTicks += Stopwatch.GetTimestamp() - started;
+            var hidden = model.call(forward, pool);
+            hiddenRows = CopyHiddenRows(hidden, forward.Selections[1], wanted, batch.Count);
+            logits = sampling.Length == 0 ? null : model.Logits(everyRowSampled ? hidden : hidden.index_select(0, forward.Selections[0]!), batchInvariant);
+        }
 
         var sampled = new int[batch.Count];
         Array.Fill(sampled, -1);
         var logprobs = new TokenLogprob?[batch.Count];
-        if (sampling.Length > 0)
+        if (logits is not null)
         {
-            var logits = model.Logits(everyRowSampled ? hidden : hidden.index_select(0, forward.Selections[0]!), batchInvariant);
             var result = BatchSampler.Sample(logits, sampling.Select(i => batch[i].Sequence).ToArray());
             for (var j = 0; j < sampling.Length; j++)
             {
@@ -58,6 +64,14 @@ internal sealed class ModelRunner(CausalLanguageModel model, KvBlockPool pool, D
 
         return new StepOutput(hiddenRows, wanted.FirstPositions, sampled, logprobs);
     }
+
+    /// <summary>Decode step shapes recorded as graphs, and steps served by replaying one.</summary>
+    public (int Graphs, long Replays) GraphCounts => graphs is null ? (0, 0) : (graphs.Graphs, graphs.Replays);
+
+    /// <summary>Why recording decode graphs failed (the steps then run eagerly), or null.</summary>
+    public string? GraphFailure => graphs?.Failure;
+
+    public void Dispose() => graphs?.Dispose();
 
     // The rows of the step each sequence wants hidden states of: positions already collected (being recomputed after a
     // preemption) are skipped.

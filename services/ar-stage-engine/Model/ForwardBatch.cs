@@ -65,6 +65,21 @@ public sealed class ForwardBatch
     public static ForwardBatch Create(IReadOnlyList<ScheduledChunk> chunks, int blockSize, Device device, bool batchInvariant = true,
         IReadOnlyList<IReadOnlyList<ChunkRow>>? selections = null)
     {
+        ArgumentNullException.ThrowIfNull(device);
+        var inputs = Stage(chunks, blockSize, device.type == DeviceType.CPU, batchInvariant, selections);
+        return inputs.Bind(DeviceUploads.Upload(inputs.Values, device));
+    }
+
+    /// <summary>
+    /// The host half of <see cref="Create"/>: the step's index arrays in one array (<see cref="HostInputs.Values"/>), to
+    /// upload in one copy and view with <see cref="HostInputs.Bind"/>. Steps with the same row count, attention length
+    /// and selection sizes that only decode stage arrays of the same layout, so that one device buffer can take any of
+    /// them (a CUDA graph's static input).
+    /// </summary>
+    /// <param name="padForCpu">Whether batch invariance pads the rows for the CPU's kernels (see <see cref="PaddedRows"/>).</param>
+    public static HostInputs Stage(IReadOnlyList<ScheduledChunk> chunks, int blockSize, bool padForCpu, bool batchInvariant = true,
+        IReadOnlyList<IReadOnlyList<ChunkRow>>? selections = null)
+    {
         ArgumentNullException.ThrowIfNull(chunks);
         if (chunks.Count == 0)
         {
@@ -74,7 +89,7 @@ public sealed class ForwardBatch
         var rows = chunks.Sum(c => c.Count);
         // Without batch invariance a step that only decodes gives each row a tile of its own: no padding queries.
         var tileRows = !batchInvariant && rows == chunks.Count ? 1 : AttentionTile;
-        var paddedRows = batchInvariant && device.type == DeviceType.CPU ? Math.Max(rows, BatchInvariantOps.MinLinearRows) : rows;
+        var paddedRows = batchInvariant && padForCpu ? Math.Max(rows, BatchInvariantOps.MinLinearRows) : rows;
         var ids = new long[paddedRows];
         var positions = new long[paddedRows];
         var slots = new long[rows];
@@ -121,7 +136,7 @@ public sealed class ForwardBatch
             tiles[(longest + AttentionTile - 1) / AttentionTile * AttentionTile] = list;
         }
 
-        var staging = new List<Staged> { new(ids), new(positions), new(slots) };
+        var staging = new List<StagedArray> { new(ids), new(positions), new(slots) };
         if (embeddingRows.Count > 0)
         {
             staging.Add(new([.. embeddingRows]));
@@ -134,51 +149,86 @@ public sealed class ForwardBatch
             staging.AddRange(group.Arrays);
         }
         var rowSets = (selections ?? []).Select(set => set.Select(r => (long)(rowStarts[r.Chunk] + r.Offset)).ToArray()).ToList();
-        staging.AddRange(rowSets.Where(set => set.Length > 0).Select(set => new Staged(set)));
-        var uploaded = new Queue<Tensor>(UploadTogether(staging, device));
-
-        var inputIds = uploaded.Dequeue();
-        var uploadedPositions = uploaded.Dequeue();
-        var slotMapping = uploaded.Dequeue();
-        var embeddingRowsTensor = embeddingRows.Count == 0 ? null : uploaded.Dequeue();
-        return new ForwardBatch
-        {
-            InputIds = inputIds,
-            EmbeddingRows = embeddingRowsTensor,
-            EmbeddingValues = embeddingRows.Count == 0 ? null
-                : DeviceUploads.Upload(embeddingValues.ToArray(), [embeddingRows.Count, embeddingValues.Count / embeddingRows.Count], device),
-            Positions = uploadedPositions,
-            SlotMapping = slotMapping,
-            AttentionGroups = [.. groups.Select(group => group.ToGroup(uploaded))],
-            Selections = [.. rowSets.Select(set => set.Length > 0 ? uploaded.Dequeue() : null)],
-            RowStarts = rowStarts,
-            Rows = rows,
-            PaddedRows = paddedRows,
-            BatchInvariant = batchInvariant,
-        };
+        staging.AddRange(rowSets.Where(set => set.Length > 0).Select(set => new StagedArray(set)));
+        return new HostInputs(staging, groups, [.. rowSets.Select(set => set.Length)], rowStarts, (rows, paddedRows, batchInvariant),
+            embeddingRows.Count, [.. embeddingValues]);
     }
 
-    // The step's index arrays in one host-to-device copy, each a view of it in the shape it was staged with.
-    private static IEnumerable<Tensor> UploadTogether(List<Staged> arrays, Device device)
+    /// <summary>A step's inputs staged on the host (<see cref="Stage"/>).</summary>
+    public sealed class HostInputs
     {
-        var all = new long[arrays.Sum(array => array.Values.Length)];
-        var offset = 0;
-        foreach (var array in arrays)
+        private readonly List<StagedArray> _arrays;
+        private readonly List<GroupArrays> _groups;
+        private readonly int[] _selectionSizes;
+        private readonly int[] _rowStarts;
+        private readonly (int Rows, int PaddedRows, bool BatchInvariant) _shape;
+        private readonly int _embeddingRows;
+        private readonly float[] _embeddingValues;
+
+        internal HostInputs(List<StagedArray> arrays, List<GroupArrays> groups, int[] selectionSizes, int[] rowStarts,
+            (int Rows, int PaddedRows, bool BatchInvariant) shape, int embeddingRows, float[] embeddingValues)
         {
-            array.Values.CopyTo(all, offset);
-            offset += array.Values.Length;
+            (_arrays, _groups, _selectionSizes, _rowStarts, _shape) = (arrays, groups, selectionSizes, rowStarts, shape);
+            (_embeddingRows, _embeddingValues) = (embeddingRows, embeddingValues);
+            Values = new long[arrays.Sum(array => array.Values.Length)];
+            var offset = 0;
+            foreach (var array in arrays)
+            {
+                array.Values.CopyTo(Values, offset);
+                offset += array.Values.Length;
+            }
         }
-        var buffer = DeviceUploads.Upload(all, device);
-        offset = 0;
-        foreach (var (values, shape) in arrays)
+
+        /// <summary>Every index array of the step, one after another: what one upload carries.</summary>
+        public long[] Values { get; }
+
+        /// <summary>
+        /// The batch over <paramref name="uploaded"/>, <see cref="Values"/> (or values of the same layout) on the device:
+        /// each array a view of it in the shape it was staged with, the masks computed from those views.
+        /// </summary>
+        public ForwardBatch Bind(Tensor uploaded)
         {
-            yield return shape is null ? buffer.narrow(0, offset, values.Length) : buffer.as_strided(shape, ContiguousStrides(shape), offset);
-            offset += values.Length;
+            ArgumentNullException.ThrowIfNull(uploaded);
+            if (uploaded.numel() != Values.Length)
+            {
+                throw new ArgumentException($"The step's inputs take {Values.Length} values, the buffer holds {uploaded.numel()}.", nameof(uploaded));
+            }
+
+            var views = new Queue<Tensor>(Views(uploaded));
+            var inputIds = views.Dequeue();
+            var positions = views.Dequeue();
+            var slotMapping = views.Dequeue();
+            var embeddingRows = _embeddingRows == 0 ? null : views.Dequeue();
+            return new ForwardBatch
+            {
+                InputIds = inputIds,
+                EmbeddingRows = embeddingRows,
+                EmbeddingValues = embeddingRows is null ? null
+                    : DeviceUploads.Upload(_embeddingValues, [_embeddingRows, _embeddingValues.Length / _embeddingRows], uploaded.device),
+                Positions = positions,
+                SlotMapping = slotMapping,
+                AttentionGroups = [.. _groups.Select(group => group.ToGroup(views))],
+                Selections = [.. _selectionSizes.Select(size => size > 0 ? views.Dequeue() : null)],
+                RowStarts = _rowStarts,
+                Rows = _shape.Rows,
+                PaddedRows = _shape.PaddedRows,
+                BatchInvariant = _shape.BatchInvariant,
+            };
+        }
+
+        private IEnumerable<Tensor> Views(Tensor buffer)
+        {
+            var offset = 0;
+            foreach (var (values, shape) in _arrays)
+            {
+                yield return shape is null ? buffer.narrow(0, offset, values.Length) : buffer.as_strided(shape, ContiguousStrides(shape), offset);
+                offset += values.Length;
+            }
         }
     }
 
     // An array of the step's inputs and the shape its view takes (null: 1-D).
-    private readonly record struct Staged(long[] Values, long[]? Shape = null);
+    internal readonly record struct StagedArray(long[] Values, long[]? Shape = null);
 
     private static long[] ContiguousStrides(long[] shape)
     {
@@ -207,7 +257,7 @@ public sealed class ForwardBatch
     }
 
     // One attention group's index arrays, built on the host and uploaded with the rest of the batch.
-    private sealed record GroupArrays(int Length, int Tiles, int TileRows, bool SharedMask, Staged[] Arrays)
+    internal sealed record GroupArrays(int Length, int Tiles, int TileRows, bool SharedMask, StagedArray[] Arrays)
     {
         public static GroupArrays Create(int length, List<(ScheduledChunk Chunk, int RowStart, int Tile)> tiles, int tileRows, int paddingRow,
             int blockSize, bool sharedMask)

@@ -28,6 +28,7 @@ public static class ArEngineLoader
             MaxWaiting = settings.MaxWaiting,
             EnablePrefixCaching = settings.EnablePrefixCaching,
             BatchInvariant = settings.BatchInvariant,
+            CudaGraphs = settings.CudaGraphs,
             TorchThreads = settings.TorchThreads,
         };
     }
@@ -49,7 +50,8 @@ public static class ArEngineLoader
             engine.ModelName, engine.HiddenSize, engine.VocabSize, cache.DType, engine.DeviceName, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
             cache.NumBlocks, cache.BlockSize, cache.NumBlocks * (double)cache.BytesPerBlock / (1 << 20), cache.PrefixCaching ? "on" : "off",
             cache.MaxNumSeqs, cache.MaxNumBatchedTokens);
-        logger.LogInformation("Numerics: {Mode}; batch-invariant {BatchInvariant}", NumericalReproducibility.Describe(), engine.BatchInvariant);
+        logger.LogInformation("Numerics: {Mode}; batch-invariant {BatchInvariant}; CUDA graphs {CudaGraphs}", NumericalReproducibility.Describe(),
+            engine.BatchInvariant, engine.CudaGraphs);
         logger.LogInformation("{LibTorch}", LibTorchInstallation.Describe());
         return engine;
     }

@@ -43,6 +43,9 @@ public sealed class ArStageOptions : StageModelOptions
     /// <summary>Same logprob bits alone and batched (on CPU), at a cost in batch-1 speed; see ArEngineOptions.</summary>
     public bool BatchInvariant { get; set; } = true;
 
+    /// <summary>Decode steps as CUDA graphs on a CUDA device (off by default); see ArEngineOptions.</summary>
+    public bool CudaGraphs { get; set; }
+
     /// <summary>libtorch threads per operation; 0 keeps libtorch's default (one per core).</summary>
     [Range(0, 1024)]
     public int TorchThreads { get; set; }

@@ -20,6 +20,7 @@ public static class ArStageSwitches
         ["--enable-prefix-caching"] = "Model:EnablePrefixCaching",
         ["--torch-threads"] = "Model:TorchThreads",
         ["--batch-invariant"] = "Model:BatchInvariant",
+        ["--cuda-graphs"] = "Model:CudaGraphs",
     };
 
     /// <summary>Rewrites vLLM's bare <c>--no-enable-prefix-caching</c> as <c>--enable-prefix-caching=false</c>.</summary>

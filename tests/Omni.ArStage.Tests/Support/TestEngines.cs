@@ -1,4 +1,6 @@
 using Omni.ArStage.Engine;
+using Omni.ArStage.Tokenization;
+using Omni.Common.Torch;
 
 namespace Omni.ArStage.Tests.Support;
 
@@ -15,6 +17,16 @@ internal static class TestEngines
 
     public static ArEngine Qwen2Tiny(Func<ArEngineOptions, ArEngineOptions>? configure = null, IArEngineObserver? observer = null) =>
         ArEngine.Load(configure is null ? Qwen2TinyOptions : configure(Qwen2TinyOptions), observer);
+
+    /// <summary>
+    /// The Qwen2 fixture without batch invariance, its decode steps recorded by <paramref name="record"/> (in place of
+    /// CUDA graphs, which a CPU has not).
+    /// </summary>
+    public static ArEngine Qwen2TinyWithStepGraphs(Func<Action, IStepGraph> record, Func<ArEngineOptions, ArEngineOptions>? configure = null)
+    {
+        var options = Qwen2TinyOptions with { BatchInvariant = false };
+        return ArEngine.Load(configure is null ? options : configure(options), Gpt2TextTokenizer.Instance, stepGraphs: record);
+    }
 
     /// <summary>Runs requests one after another; returns each one's token ids.</summary>
     public static List<int>[] RunAlone(ArEngine engine, IReadOnlyList<GenerationRequest> requests) =>

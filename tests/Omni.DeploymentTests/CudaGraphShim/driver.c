@@ -3,7 +3,8 @@
 
 const char* omni_cuda_graphs_unavailable(void);
 const char* omni_cuda_graph_create(void** graph);
-const char* omni_cuda_graph_capture_begin(void* graph, int device);
+const char* omni_cuda_graph_pool(unsigned long long* first, unsigned long long* second);
+const char* omni_cuda_graph_capture_begin(void* graph, int device, unsigned long long pool_first, unsigned long long pool_second);
 const char* omni_cuda_graph_capture_end(void* graph);
 const char* omni_cuda_graph_replay(void* graph);
 void omni_cuda_graph_destroy(void* graph);
@@ -21,7 +22,10 @@ int main(void) {
   if (created != NULL) {
     return 0;
   }
-  show("capture_begin", omni_cuda_graph_capture_begin(graph, 3));
+  unsigned long long first = 0, second = 0;
+  show("pool", omni_cuda_graph_pool(&first, &second));
+  printf("pool id %llu,%llu\n", first, second);
+  show("capture_begin", omni_cuda_graph_capture_begin(graph, 3, first, second));
   show("capture_end", omni_cuda_graph_capture_end(graph));
   show("replay", omni_cuda_graph_replay(graph));
   show("replay", omni_cuda_graph_replay(graph));
