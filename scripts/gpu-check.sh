@@ -10,7 +10,8 @@
 #                                       cuda` with a text+image+speech request and a /metrics scrape, `omni-bench ar`
 #                                       and `omni-bench diffusion` on the device. Results go to OUT (default
 #                                       /tmp/gpu-out): run.log, probe.log, e2e.log, metrics.txt, ar.md, diffusion.md,
-#                                       ar-varied.md, ar-host.md (what a decode step costs the host) and hf.md
+#                                       ar-varied.md, ar-host.md (what a decode step costs the host), ar-graphs.md (decode
+#                                       steps as CUDA graphs) and hf.md
 #                                       (transformers' generate() on the same checkpoints, scripts/hf-peer.py).
 # Rehearse the second half on a CPU machine: DEV=cpu QUICK=1 TORCH_LIB=<a libtorch lib dir> bash DIR/run.sh
 # (the tests do, GpuCheckRehearsalTests, with a quick bundle: CONFIGURATION=Debug XZ_LEVEL=0, whose size is not checked).
@@ -143,6 +144,8 @@ PY
       --rounds 1 --varied-prompts --soak-requests 0 --max-load 1000 --quiet-timeout 0
     sec "bench ar host" "$OUT/ar-host.md" 45 dotnet "$A/bench/omni-bench.dll" ar --device "$DEV" --models host --concurrency 1,4 --tokens 4 \
       --rounds 1 --batch-invariant false --soak-requests 0 --max-load 1000 --quiet-timeout 0
+    sec "bench ar graphs" "$OUT/ar-graphs.md" 45 dotnet "$A/bench/omni-bench.dll" ar --device "$DEV" --models host --concurrency 1,4 --tokens 4 \
+      --rounds 1 --batch-invariant false --cuda-graphs true --soak-requests 0 --max-load 1000 --quiet-timeout 0
   else
     sec "bench ar" "$OUT/ar.md" 120 dotnet "$A/bench/omni-bench.dll" ar --device "$DEV" --models default,100m --concurrency 1,8,32,64 --tokens 64 \
       --rounds 3 --soak-requests 0 --max-load 1000 --quiet-timeout 0
@@ -154,10 +157,13 @@ PY
     # The default model's operators at width 32: a decode step's time is what it costs the host (launches, dispatch).
     sec "bench ar host" "$OUT/ar-host.md" 45 dotnet "$A/bench/omni-bench.dll" ar --device "$DEV" --models host --concurrency 1,64 --tokens 64 \
       --rounds 3 --batch-invariant false --soak-requests 0 --max-load 1000 --quiet-timeout 0
+    # The same with decode steps as CUDA graphs (--cuda-graphs): the default model and the host-cost one.
+    sec "bench ar graphs" "$OUT/ar-graphs.md" 120 dotnet "$A/bench/omni-bench.dll" ar --device "$DEV" --models default,host --concurrency 1,8,32,64 \
+      --tokens 64 --rounds 3 --batch-invariant false --cuda-graphs true --soak-requests 0 --max-load 1000 --quiet-timeout 0
   fi
   # The Hugging Face peer (transformers' eager generate()) on the checkpoints the benchmarks wrote, where this python has it.
   if python3 -c 'import torch, transformers' 2>/dev/null; then
-    sec "hf peer" "$OUT/hf.md" 90 python3 "$B/hf-peer.py" --device "$DEV" --batches "$([ "$QUICK" = 1 ] && echo 1,4 || echo 1,64)" \
+    sec "hf peer" "$OUT/hf.md" 90 python3 "$B/hf-peer.py" --device "$DEV" --batches "$([ "$QUICK" = 1 ] && echo 1,4 || echo 1,8,32,64)" \
       --rounds "$([ "$QUICK" = 1 ] && echo 1 || echo 3)" default="$OMNI_CACHE_DIR/ar-default-v1" host="$OMNI_CACHE_DIR/ar-bench-host-v1"
   else
     stamp "SKIP hf peer: this python has no torch and transformers"; echo "SKIPPED hf peer: this python has no torch and transformers" >> "$OUT/hf.md"

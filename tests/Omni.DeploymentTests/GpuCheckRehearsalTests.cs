@@ -28,6 +28,7 @@ public sealed class GpuCheckRehearsalTests(GpuCheckRehearsal rehearsal) : IClass
 
         Assert.Contains("RESULT cudagraph device=cpu available=False reason=cpu is not a CUDA device", probe);
         Assert.Contains("RESULT cudagraph_model device=cpu available=False reason=cpu is not a CUDA device", probe);
+        Assert.Contains("RESULT cudagraph_engine device=cpu graphs=\"off (cpu is not a CUDA device)\" recorded=0 replays=0 same_tokens=True", probe);
     }
 
     [Fact]
@@ -61,6 +62,7 @@ public sealed class GpuCheckRehearsalTests(GpuCheckRehearsal rehearsal) : IClass
         Assert.Matches(@"\n\| 2 \| [0-9.]+ \|", rehearsal.Read("diffusion.md"));
         Assert.Matches(@"\| default \| 15\.8M \| 4 \| [0-9.]+ \|.* \| [0-9]+ / 1\.0 / 1\.0 \|", rehearsal.Read("ar-varied.md"));
         Assert.Matches(@"\| host \| 0\.0M \| 4 \| [0-9.]+ \|.* \| [0-9]+ / 1\.0 / 1\.0 \| [0-9.]+ \| [0-9.]+ / [0-9.]+ / [0-9.]+ / [0-9.]+ / [0-9.]+ \|", rehearsal.Read("ar-host.md"));
+        Assert.Matches(@"CUDA graphs off \(cpu is not a CUDA device\)(.|\n)*\| host \| 0\.0M \| 4 \| [0-9.]+ \|", rehearsal.Read("ar-graphs.md"));
         // This machine's python has no torch: the peer is skipped, and says so (on the GPU machine it writes its rows).
         Assert.Matches(@"\| host \| 4 \| [0-9.]+ \||SKIPPED hf peer", rehearsal.Read("hf.md"));
     }

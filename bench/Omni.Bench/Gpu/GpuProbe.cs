@@ -12,7 +12,8 @@ namespace Omni.Bench.Gpu;
 /// the CUDA devices it sees, matmul TFLOP/s per size and dtype (RESULT lines a script can grep), and the largest
 /// difference between a float32 product on the device and on the CPU, the engines' upload, and whether a decode-like
 /// step can be captured as a CUDA graph and what replaying it saves (<see cref="CudaGraphProbe"/>), and the same for the
-/// default AR model's decode step at batch 1 and 64 (<see cref="ModelStepGraphProbe"/>).
+/// default AR model's decode step at batch 1 and 64 (<see cref="ModelStepGraphProbe"/>), and the engine's tokens with
+/// decode graphs against without (<see cref="EngineGraphProbe"/>).
 /// </summary>
 public static class GpuProbe
 {
@@ -43,6 +44,7 @@ public static class GpuProbe
             {
                 Console.WriteLine(line);
             }
+            Console.WriteLine(EngineGraphProbe.Run(spec.Name, spec.Name, cacheDirectory: null));
             return 0;
         });
         return command;
