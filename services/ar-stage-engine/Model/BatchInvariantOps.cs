@@ -13,8 +13,10 @@ namespace Omni.ArStage.Model;
 /// Omni.Common.Numerics), but not in calls with different row counts: one to three rows take GEMV and small-M
 /// kernels, and on AVX-512 Xeons (not on the AMD EPYCs first measured) the blocking over rows, and over threads,
 /// changes the rounding from 8 to 64 rows as well. <see cref="Linear(Tensor, Tensor, Tensor?, bool)"/> therefore
-/// computes every product in calls of exactly <see cref="MinLinearRows"/> rows (the last padded with zero rows): a
-/// row's bits cannot depend on how many rows share the step.</item>
+/// computes every product in calls of <see cref="RowsPerCall"/> rows (the last padded with zero rows): a row's bits
+/// cannot depend on how many rows share the step. 16 rather than 4: the vocabulary projection's GEMM packs its 51 MB
+/// weight again on every call, and on the Xeon a 16-row call costs 1.4x a 4-row one, so a 32-row step makes two calls
+/// instead of eight (BENCHMARKS.md).</item>
 /// <item>libtorch's pointwise kernels compute blocks of vector width with SLEEF and the tail of the flattened tensor
 /// (and of each thread's share) with the scalar libm function, which rounds transcendental functions differently: an
 /// element's bits would depend on how many elements the tensor has. Pointwise operations therefore run on padded
@@ -24,6 +26,9 @@ namespace Omni.ArStage.Model;
 internal static class BatchInvariantOps
 {
     public const int MinLinearRows = 4;
+
+    /// <summary>The one row count of every product's GEMM calls (see the class remarks).</summary>
+    public const int RowsPerCall = 16;
 
     // A multiple of every vector block libtorch uses for float32 (2 x 16 lanes with AVX-512).
     private const int PointwiseAlignment = 64;
@@ -36,17 +41,17 @@ internal static class BatchInvariantOps
     public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias, bool enabled)
     {
         var rows = input.shape[0];
-        if (!enabled || rows == MinLinearRows || input.dim() != 2 || input.device_type != DeviceType.CPU)
+        if (!enabled || rows == RowsPerCall || input.dim() != 2 || input.device_type != DeviceType.CPU)
         {
             return nn.functional.linear(input, weight, bias);
         }
         using var scope = NewDisposeScope();
-        var padded = (rows + MinLinearRows - 1) / MinLinearRows * MinLinearRows;
+        var padded = (rows + RowsPerCall - 1) / RowsPerCall * RowsPerCall;
         var blocks = padded == rows ? input : cat([input, zeros(padded - rows, input.shape[1], input.dtype, input.device)], 0);
         var products = new List<Tensor>();
-        for (long start = 0; start < padded; start += MinLinearRows)
+        for (long start = 0; start < padded; start += RowsPerCall)
         {
-            products.Add(nn.functional.linear(blocks.narrow(0, start, MinLinearRows), weight, bias));
+            products.Add(nn.functional.linear(blocks.narrow(0, start, RowsPerCall), weight, bias));
         }
         var product = products.Count == 1 ? products[0] : cat(products, 0);
         return (padded == rows ? product : product.narrow(0, 0, rows)).MoveToOuterDisposeScope();

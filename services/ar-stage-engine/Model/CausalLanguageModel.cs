@@ -63,8 +63,7 @@ public sealed class CausalLanguageModel : nn.Module<ForwardBatch, KvBlockPool, T
     public Tensor Logits(Tensor hidden, bool batchInvariant = true)
     {
         using var scope = NewDisposeScope();
-        var logits = lm_head is null ? BatchInvariantOps.Linear(hidden, model.EmbeddingWeight, null, batchInvariant)
-            : BatchInvariantOps.Linear(lm_head, hidden, batchInvariant);
+        var logits = BatchInvariantOps.Linear(hidden, lm_head is null ? model.EmbeddingWeight : lm_head.weight!, lm_head?.bias, batchInvariant);
         return logits.InDType(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 }
