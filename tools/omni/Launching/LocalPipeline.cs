@@ -106,6 +106,23 @@ public sealed class LocalPipeline : IAsyncDisposable
         {
             throw new ArgumentException("A video stage needs the speech stages: pipelines/omni.yaml serves both.", nameof(options));
         }
+        // A free port picked here can be taken by another process before the service binds it: start again on others.
+        const int attempts = 3;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(options, cancellationToken);
+            }
+            catch (InvalidOperationException exception) when (attempt < attempts && exception.Message.Contains("already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                options.Echo?.Invoke($"[omni] a port was taken before a service bound it; starting again on other ports ({exception.Message.Split('\n')[0]})");
+            }
+        }
+    }
+
+    private static async Task<LocalPipeline> StartOnceAsync(LocalPipelineOptions options, CancellationToken cancellationToken)
+    {
         var logDirectory = options.LogDirectory ?? Path.Combine(Path.GetTempPath(), $"omni-{Environment.ProcessId}-{Guid.NewGuid():N}"[..24]);
         var stageCount = options.ArReplicas + options.DiffusionReplicas + (options.Speech ? 2 : 0) + (options.Video ? 1 : 0);
         var ports = FreePorts.Take(2 * (stageCount + 1));

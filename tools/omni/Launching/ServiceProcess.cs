@@ -11,10 +11,12 @@ public sealed partial class ServiceProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StreamWriter _log;
     private readonly GrpcChannel _channel;
+    private readonly TaskCompletionSource _listening;
 
     private ServiceProcess(ServiceKind kind, Process process, int grpcPort, int metricsPort, int? httpPort, int stageId, int replicaId, string logPath,
-        StreamWriter log, ServiceTls? tls)
+        StreamWriter log, ServiceTls? tls, TaskCompletionSource listening)
     {
+        _listening = listening;
         HttpPort = httpPort;
         Tls = tls;
         Kind = kind;
@@ -89,12 +91,17 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         Directory.CreateDirectory(logDirectory);
         var logPath = Path.Combine(logDirectory, $"{kind.Name}-{replicaId}-{grpcPort}.log");
         var log = new StreamWriter(logPath, append: false) { AutoFlush = true };
+        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {kind.Name}.");
         void Write(string? line)
         {
             if (line is null)
             {
                 return;
+            }
+            if (IsListeningOn(line, grpcPort))
+            {
+                listening.TrySetResult();
             }
             lock (log)
             {
@@ -106,7 +113,15 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => Write(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new ServiceProcess(kind, process, grpcPort, metricsPort, httpPort, stageId, replicaId, logPath, log, tls);
+        return new ServiceProcess(kind, process, grpcPort, metricsPort, httpPort, stageId, replicaId, logPath, log, tls, listening);
+    }
+
+    /// <summary>Whether <paramref name="line"/> is Kestrel's "Now listening on: http(s)://host:port" for <paramref name="port"/>.</summary>
+    public static bool IsListeningOn(string line, int port)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        var at = line.IndexOf("Now listening on: ", StringComparison.Ordinal);
+        return at >= 0 && line.AsSpan(at).TrimEnd().EndsWith($":{port}", StringComparison.Ordinal);
     }
 
     /// <summary>
@@ -130,7 +145,11 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         return free;
     }
 
-    /// <summary>Waits until the gRPC health service answers SERVING; throws with the log's tail if the process dies or time runs out.</summary>
+    /// <summary>
+    /// Waits until this process has bound its gRPC port (its own log says so: a free port can be taken by another
+    /// process between being picked and bound, whose health service would answer for it) and its gRPC health service
+    /// answers SERVING; throws with the log's tail if the process dies or time runs out.
+    /// </summary>
     public async Task WaitHealthyAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         var client = new Health.HealthClient(_channel);
@@ -144,10 +163,13 @@ public sealed partial class ServiceProcess : IAsyncDisposable
             }
             try
             {
-                var reply = await client.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken);
-                if (reply.Status == HealthCheckResponse.Types.ServingStatus.Serving)
+                if (_listening.Task.IsCompleted)
                 {
-                    return;
+                    var reply = await client.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken);
+                    if (reply.Status == HealthCheckResponse.Types.ServingStatus.Serving)
+                    {
+                        return;
+                    }
                 }
             }
             catch (Grpc.Core.RpcException)
