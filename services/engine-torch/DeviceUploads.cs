@@ -42,20 +42,7 @@ public static class DeviceUploads
         }
         using (host)
         {
-            if (!_pinningFailed)
-            {
-                try
-                {
-                    using var pinned = host.pin_memory();
-                    return pinned.to(device, non_blocking: true);
-                }
-                catch (ExternalException)
-                {
-                    // A libtorch that cannot pin (no CUDA host allocator) still computes: slower uploads, same results.
-                    _pinningFailed = true;
-                }
-            }
-            return host.to(device);
+            return ThroughPinned(host, pinned => pinned.to(device, non_blocking: true)) ?? host.to(device);
         }
     }
 
@@ -70,19 +57,29 @@ public static class DeviceUploads
         ArgumentNullException.ThrowIfNull(values);
         _count++;
         using var host = tensor(values);
-        if (target.device_type != DeviceType.CPU && !_pinningFailed)
+        if (target.device_type == DeviceType.CPU || ThroughPinned(host, pinned => target.copy_(pinned, nonBlocking: true)) is null)
         {
-            try
-            {
-                using var pinned = host.pin_memory();
-                target.copy_(pinned, nonBlocking: true);
-                return;
-            }
-            catch (ExternalException)
-            {
-                _pinningFailed = true;
-            }
+            target.copy_(host);
         }
-        target.copy_(host);
+    }
+
+    // send applied to a pinned copy of host (a non-blocking transfer), or null where this libtorch cannot pin (no CUDA
+    // host allocator): the caller then transfers from pageable memory, slower and with the same results.
+    private static Tensor? ThroughPinned(Tensor host, Func<Tensor, Tensor> send)
+    {
+        if (_pinningFailed)
+        {
+            return null;
+        }
+        try
+        {
+            using var pinned = host.pin_memory();
+            return send(pinned);
+        }
+        catch (ExternalException)
+        {
+            _pinningFailed = true;
+            return null;
+        }
     }
 }

@@ -32,9 +32,13 @@ internal sealed class ModelRunner(CausalLanguageModel model, KvBlockPool pool, D
         // The rows read after the forward pass travel with its inputs: no upload between its kernels and the sampler's.
         // When every row is sampled (a step that only decodes) the selection is every row in order: none is needed.
         var everyRowSampled = sampling.Length == chunks.Sum(chunk => chunk.Count);
-        var hiddenRows = new float[]?[batch.Count];
+        float[]?[] hiddenRows;
         Tensor? logits = null;
-        if (graphs is null || !everyRowSampled || wanted.Rows.Count > 0 || !graphs.TryLogits(chunks, out logits))
+        if (graphs is not null && everyRowSampled && wanted.Rows.Count == 0 && graphs.TryLogits(chunks, out logits))
+        {
+            hiddenRows = new float[]?[batch.Count];
+        }
+        else
         {
             var forward = ForwardBatch.Create(chunks, pool.BlockSize, device, batchInvariant,
                 [everyRowSampled ? [] : [.. sampling.Select(i => new ChunkRow(i, batch[i].Count - 1))], wanted.Rows]);
