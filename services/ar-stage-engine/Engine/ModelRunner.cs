@@ -61,11 +61,8 @@ internal sealed class ModelRunner(CausalLanguageModel model, KvBlockPool pool, D
             }
         }
 
-        if (device.type == DeviceType.CUDA)
-        {
-            cuda.synchronize(device);
-        }
-
+        // No device synchronisation here: the sampled tokens' copy to the host already waited for the step, and a step
+        // that samples nothing (a prefill chunk) lets the host schedule the next one while the device still computes.
         return new StepOutput(hiddenRows, wanted.FirstPositions, sampled, logprobs);
     }
 
