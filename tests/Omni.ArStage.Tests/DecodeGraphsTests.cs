@@ -72,6 +72,21 @@ public sealed class DecodeGraphsTests
     }
 
     [Fact]
+    public void Generate_ReplayWritesNothing_CaughtBeforeServingSameTokensEagerly()
+    {
+        var batch = Requests(3, maxTokens: 24);
+        using var eager = TestEngines.Qwen2Tiny(options => options with { BatchInvariant = false });
+        using var graphs = TestEngines.Qwen2TinyWithStepGraphs(_ => new Inert());
+
+        var expected = TestEngines.RunAlone(eager, batch);
+        var (actual, _) = TestEngines.RunTogether(graphs, batch);
+
+        Assert.Equal(expected, actual);
+        Assert.StartsWith("off (recording failed: the replayed step's logits differ from the uncaptured step's by up to", graphs.CudaGraphs);
+        Assert.Equal((0, 0L), graphs.DecodeGraphCounts);
+    }
+
+    [Fact]
     public void Generate_WantingHiddenStates_RunsEagerly()
     {
         var request = new GenerationRequest("Rain") { Temperature = 0, MaxTokens = 8, IgnoreEos = true, ReturnHiddenStates = true };
@@ -129,6 +144,18 @@ public sealed class DecodeGraphsTests
 
     private static GenerationRequest[] Requests(int count, int maxTokens) =>
         [.. Prompts.Take(count).Select(prompt => new GenerationRequest(prompt) { Temperature = 0, MaxTokens = maxTokens, IgnoreEos = true })];
+
+    // A graph whose replay does nothing (a capture that recorded no work).
+    private sealed class Inert : IStepGraph
+    {
+        public void Replay()
+        {
+        }
+
+        public void Dispose()
+        {
+        }
+    }
 
     // The recorded step rerun on each replay, over the buffers it was recorded with.
     private sealed class Rerun(Action body) : IStepGraph

@@ -13,12 +13,16 @@ namespace Omni.ArStage.Engine;
 /// every view are made from the buffer there); the logits land in one buffer every graph shares, which the eager
 /// sampler reads before the next step. Padding rows decode token 0 at position 0 into a KV block the block manager
 /// never hands out. Other steps (prefill, hidden states wanted) run eagerly, as do new shapes once
-/// <see cref="MaxGraphs"/> are recorded.
+/// <see cref="MaxGraphs"/> are recorded. Each new graph is replayed once and checked against the uncaptured step
+/// before it serves; a graph that fails the check turns the graphs off, as a failed recording does.
 /// </summary>
 internal sealed class DecodeGraphs : IDisposable
 {
     /// <summary>Shapes recorded at most; a new shape past it runs eagerly.</summary>
     public const int MaxGraphs = 512;
+
+    /// <summary>How far a new graph's logits may be from the uncaptured step's, relative to the largest logit.</summary>
+    public const float VerifyTolerance = 1e-2f;
 
     private static readonly int[] PaddingToken = [0];
 
@@ -120,7 +124,14 @@ internal sealed class DecodeGraphs : IDisposable
 
         try
         {
-            return new Entry(_capture(Step), buffer, output);
+            var graph = _capture(Step);
+            if (Verify(graph, output) is { } mismatch)
+            {
+                graph.Dispose();
+                throw new InvalidOperationException(mismatch);
+            }
+
+            return new Entry(graph, buffer, output);
         }
         catch (Exception exception) when (exception is InvalidOperationException or NotSupportedException or System.Runtime.InteropServices.ExternalException)
         {
@@ -129,6 +140,28 @@ internal sealed class DecodeGraphs : IDisposable
             output.Dispose();
             return null;
         }
+    }
+
+    // Replays a new graph once over the inputs it was recorded with and compares its logits with the uncaptured step's
+    // (one host copy, once per shape): a graph that writes nothing, or other values than the step it recorded (an
+    // operation that read a host value at capture, a buffer not refilled), is caught before it serves a step. The
+    // bound leaves room for kernels chosen differently under capture, far below what a broken graph gives. On a
+    // mismatch the output holds the uncaptured step's logits again, for this step's sampler.
+    private static string? Verify(IStepGraph graph, Tensor output)
+    {
+        using var scope = NewDisposeScope();
+        var expected = output.clone();
+        output.zero_();
+        graph.Replay();
+        var measured = HostCopies.ToArray<float>(stack([(output - expected).abs().max(), expected.abs().max()]));
+        var (difference, largest) = (measured[0], measured[1]);
+        if (difference <= VerifyTolerance * Math.Max(1f, largest))
+        {
+            return null;
+        }
+
+        output.copy_(expected);
+        return $"the replayed step's logits differ from the uncaptured step's by up to {difference:G3} (largest logit {largest:G3})";
     }
 
     public void Dispose()
