@@ -137,28 +137,28 @@ PY
 
   if [ "$QUICK" = 1 ]; then
     sec "bench ar" "$OUT/ar.md" 90 dotnet "$A/bench/omni-bench.dll" ar --device "$DEV" --models default --concurrency 1,8 --tokens 8 --rounds 1 \
-      --soak-requests 0 --max-load 1000 --quiet-timeout 0
+      --soak-requests 0 --max-load 1000 --quiet-timeout 0 --warm-up-limit 1
     sec "bench diffusion" "$OUT/diffusion.md" 120 dotnet "$A/bench/omni-bench.dll" diffusion --device "$DEV" --batch-sizes 1,2 --width 64 --height 64 \
       --steps 2 --images 4 --rounds 1 --soak-requests 0 --max-load 1000 --quiet-timeout 0
     sec "bench ar varied" "$OUT/ar-varied.md" 60 dotnet "$A/bench/omni-bench.dll" ar --device "$DEV" --models default --concurrency 1,4 --tokens 4 \
-      --rounds 1 --varied-prompts --soak-requests 0 --max-load 1000 --quiet-timeout 0
+      --rounds 1 --varied-prompts --soak-requests 0 --max-load 1000 --quiet-timeout 0 --warm-up-limit 1
     sec "bench ar host" "$OUT/ar-host.md" 45 dotnet "$A/bench/omni-bench.dll" ar --device "$DEV" --models host --concurrency 1,4 --tokens 4 \
-      --rounds 1 --batch-invariant false --soak-requests 0 --max-load 1000 --quiet-timeout 0
+      --rounds 1 --batch-invariant false --soak-requests 0 --max-load 1000 --quiet-timeout 0 --warm-up-limit 1
     sec "bench ar graphs" "$OUT/ar-graphs.md" 45 dotnet "$A/bench/omni-bench.dll" ar --device "$DEV" --models host --concurrency 1,4 --tokens 4 \
-      --rounds 1 --batch-invariant false --cuda-graphs true --soak-requests 0 --max-load 1000 --quiet-timeout 0
+      --rounds 1 --batch-invariant false --cuda-graphs true --soak-requests 0 --max-load 1000 --quiet-timeout 0 --warm-up-limit 1
   else
-    sec "bench ar" "$OUT/ar.md" 120 dotnet "$A/bench/omni-bench.dll" ar --device "$DEV" --models default,100m --concurrency 1,8,32,64 --tokens 64 \
+    sec "bench ar" "$OUT/ar.md" 150 dotnet "$A/bench/omni-bench.dll" ar --device "$DEV" --models default,100m --concurrency 1,8,32,64 --tokens 64 \
       --rounds 3 --soak-requests 0 --max-load 1000 --quiet-timeout 0
     sec "bench diffusion" "$OUT/diffusion.md" 150 dotnet "$A/bench/omni-bench.dll" diffusion --device "$DEV" --batch-sizes 1,2,4,8 --width 256 \
       --height 256 --steps 20 --images 16 --rounds 3 --soak-requests 0 --max-load 1000 --quiet-timeout 0
     # A serving batch's lengths vary: the decode step with one attention call per layer, and its operator calls.
-    sec "bench ar varied" "$OUT/ar-varied.md" 60 dotnet "$A/bench/omni-bench.dll" ar --device "$DEV" --models default --concurrency 1,64 --tokens 64 \
+    sec "bench ar varied" "$OUT/ar-varied.md" 75 dotnet "$A/bench/omni-bench.dll" ar --device "$DEV" --models default --concurrency 1,64 --tokens 64 \
       --rounds 3 --varied-prompts --soak-requests 0 --max-load 1000 --quiet-timeout 0
     # The default model's operators at width 32: a decode step's time is what it costs the host (launches, dispatch).
-    sec "bench ar host" "$OUT/ar-host.md" 45 dotnet "$A/bench/omni-bench.dll" ar --device "$DEV" --models host --concurrency 1,64 --tokens 64 \
+    sec "bench ar host" "$OUT/ar-host.md" 60 dotnet "$A/bench/omni-bench.dll" ar --device "$DEV" --models host --concurrency 1,64 --tokens 64 \
       --rounds 3 --batch-invariant false --soak-requests 0 --max-load 1000 --quiet-timeout 0
     # The same with decode steps as CUDA graphs (--cuda-graphs): the default model and the host-cost one.
-    sec "bench ar graphs" "$OUT/ar-graphs.md" 120 dotnet "$A/bench/omni-bench.dll" ar --device "$DEV" --models default,host --concurrency 1,8,32,64 \
+    sec "bench ar graphs" "$OUT/ar-graphs.md" 150 dotnet "$A/bench/omni-bench.dll" ar --device "$DEV" --models default,host --concurrency 1,8,32,64 \
       --tokens 64 --rounds 3 --batch-invariant false --cuda-graphs true --soak-requests 0 --max-load 1000 --quiet-timeout 0
   fi
   # The Hugging Face peer (transformers' eager generate()) on the checkpoints the benchmarks wrote, where this python has it.

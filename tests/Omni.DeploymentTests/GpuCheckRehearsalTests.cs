@@ -66,4 +66,10 @@ public sealed class GpuCheckRehearsalTests(GpuCheckRehearsal rehearsal) : IClass
         // This machine's python has no torch: the peer is skipped, and says so (on the GPU machine it writes its rows).
         Assert.Matches(@"\| host \| 4 \| [0-9.]+ \||SKIPPED hf peer", rehearsal.Read("hf.md"));
     }
+
+    [Fact]
+    public void Benchmarks_OnCpu_ArLevelsSayTheirWarmUp()
+    {
+        Assert.Matches(@"  4 concurrent: [0-9., ]+ tokens/s \(after [1-9][0-9]* warm-up rounds(, the JIT still compiling)?\)", rehearsal.Read("ar-host.md"));
+    }
 }

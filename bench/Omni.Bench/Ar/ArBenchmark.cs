@@ -15,6 +15,9 @@ namespace Omni.Bench.Ar;
 /// </summary>
 public static class ArBenchmark
 {
+    // How long the JIT must have compiled nothing before a level is measured.
+    private static readonly TimeSpan WarmUpQuiet = TimeSpan.FromSeconds(1);
+
     public static Command Create()
     {
         var models = new Option<string>("--models") { Description = "Comma-separated: default, 100m, host (the default model's structure at width 32: the host's cost per step).", DefaultValueFactory = _ => "default,100m" };
@@ -30,11 +33,16 @@ public static class ArBenchmark
         var dtype = new Option<string>("--dtype") { Description = "float32, bfloat16 or float16.", DefaultValueFactory = _ => "float32" };
         var variedPrompts = new Option<bool>("--varied-prompts") { Description = "Spread the prompts' lengths over a few hundred tokens (default: nearly equal)." };
         var cudaGraphs = new Option<bool>("--cuda-graphs") { Description = "Decode steps as CUDA graphs (on a CUDA device without batch invariance)." };
+        var warmUpLimit = new Option<double>("--warm-up-limit")
+        {
+            Description = "Seconds of warm-up rounds at most per level: they repeat until the JIT has compiled nothing for a second (tiered compilation recompiles hot methods for seconds after start).",
+            DefaultValueFactory = _ => 5,
+        };
         var soakRequests = new Option<int>("--soak-requests") { Description = "Requests in the memory soak on the default model (0 skips it).", DefaultValueFactory = _ => 10_000 };
         var command = new Command("ar", "AR stage engine: decode tokens/s per concurrency, batched/sequential ratio, share of matmul peak, memory.")
         {
             models, concurrency, tokens, rounds, torchThreads, cacheDirectory, maxLoad, quietTimeout, soakRequests, batchInvariant, device, dtype, variedPrompts,
-            cudaGraphs,
+            cudaGraphs, warmUpLimit,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -64,7 +72,7 @@ public static class ArBenchmark
                 await MeasureModelAsync(name, levels, parse.GetValue(tokens), parse.GetValue(rounds), parse.GetValue(cacheDirectory), peak, threads,
                     parse.GetValue(batchInvariant), parse.GetValue(cudaGraphs), parse.GetValue(variedPrompts), parse.GetValue(device)!, parse.GetValue(dtype)!,
                     parse.GetValue(maxLoad),
-                    TimeSpan.FromSeconds(parse.GetValue(quietTimeout)), cancellationToken);
+                    TimeSpan.FromSeconds(parse.GetValue(quietTimeout)), TimeSpan.FromSeconds(parse.GetValue(warmUpLimit)), cancellationToken);
             }
 
             return 0;
@@ -74,7 +82,7 @@ public static class ArBenchmark
 
     private static async Task MeasureModelAsync(string name, int[] levels, int tokens, int rounds, string? cacheDirectory, double peak, int threads,
         bool batchInvariant, bool cudaGraphs, bool variedPrompts, string device, string dtype, double maxLoad, TimeSpan quietTimeout,
-        CancellationToken cancellationToken)
+        TimeSpan warmUpLimit, CancellationToken cancellationToken)
     {
         var directory = BenchModels.Directory(name, cacheDirectory);
         var quiet = await LoadAverage.WaitBelowAsync(maxLoad, quietTimeout, cancellationToken);
@@ -96,9 +104,9 @@ public static class ArBenchmark
         double? baseline = null;
         foreach (var level in levels)
         {
-            // A whole round first: every attention length the measured rounds reach has run once (on a GPU: kernels loaded
-            // on first use, the caching allocator grown), as has every shape of the step.
-            DecodeThroughput.Round(engine, level, tokens, round: -1, variedPrompts);
+            // Whole rounds first: every attention length the measured rounds reach has run (on a GPU: kernels loaded on
+            // first use, the caching allocator grown), as has every shape of the step, and the JIT has done recompiling.
+            var warmUp = JitWarmUp.Run(() => DecodeThroughput.Round(engine, level, tokens, round: -1, variedPrompts), WarmUpQuiet, warmUpLimit);
             var (steps, tensors, uploads, copies) = (engine.EngineSteps, engine.EngineThreadTensorsCreated, engine.EngineThreadUploads, engine.EngineThreadHostCopies);
             var (phasesBefore, pausedBefore) = (engine.EngineStepPhases, GC.GetTotalPauseDuration());
             var rates = Enumerable.Range(0, rounds).Select(round => DecodeThroughput.Round(engine, level, tokens, round, variedPrompts)).ToList();
@@ -111,6 +119,7 @@ public static class ArBenchmark
             baseline ??= median;
             var gflops = median * flopsPerToken / 1e9;
             Console.Error.WriteLine($"  {level} concurrent: {string.Join(", ", rates.Select(r => r.ToString("F1", CultureInfo.InvariantCulture)))} tokens/s" +
+                $" (after {warmUp.Rounds} warm-up rounds{(warmUp.Quiet ? "" : ", the JIT still compiling")})" +
                 $"{(engine.CudaGraphs == "on" ? $" (decode graphs: {engine.DecodeGraphCounts.Graphs} recorded, {engine.DecodeGraphCounts.Replays} replays so far)" : "")}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {name} | {parameters / 1e6:F1}M | {level} | {median:F1} | {median / baseline.Value:F1}x | {gflops:F2} | {gflops / peak:P1} | {counters} | {level * 1000 / median:F3} | " +
