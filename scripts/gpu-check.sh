@@ -102,8 +102,13 @@ run() {
   local E=$OUT/e2e.log UP n orchestrator video=false services=5
   # The video stage encodes with ffmpeg: with one on PATH it runs too (six services), else omni up leaves it out.
   if command -v ffmpeg >/dev/null 2>&1; then video=true; services=6; fi
-  stamp "omni up --device $DEV --video $video"
-  dotnet "$A/omni/omni.dll" up --device "$DEV" --video "$video" --json > "$W/up.jsonl" 2> "$W/up.err" &
+  # Where the probe found the engine's decode graphs giving the eager tokens, the AR stages serve with them too
+  # (Model:CudaGraphs, as --cuda-graphs): the whole service path with graphs, before they become the default on CUDA.
+  local graphs=false
+  grep -q 'RESULT cudagraph_engine .*graphs="on".*same_tokens=True' "$P" && graphs=true
+  touch "$W/e2e.start"
+  stamp "omni up --device $DEV --video $video (AR stages' CUDA graphs: $graphs)"
+  Model__CudaGraphs=$graphs dotnet "$A/omni/omni.dll" up --device "$DEV" --video "$video" --json > "$W/up.jsonl" 2> "$W/up.err" &
   UP=$!
   n=0
   while [ $n -lt 150 ] && kill -0 $UP 2>/dev/null && [ "$(grep -c '"grpc"' "$W/up.jsonl")" -lt $services ]; do sleep 1; n=$((n + 1)); done
@@ -134,6 +139,8 @@ PY
   fi
   kill -TERM $UP 2>/dev/null; for n in $(seq 1 15); do kill -0 $UP 2>/dev/null || break; sleep 1; done; kill -KILL $UP 2>/dev/null
   wait $UP 2>/dev/null; echo "omni up exit: $?" >> "$E"; cat "$W/up.err" >> "$E"
+  # What the AR stages said of their graphs (on, or off and why), from the services' own logs.
+  find "${TMPDIR:-/tmp}" -maxdepth 2 -path '*/omni-*' -name '*.log' -newer "$W/e2e.start" -exec grep -H "CUDA graphs" {} + >> "$E" 2>/dev/null
 
   if [ "$QUICK" = 1 ]; then
     sec "bench ar" "$OUT/ar.md" 90 dotnet "$A/bench/omni-bench.dll" ar --device "$DEV" --models default --concurrency 1,8 --tokens 8 --rounds 1 \
