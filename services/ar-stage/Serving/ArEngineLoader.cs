@@ -53,6 +53,18 @@ public static class ArEngineLoader
         logger.LogInformation("Numerics: {Mode}; batch-invariant {BatchInvariant}; CUDA graphs {CudaGraphs}", NumericalReproducibility.Describe(),
             engine.BatchInvariant, engine.CudaGraphs);
         logger.LogInformation("{LibTorch}", LibTorchInstallation.Describe());
+        if (settings.WarmUp)
+        {
+            try
+            {
+                logger.LogInformation("Warmed up in {Elapsed:F0} ms (two short requests, not counted in the metrics)", engine.WarmUp().TotalMilliseconds);
+            }
+            catch
+            {
+                engine.Dispose();
+                throw;
+            }
+        }
         return engine;
     }
 }
