@@ -25,6 +25,7 @@ builder.Services.AddSingleton(services =>
     var loop = services.GetRequiredService<Code2WavEngine>().CreateLoop(options.MaxBatchSize, Math.Max(1, options.MaxWaiting),
         services.GetRequiredService<ICode2WavObserver>());
     loop.Start();
+    StageWarmUp.Run(options, loop.WarmUp, services.GetRequiredService<ILogger<Code2WavEngineLoop>>());
     return loop;
 });
 builder.Services.AddSingleton<IStageLoad>(services => new Code2WavLoopLoad(services.GetRequiredService<Code2WavEngineLoop>()));

@@ -26,6 +26,7 @@ builder.Services.AddSingleton(services =>
     var loop = new DiffusionEngineLoop(services.GetRequiredService<DiffusionEngine>(), options.MaxBatchSize, options.MaxWaiting,
         services.GetRequiredService<IDiffusionEngineObserver>());
     loop.Start();
+    StageWarmUp.Run(options, loop.WarmUp, services.GetRequiredService<ILogger<DiffusionEngineLoop>>());
     return loop;
 });
 

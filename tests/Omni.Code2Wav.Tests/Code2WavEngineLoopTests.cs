@@ -33,6 +33,19 @@ public sealed class Code2WavEngineLoopTests : IDisposable
     }
 
     [Fact]
+    public async Task WarmUp_Started_DecodesAChunkTheObserverNeverSees()
+    {
+        var observer = new RecordingObserver();
+        using var loop = new Code2WavEngineLoop(_model, CPU, maxBatchSize: 8, maxWaiting: 8, observer);
+        loop.Start();
+
+        loop.WarmUp();
+        await loop.SubmitAsync(new StreamingDecoder(_model, CPU).Prepare(Codes(20, seed: 1)), CancellationToken.None);
+
+        Assert.Equal([20], observer.Chunks);
+    }
+
+    [Fact]
     public async Task SubmitAsync_CancelledBeforeItsPass_CancelledAndNotDecoded()
     {
         var observer = new RecordingObserver();

@@ -12,6 +12,20 @@ public sealed class DiffusionEngineLoopTests(DefaultEngineFixture fixture)
     private DiffusionEngine Engine => fixture.Engine;
 
     [Fact]
+    public async Task WarmUp_Started_RunsARequestTheObserverNeverSees()
+    {
+        var observer = new RecordingEngineObserver();
+        using var loop = new DiffusionEngineLoop(Engine, maxBatchSize: 2, maxWaiting: 8, observer);
+        loop.Start();
+
+        loop.WarmUp();
+        var result = await loop.SubmitAsync(DefaultEngineFixture.SmallRequest(conditioningSeed: 1, seed: 1), CancellationToken.None).WaitAsync(Timeout);
+
+        Assert.Equal((1, result), (observer.Completed.Count, observer.Completed[0]));
+        Assert.Equal(DefaultEngineFixture.SmallRequest(conditioningSeed: 1, seed: 1).Steps, observer.Steps.Count);
+    }
+
+    [Fact]
     public async Task SubmitAsync_TwoRequestsInOneBatch_SameBytesAsTwoSingleRuns()
     {
         var first = DefaultEngineFixture.SmallRequest(conditioningSeed: 1, seed: 1);

@@ -19,6 +19,17 @@ public sealed class VideoEngineTests(VideoEngineFixture fixture)
     }
 
     [Fact]
+    public void WarmUp_VideoModel_RunsAClipOfOnePatch()
+    {
+        var observer = new RecordingEngineObserver();
+        using var loop = new DiffusionEngineLoop(Engine, maxBatchSize: 1, maxWaiting: 1, observer);
+        loop.Start();
+
+        Assert.True(loop.WarmUp() > TimeSpan.Zero);
+        Assert.Empty(observer.Completed);
+    }
+
+    [Fact]
     public void Generate_Clip_EveryFrameDecodedInOrderAsRgb8OfTheRequestedSize()
     {
         var frames = new List<VideoFrame>();

@@ -53,17 +53,14 @@ public static class ArEngineLoader
         logger.LogInformation("Numerics: {Mode}; batch-invariant {BatchInvariant}; CUDA graphs {CudaGraphs}", NumericalReproducibility.Describe(),
             engine.BatchInvariant, engine.CudaGraphs);
         logger.LogInformation("{LibTorch}", LibTorchInstallation.Describe());
-        if (settings.WarmUp)
+        try
         {
-            try
-            {
-                logger.LogInformation("Warmed up in {Elapsed:F0} ms (two short requests, not counted in the metrics)", engine.WarmUp().TotalMilliseconds);
-            }
-            catch
-            {
-                engine.Dispose();
-                throw;
-            }
+            StageWarmUp.Run(settings, engine.WarmUp, logger);
+        }
+        catch
+        {
+            engine.Dispose();
+            throw;
         }
         return engine;
     }

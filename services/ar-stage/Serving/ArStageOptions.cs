@@ -46,9 +46,6 @@ public sealed class ArStageOptions : StageModelOptions
     /// <summary>Decode steps as CUDA graphs on a CUDA device (off by default); see ArEngineOptions.</summary>
     public bool CudaGraphs { get; set; }
 
-    /// <summary>Run two short requests through the engine before serving (ArEngine.WarmUp), so that the first clients do not pay for the engine's first use.</summary>
-    public bool WarmUp { get; set; } = true;
-
     /// <summary>libtorch threads per operation; 0 keeps libtorch's default (one per core).</summary>
     [Range(0, 1024)]
     public int TorchThreads { get; set; }

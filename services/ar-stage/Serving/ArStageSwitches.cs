@@ -21,7 +21,6 @@ public static class ArStageSwitches
         ["--torch-threads"] = "Model:TorchThreads",
         ["--batch-invariant"] = "Model:BatchInvariant",
         ["--cuda-graphs"] = "Model:CudaGraphs",
-        ["--warm-up"] = "Model:WarmUp",
     };
 
     /// <summary>Rewrites vLLM's bare <c>--no-enable-prefix-caching</c> as <c>--enable-prefix-caching=false</c>.</summary>

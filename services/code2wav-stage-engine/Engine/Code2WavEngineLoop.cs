@@ -13,6 +13,8 @@ namespace Omni.Code2Wav.Engine;
 /// </summary>
 public sealed class Code2WavEngineLoop : IDisposable
 {
+    private const int WarmUpFrames = 8;
+
     private readonly Code2WavModel _model;
     private readonly Device _device;
     private readonly int _maxBatchSize;
@@ -25,6 +27,7 @@ public sealed class Code2WavEngineLoop : IDisposable
     private readonly Thread _thread;
     private int _running;
     private bool _disposed;
+    private volatile bool _warmingUp;
 
     public Code2WavEngineLoop(Code2WavModel model, Device device, int maxBatchSize, int maxWaiting, ICode2WavObserver? observer = null)
     {
@@ -103,7 +106,7 @@ public sealed class Code2WavEngineLoop : IDisposable
             else if (!cancellationToken.IsCancellationRequested)
             {
                 pending.Node = _waiting.AddLast(pending);
-                _observer?.OnQueueChanged(_running, _waiting.Count);
+                Observer?.OnQueueChanged(_running, _waiting.Count);
             }
         }
         if (refused is not null || pending.Node is null)
@@ -114,6 +117,30 @@ public sealed class Code2WavEngineLoop : IDisposable
         }
         _signal.Release();
         return pending.Completion.Task;
+    }
+
+    /// <summary>
+    /// Decodes one chunk of code 0 (with its left context) on the loop's engine thread, as the stage does before it
+    /// serves: otherwise the first speech request's first audio pays for the engine's first use (code compiled on
+    /// first call; on a GPU, kernels loaded). The observer sees none of it. Call it after <see cref="Start"/> and
+    /// before serving.
+    /// </summary>
+    /// <returns>How long it took.</returns>
+    public TimeSpan WarmUp()
+    {
+        var started = Stopwatch.GetTimestamp();
+        var context = _model.Config.ContextFrames;
+        _warmingUp = true;
+        try
+        {
+            SubmitAsync(new DecodeJob(new long[context + WarmUpFrames], context), CancellationToken.None).GetAwaiter().GetResult();
+        }
+        finally
+        {
+            _warmingUp = false;
+        }
+
+        return Stopwatch.GetElapsedTime(started);
     }
 
     public void Dispose()
@@ -144,6 +171,9 @@ public sealed class Code2WavEngineLoop : IDisposable
         _shutdown.Dispose();
     }
 
+    // The observer, except during the warm-up, which is nobody's traffic.
+    private ICode2WavObserver? Observer => _warmingUp ? null : _observer;
+
     private void Cancel(Pending pending, CancellationToken token)
     {
         lock (_gate)
@@ -153,7 +183,7 @@ public sealed class Code2WavEngineLoop : IDisposable
                 return; // not queued (cancelled before), or already taken into a pass
             }
             _waiting.Remove(pending.Node);
-            _observer?.OnQueueChanged(_running, _waiting.Count);
+            Observer?.OnQueueChanged(_running, _waiting.Count);
         }
         pending.Completion.TrySetCanceled(token);
     }
@@ -182,7 +212,7 @@ public sealed class Code2WavEngineLoop : IDisposable
                 var elapsed = Stopwatch.GetElapsedTime(start);
                 for (var i = 0; i < batch.Count; i++)
                 {
-                    _observer?.OnChunk(batch[i].Job.Frames, elapsed);
+                    Observer?.OnChunk(batch[i].Job.Frames, elapsed);
                     batch[i].Complete(samples[i]);
                 }
             }
@@ -196,7 +226,7 @@ public sealed class Code2WavEngineLoop : IDisposable
             lock (_gate)
             {
                 _running = 0;
-                _observer?.OnQueueChanged(_running, _waiting.Count);
+                Observer?.OnQueueChanged(_running, _waiting.Count);
             }
         }
     }
@@ -224,7 +254,7 @@ public sealed class Code2WavEngineLoop : IDisposable
                 _signal.Wait(0);
             }
             _running = batch.Count;
-            _observer?.OnQueueChanged(_running, _waiting.Count);
+            Observer?.OnQueueChanged(_running, _waiting.Count);
             return batch;
         }
     }

@@ -18,6 +18,7 @@ public static class StageDefaults
         ["--device"] = "Model:Device",
         ["--cache-dir"] = "Model:CacheDirectory",
         ["--max-waiting"] = "Model:MaxWaiting",
+        ["--warm-up"] = "Model:WarmUp",
         ["--transfer-peers"] = "Transfers:Peers",
         ["--max-incoming-transfers"] = "Transfers:MaxIncoming",
         ["--unpaired-transfer-timeout"] = "Transfers:UnpairedTimeoutSeconds",

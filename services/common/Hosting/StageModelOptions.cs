@@ -20,6 +20,12 @@ public class StageModelOptions
     /// <summary>Where the built-in model is written (default $OMNI_CACHE_DIR or ~/.cache/omni/models).</summary>
     public string? CacheDirectory { get; set; }
 
+    /// <summary>
+    /// Run short requests through the engine before the ports open, so that the first clients do not pay for the
+    /// engine's first use (code compiled on first call; on a GPU, kernels loaded and library handles created).
+    /// </summary>
+    public bool WarmUp { get; set; } = true;
+
     /// <summary>Requests allowed to wait for the engine; more get RESOURCE_EXHAUSTED.</summary>
     [Range(0, 100_000)]
     public int MaxWaiting { get; set; } = 256;

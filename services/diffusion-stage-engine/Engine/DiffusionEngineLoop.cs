@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Omni.Common.Engine;
 
 namespace Omni.DiffusionStage.Engine;
@@ -17,6 +18,8 @@ namespace Omni.DiffusionStage.Engine;
 /// </remarks>
 public sealed class DiffusionEngineLoop : IDisposable
 {
+    private const int WarmUpConditioningTokens = 8;
+
     private readonly DiffusionEngine _engine;
     private readonly int _maxBatchSize;
     private readonly int _maxWaiting;
@@ -30,6 +33,7 @@ public sealed class DiffusionEngineLoop : IDisposable
     private int _running;
     private bool _started;
     private bool _disposed;
+    private volatile bool _warmingUp;
 
     public DiffusionEngineLoop(DiffusionEngine engine, int maxBatchSize, int maxWaiting, IDiffusionEngineObserver? observer = null)
     {
@@ -125,6 +129,37 @@ public sealed class DiffusionEngineLoop : IDisposable
 
         _signal.Release();
         return submission.Completion.Task;
+    }
+
+    /// <summary>
+    /// Runs one small request through the loop's engine thread (preprocessing, two denoising steps with guidance,
+    /// decoding, encoding), as the stage does before it serves: otherwise the first client pays for the engine's first
+    /// use (code compiled on first call; on a GPU, kernels loaded and library handles created). The observer sees none
+    /// of it. Call it after <see cref="Start"/> and before serving.
+    /// </summary>
+    /// <returns>How long it took.</returns>
+    public TimeSpan WarmUp()
+    {
+        var started = Stopwatch.GetTimestamp();
+        var request = new DiffusionRequest(new float[WarmUpConditioningTokens * _engine.ConditioningWidth], WarmUpConditioningTokens, _engine.ConditioningWidth)
+        {
+            Width = 64,
+            Height = 64,
+            Steps = 2,
+            GuidanceScale = 2f,
+            Frames = _engine.IsVideo ? _engine.TemporalPatchSize : 0,
+        };
+        _warmingUp = true;
+        try
+        {
+            SubmitAsync(request, CancellationToken.None).GetAwaiter().GetResult();
+        }
+        finally
+        {
+            _warmingUp = false;
+        }
+
+        return Stopwatch.GetElapsedTime(started);
     }
 
     public void Dispose()
@@ -310,7 +345,7 @@ public sealed class DiffusionEngineLoop : IDisposable
 
         for (var i = 0; i < jobs.Count; i++)
         {
-            _observer?.OnStep(steps[i], duration);
+            Observer?.OnStep(steps[i], duration);
         }
 
         var denoised = _active.Where(submission => submission.Job!.IsDenoised).ToList();
@@ -331,14 +366,14 @@ public sealed class DiffusionEngineLoop : IDisposable
             try
             {
                 var result = _engine.Finish(submission.Job!, submission.OnFrame, submission.Token);
-                if (_observer is { } observer && submission.Context is { } context)
+                if (Observer is { } observer && submission.Context is { } context)
                 {
                     // In the submitter's context, so that what the observer records belongs to the request (its trace).
                     ExecutionContext.Run(context, _ => observer.OnCompleted(result), null);
                 }
                 else
                 {
-                    _observer?.OnCompleted(result);
+                    Observer?.OnCompleted(result);
                 }
                 submission.Complete(result);
             }
@@ -364,7 +399,10 @@ public sealed class DiffusionEngineLoop : IDisposable
         }
     }
 
-    private void NotifyLocked() => _observer?.OnQueueChanged(_running, _waiting.Count);
+    private void NotifyLocked() => Observer?.OnQueueChanged(_running, _waiting.Count);
+
+    // The observer, except during the warm-up, which is nobody's traffic.
+    private IDiffusionEngineObserver? Observer => _warmingUp ? null : _observer;
 
     private static (int Width, int Height, int Frames) SizeOf(DiffusionRequest request) => (request.Width, request.Height, request.Frames);
 
