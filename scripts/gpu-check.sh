@@ -139,8 +139,9 @@ PY
   fi
   kill -TERM $UP 2>/dev/null; for n in $(seq 1 15); do kill -0 $UP 2>/dev/null || break; sleep 1; done; kill -KILL $UP 2>/dev/null
   wait $UP 2>/dev/null; echo "omni up exit: $?" >> "$E"; cat "$W/up.err" >> "$E"
-  # What the AR stages said of their graphs (on, or off and why), from the services' own logs.
-  find "${TMPDIR:-/tmp}" -maxdepth 2 -path '*/omni-*' -name '*.log' -newer "$W/e2e.start" -exec grep -H "CUDA graphs" {} + >> "$E" 2>/dev/null
+  # What the stages said of their warm-up (its time on this device) and the AR stages of their graphs (on, or off
+  # and why), from the services' own logs.
+  find "${TMPDIR:-/tmp}" -maxdepth 2 -path '*/omni-*' -name '*.log' -newer "$W/e2e.start" -exec grep -HE "CUDA graphs|Warmed up" {} + >> "$E" 2>/dev/null
 
   if [ "$QUICK" = 1 ]; then
     sec "bench ar" "$OUT/ar.md" 90 dotnet "$A/bench/omni-bench.dll" ar --device "$DEV" --models default --concurrency 1,8 --tokens 8 --rounds 1 \

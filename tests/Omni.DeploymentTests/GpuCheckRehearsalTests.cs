@@ -46,6 +46,16 @@ public sealed class GpuCheckRehearsalTests(GpuCheckRehearsal rehearsal) : IClass
     }
 
     [Fact]
+    public void Pipeline_OnCpu_StageLogsSayWarmUpAndGraphs()
+    {
+        var e2e = rehearsal.Read("e2e.log");
+
+        Assert.Matches(@"ar-stage-[^\n]*Warmed up in [0-9]+ ms", e2e);
+        Assert.Matches(@"diffusion-stage-[^\n]*Warmed up in [0-9]+ ms", e2e);
+        Assert.Matches(@"ar-stage-[^\n]*CUDA graphs off", e2e);
+    }
+
+    [Fact]
     public void Metrics_OnCpu_EveryServiceScraped()
     {
         var metrics = rehearsal.Read("metrics.txt");
