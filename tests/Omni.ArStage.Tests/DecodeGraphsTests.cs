@@ -59,31 +59,21 @@ public sealed class DecodeGraphsTests
     [Fact]
     public void Generate_RecordingFails_SameTokensEagerlyAndSaysWhy()
     {
-        var batch = Requests(3, maxTokens: 24);
-        using var eager = TestEngines.Qwen2Tiny(options => options with { BatchInvariant = false });
-        using var graphs = TestEngines.Qwen2TinyWithStepGraphs(_ => throw new InvalidOperationException("operation not permitted when stream is capturing"));
-
-        var expected = TestEngines.RunAlone(eager, batch);
-        var (actual, _) = TestEngines.RunTogether(graphs, batch);
+        var (expected, actual, cudaGraphs, counts) = EagerAndWithGraphs(_ => throw new InvalidOperationException("operation not permitted when stream is capturing"));
 
         Assert.Equal(expected, actual);
-        Assert.Equal("off (recording failed: operation not permitted when stream is capturing)", graphs.CudaGraphs);
-        Assert.Equal((0, 0L), graphs.DecodeGraphCounts);
+        Assert.Equal("off (recording failed: operation not permitted when stream is capturing)", cudaGraphs);
+        Assert.Equal((0, 0L), counts);
     }
 
     [Fact]
     public void Generate_ReplayWritesNothing_CaughtBeforeServingSameTokensEagerly()
     {
-        var batch = Requests(3, maxTokens: 24);
-        using var eager = TestEngines.Qwen2Tiny(options => options with { BatchInvariant = false });
-        using var graphs = TestEngines.Qwen2TinyWithStepGraphs(_ => new Inert());
-
-        var expected = TestEngines.RunAlone(eager, batch);
-        var (actual, _) = TestEngines.RunTogether(graphs, batch);
+        var (expected, actual, cudaGraphs, counts) = EagerAndWithGraphs(_ => new Inert());
 
         Assert.Equal(expected, actual);
-        Assert.StartsWith("off (recording failed: the replayed step's logits differ from the uncaptured step's by up to", graphs.CudaGraphs);
-        Assert.Equal((0, 0L), graphs.DecodeGraphCounts);
+        Assert.StartsWith("off (recording failed: the replayed step's logits differ from the uncaptured step's by up to", cudaGraphs);
+        Assert.Equal((0, 0L), counts);
     }
 
     [Fact]
@@ -140,6 +130,17 @@ public sealed class DecodeGraphsTests
     public void PaddedRows_RowCount_OneTwoFourThenMultiplesOfEight(int rows, int expected)
     {
         Assert.Equal(expected, DecodeGraphs.PaddedRows(rows));
+    }
+
+    // Three greedy requests alone on an eager engine, and together on one recording with the given recorder.
+    private static (List<int>[] Expected, List<int>[] Actual, string CudaGraphs, (int, long) Counts) EagerAndWithGraphs(Func<Action, IStepGraph> record)
+    {
+        var batch = Requests(3, maxTokens: 24);
+        using var eager = TestEngines.Qwen2Tiny(options => options with { BatchInvariant = false });
+        using var graphs = TestEngines.Qwen2TinyWithStepGraphs(record);
+        var expected = TestEngines.RunAlone(eager, batch);
+        var (actual, _) = TestEngines.RunTogether(graphs, batch);
+        return (expected, actual, graphs.CudaGraphs, graphs.DecodeGraphCounts);
     }
 
     private static GenerationRequest[] Requests(int count, int maxTokens) =>
