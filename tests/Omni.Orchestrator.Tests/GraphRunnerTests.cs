@@ -239,7 +239,8 @@ public sealed class GraphRunnerTests
     {
         var request = new GenerateRequest { Prompt = "a prompt" };
         request.Outputs.AddRange(outputs);
-        return new GraphRunner(graph, stages, observer).RunAsync(ValidatedRequest.From(request), Stopwatch.GetTimestamp(), TimeSpan.Zero, client, null,
-            cancellationToken);
+        var runner = new GraphRunner(graph, stages, observer);
+        var validated = ValidatedRequest.From(request);
+        return runner.RunAsync(validated, runner.Plan(validated), Stopwatch.GetTimestamp(), TimeSpan.Zero, client, null, cancellationToken);
     }
 }

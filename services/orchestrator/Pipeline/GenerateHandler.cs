@@ -6,6 +6,7 @@ using Omni.Common.Tracing;
 using Omni.Contracts.V1;
 using Omni.Orchestrator.Admission;
 using Omni.Orchestrator.Configuration;
+using Omni.Orchestrator.Graph;
 
 namespace Omni.Orchestrator.Pipeline;
 
@@ -27,7 +28,9 @@ public sealed class GenerateHandler(AdmissionController admission, GraphRunner r
     {
         var arrival = Stopwatch.GetTimestamp();
         using var span = OmniTrace.Source.StartActivity("omni.request");
-        var validated = Validate(request, span);
+        // Planned before admission: a request for an output this pipeline does not produce is refused as invalid at once,
+        // never queued, rejected as full or timed out first.
+        var (validated, plan) = Validate(request, span);
         span?.SetTag(OmniTrace.ModelName, pipeline.Value.ModelName)
             .SetTag(OmniTrace.RequestId, validated.RequestId)
             .SetTag(OmniTrace.Outputs, string.Join(",", validated.ClientOutputs));
@@ -48,7 +51,9 @@ public sealed class GenerateHandler(AdmissionController admission, GraphRunner r
         catch (OperationCanceledException)
         {
             observer.OnDequeued(null);
-            throw Failed(span, Cancelled(deadline));
+            var status = Cancelled(deadline);
+            observer.OnFailed(ReasonOf(status));
+            throw Failed(span, status);
         }
         finally
         {
@@ -61,7 +66,7 @@ public sealed class GenerateHandler(AdmissionController admission, GraphRunner r
             observer.OnDequeued(queueTime);
             try
             {
-                var final = await runner.RunAsync(validated, arrival, queueTime, output, deadline, cancellationToken).ConfigureAwait(false);
+                var final = await runner.RunAsync(validated, plan, arrival, queueTime, output, deadline, cancellationToken).ConfigureAwait(false);
                 final.TraceId = OmniTrace.CurrentTraceId();
                 await output.WriteLastAsync(new GenerateResponse { RequestId = validated.RequestId, Final = final }, cancellationToken)
                     .ConfigureAwait(false);
@@ -90,11 +95,12 @@ public sealed class GenerateHandler(AdmissionController admission, GraphRunner r
     /// <summary>Counts a request a door refused before it could be handled (undecodable: invalid_argument), as this handler would.</summary>
     public void OnRefusedAtTheDoor(FailureReason reason) => observer.OnFailed(reason);
 
-    private ValidatedRequest Validate(GenerateRequest request, Activity? span)
+    private (ValidatedRequest Request, RequestPlan Plan) Validate(GenerateRequest request, Activity? span)
     {
         try
         {
-            return ValidatedRequest.From(request);
+            var validated = ValidatedRequest.From(request);
+            return (validated, runner.Plan(validated));
         }
         catch (RpcException invalid)
         {
@@ -109,7 +115,7 @@ public sealed class GenerateHandler(AdmissionController admission, GraphRunner r
         if (cancellationToken.IsCancellationRequested)
         {
             var status = Cancelled(deadline);
-            return (status, status.StatusCode == StatusCode.DeadlineExceeded ? FailureReason.DeadlineExceeded : FailureReason.ClientCancelled);
+            return (status, ReasonOf(status));
         }
         return exception switch
         {
@@ -135,6 +141,9 @@ public sealed class GenerateHandler(AdmissionController admission, GraphRunner r
         deadline is { } due && due <= DateTime.UtcNow + TimeSpan.FromMilliseconds(250)
             ? new Status(StatusCode.DeadlineExceeded, "The request deadline expired.")
             : new Status(StatusCode.Cancelled, "The client cancelled the request.");
+
+    private static FailureReason ReasonOf(Status cancelled) =>
+        cancelled.StatusCode == StatusCode.DeadlineExceeded ? FailureReason.DeadlineExceeded : FailureReason.ClientCancelled;
 
     private static string Label(FinishReason reason) => reason switch
     {

@@ -15,11 +15,18 @@ namespace Omni.Orchestrator.Pipeline;
 /// </summary>
 public sealed class GraphRunner(PipelineGraph graph, IReplicaBinder binder, IPipelineObserver observer)
 {
-    public async Task<GenerateFinal> RunAsync(ValidatedRequest request, long arrivalTimestamp, TimeSpan queueTime,
+    /// <summary>The stages and edges the request needs; INVALID_ARGUMENT naming <c>outputs</c> for one this pipeline does not produce.</summary>
+    public RequestPlan Plan(ValidatedRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return graph.Plan(request.ClientOutputs);
+    }
+
+    public async Task<GenerateFinal> RunAsync(ValidatedRequest request, RequestPlan plan, long arrivalTimestamp, TimeSpan queueTime,
         IServerStreamWriter<GenerateResponse> client, DateTime? deadline, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var plan = graph.Plan(request.ClientOutputs);
+        ArgumentNullException.ThrowIfNull(plan);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var token = linked.Token;
         var executions = new Dictionary<StageNode, StageExecution>();

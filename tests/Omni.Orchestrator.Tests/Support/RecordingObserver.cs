@@ -21,12 +21,24 @@ public sealed class RecordingObserver : IPipelineObserver
     {
     }
 
+    public List<string> Finished { get; } = [];
+
+    public List<FailureReason> Failures { get; } = [];
+
     public void OnFinished(string finishReason, TimeSpan? e2eLatency)
     {
+        lock (Finished)
+        {
+            Finished.Add(finishReason);
+        }
     }
 
     public void OnFailed(FailureReason reason)
     {
+        lock (Failures)
+        {
+            Failures.Add(reason);
+        }
     }
 
     public void OnStageCompleted(int stageId, uint replicaId, TimeSpan generationTime)
