@@ -113,7 +113,14 @@ public sealed class StageReplica : IAsyncDisposable
                     await Volatile.Read(ref _lost).CancelAsync();
                     if (Volatile.Read(ref _watchAttempt) is { } attempt)
                     {
-                        await attempt.CancelAsync();
+                        try
+                        {
+                            await attempt.CancelAsync();
+                        }
+                        catch (ObjectDisposedException)
+                        {
+                            // That load stream ended meanwhile; this check must go on for the next one.
+                        }
                     }
                 }
             }
@@ -154,10 +161,10 @@ public sealed class StageReplica : IAsyncDisposable
                     continue;
                 }
                 _info = info;
+                var attempt = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                Volatile.Write(ref _watchAttempt, attempt);
                 try
                 {
-                    using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stop);
-                    Volatile.Write(ref _watchAttempt, attempt);
                     using var watch = Client.WatchLoad(new WatchLoadRequest(), cancellationToken: attempt.Token);
                     await foreach (var report in watch.ResponseStream.ReadAllAsync(attempt.Token))
                     {
@@ -179,6 +186,12 @@ public sealed class StageReplica : IAsyncDisposable
                         await Client.GetInfoAsync(new GetInfoRequest(), deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: stop);
                         _silence.Heard(System.Diagnostics.Stopwatch.GetTimestamp());
                     }
+                }
+                finally
+                {
+                    // The staleness check cancels the current attempt only: no disposed one stays in reach of it.
+                    Interlocked.CompareExchange(ref _watchAttempt, null, attempt);
+                    attempt.Dispose();
                 }
                 State = ReplicaState.Unhealthy;
             }
