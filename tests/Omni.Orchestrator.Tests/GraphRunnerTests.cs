@@ -228,6 +228,50 @@ public sealed class GraphRunnerTests
         Assert.Equal(0, stages.Held);
     }
 
+    [Fact]
+    public async Task RunAsync_FirstStageUnavailableBeforeItsOutput_RetriedOnAnotherReplica()
+    {
+        var spareCalled = false;
+        var stages = new FakeStages()
+            .Add("a", (_, _, _, _) => throw new RpcException(new Status(StatusCode.Unavailable, "gone")))
+            .AddSpare("a", async (header, input, output, token) =>
+            {
+                spareCalled = true;
+                await FakeHandlers.Emit("x", Payload)(header, input, output, token);
+            })
+            .Add("b", FakeHandlers.Transform("y", data => data))
+            .Add("c", FakeHandlers.ToImage());
+
+        var final = await RunAsync(Chain(), stages, new ClientRecorder(), Modality.Image);
+
+        Assert.Equal((true, 20u), (spareCalled, final.Stages[0].ReplicaId));
+    }
+
+    [Fact]
+    public async Task RunAsync_FirstStagePushingDirectUnavailable_NotRetriedAndFailsUnavailable()
+    {
+        // Its replica may have pushed part of the tensor under the request's one transfer id before it failed: a second
+        // producer of that id would be refused by the consumer, so the request fails instead.
+        var spareCalled = false;
+        var stages = new FakeStages()
+            .Add("a", (_, _, _, _) => throw new RpcException(new Status(StatusCode.Unavailable, "gone")))
+            .AddSpare("a", (_, _, _, _) =>
+            {
+                spareCalled = true;
+                return Task.CompletedTask;
+            })
+            .Add("b", FakeHandlers.Transform("y", data => data))
+            .Add("c", FakeHandlers.ToImage());
+        var graph = Build(
+            Stage("a", 0, ["x"]),
+            Stage("b", 1, ["y"], null, From("a", "x", connector: Configuration.Connector.Direct)),
+            Stage("c", 2, ["image"], ["image"], From("b", "y")));
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => RunAsync(graph, stages, new ClientRecorder(), Modality.Image));
+
+        Assert.Equal((StatusCode.Unavailable, false, 0), (error.StatusCode, spareCalled, stages.Held));
+    }
+
     private static Task<GenerateFinal> RunAsync(PipelineGraph graph, FakeStages stages, ClientRecorder client, params Modality[] outputs) =>
         RunAsync(graph, stages, client, outputs, new RecordingObserver());
 

@@ -11,7 +11,7 @@ namespace Omni.Orchestrator.Pipeline;
 /// <summary>
 /// One stage's call for one request: opens it with the header, hands its client outputs to the client and its
 /// relayed tensors to the edges that carry them, and keeps its final. A stage with no inputs whose replica cannot be
-/// reached before it produced anything is retried on another replica.
+/// reached before it produced anything is retried on another replica, unless it pushes an edge directly.
 /// </summary>
 public sealed class StageExecution : IDisposable
 {
@@ -62,6 +62,10 @@ public sealed class StageExecution : IDisposable
 
     public void AddOutgoing(IEdgeConnector connector) => _outgoing.Add(connector);
 
+    // Its replica pushes over a direct edge under the request's one transfer id, which the consumer's header names: what
+    // it may have pushed before failing is out of sight here, and a second producer of that id would be refused.
+    private bool PushesDirect => Planned.Outputs.Any(edge => edge.Connector == Configuration.Connector.Direct);
+
     public void AddIncoming(IEdgeConnector connector) => _incoming.Add(connector);
 
     public async Task RunAsync(ClientStream client, DateTime? deadline, CancellationToken cancellationToken)
@@ -77,7 +81,7 @@ public sealed class StageExecution : IDisposable
             catch (RpcException error) when (error.StatusCode == StatusCode.Unavailable && !cancellationToken.IsCancellationRequested)
             {
                 Binding.ReportFailure(error);
-                if (produced || Planned.Inputs.Count > 0)
+                if (produced || Planned.Inputs.Count > 0 || PushesDirect)
                 {
                     throw;
                 }

@@ -9,6 +9,7 @@ namespace Omni.Orchestrator.Tests.Support;
 public sealed class FakeStages : IReplicaBinder
 {
     private readonly Dictionary<string, StageHandler> _handlers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, StageHandler> _spares = new(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource<Status>> _ended = new(StringComparer.Ordinal);
     private int _held;
 
@@ -26,11 +27,21 @@ public sealed class FakeStages : IReplicaBinder
         return this;
     }
 
+    /// <summary>A second replica of <paramref name="stage"/>, bound when the first is excluded (a retry).</summary>
+    public FakeStages AddSpare(string stage, StageHandler handler)
+    {
+        _spares[stage] = handler;
+        return this;
+    }
+
     public Task<StageBinding> BindAsync(StageNode stage, StageBinding? exclude, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _held);
-        var info = new StageInfo { Kind = stage.Kind, StageId = (uint)stage.StageId, ReplicaId = (uint)(stage.StageId + 10) };
-        return Task.FromResult(new StageBinding($"http://{stage.Name}.fake:1", info, new Stage.StageClient(new InMemoryStageInvoker(_handlers[stage.Name], status => Ended(stage.Name).TrySetResult(status))),
+        var spare = exclude is not null && _spares.ContainsKey(stage.Name);
+        var handler = spare ? _spares[stage.Name] : _handlers[stage.Name];
+        var info = new StageInfo { Kind = stage.Kind, StageId = (uint)stage.StageId, ReplicaId = (uint)(stage.StageId + (spare ? 20 : 10)) };
+        return Task.FromResult(new StageBinding($"http://{stage.Name}{(spare ? "-spare" : "")}.fake:1", info,
+            new Stage.StageClient(new InMemoryStageInvoker(handler, status => Ended(stage.Name).TrySetResult(status))),
             new Release(this), _ => { }, CancellationToken.None));
     }
 
