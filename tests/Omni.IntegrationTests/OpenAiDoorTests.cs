@@ -131,6 +131,24 @@ public sealed class OpenAiDoorTests(PipelineFixture fixture)
     }
 
     [Fact]
+    public async Task ChatCompletion_NonAsciiRequestIdHeader_400NamingTheHeader()
+    {
+        // The id is echoed in a response header, which cannot carry it: refused as the pipeline refuses it, not a 500.
+        using var utf8 = new HttpClient(new SocketsHttpHandler { RequestHeaderEncodingSelector = (_, _) => Encoding.UTF8 });
+        using var request = new HttpRequestMessage(HttpMethod.Post, BaseUrl + "/chat/completions")
+        {
+            Content = new StringContent("""{"messages":[{"role":"user","content":"Hi"}],"max_tokens":2}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.TryAddWithoutValidation("X-Request-Id", "réq-1");
+
+        using var response = await utf8.SendAsync(request);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal((HttpStatusCode.BadRequest, "X-Request-Id"),
+            (response.StatusCode, body.RootElement.GetProperty("error").GetProperty("param").GetString()));
+    }
+
+    [Fact]
     public async Task ChatCompletion_Breakdown_HasTheArStagesTimings()
     {
         using var response = await PostAsync("chat/completions", """{"messages":[{"role":"user","content":"Hi"}],"max_tokens":3}""");

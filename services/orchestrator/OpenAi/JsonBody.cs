@@ -80,6 +80,16 @@ public readonly struct JsonBody(JsonElement root, string? path = null)
         var value => throw OpenAiRequestException.Invalid(Name(name), $"{Name(name)} must be a non-negative integer, got {value}."),
     };
 
+    /// <summary>
+    /// A count of at least 1 (tokens, images, steps, frames): OpenAI refuses 0 where the proto reads it as "the default",
+    /// so a 0 sent here is the client's mistake, not a request for the default.
+    /// </summary>
+    public uint? Count(string name) => UInt(name) switch
+    {
+        0 => throw OpenAiRequestException.Invalid(Name(name), $"{Name(name)} must be at least 1, got 0."),
+        var value => value,
+    };
+
     public int? Int(string name) => Integer(name) switch
     {
         null => null,

@@ -3,6 +3,7 @@ using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
+using Omni.Common.Validation;
 using Omni.Orchestrator.Configuration;
 using Omni.Orchestrator.Pipeline;
 
@@ -36,6 +37,16 @@ public sealed class OpenAiDoor(GenerateHandler handler, CheckpointChatTemplate c
                 ChatTemplate = api == OpenAiApi.ChatCompletions ? chatTemplate.Current() : null,
             };
             call = OpenAiRequestConverter.Convert(api, input, ModelName);
+            // The id goes back in a response header before the pipeline validates the request, and a header cannot carry
+            // every string: one the pipeline would refuse is refused here, by the same rule, naming the header.
+            try
+            {
+                RequestValidator.ValidateRequestId(call.Request.RequestId);
+            }
+            catch (RpcException invalid)
+            {
+                throw OpenAiErrors.FromStatus(invalid.Status, api, body);
+            }
         }
         catch (OpenAiRequestException refused)
         {

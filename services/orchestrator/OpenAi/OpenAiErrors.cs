@@ -7,6 +7,10 @@ namespace Omni.Orchestrator.OpenAi;
 /// The HTTP door's errors in OpenAI's shape (<c>{"error": {"message", "type", "param", "code"}}</c>), from the pipeline's
 /// gRPC statuses: 400 naming the OpenAI field, 401, 403, 404, 429 for RESOURCE_EXHAUSTED, 503, 504, 500.
 /// </summary>
+/// <remarks>
+/// The door answers only a client still connected, so a CANCELLED status is a stage's (one shutting down, say), not the
+/// client's: a server error like the rest, which OpenAI's clients retry.
+/// </remarks>
 public static class OpenAiErrors
 {
     public static OpenAiRequestException FromStatus(Status status, OpenAiApi api, JsonBody? body)
@@ -21,7 +25,6 @@ public static class OpenAiErrors
             StatusCode.Unimplemented => (501, "server_error"),
             StatusCode.Unavailable => (503, "server_error"),
             StatusCode.DeadlineExceeded => (504, "timeout_error"),
-            StatusCode.Cancelled => (499, "cancelled"),
             _ => (500, "server_error"),
         };
         var message = status.Detail;

@@ -26,7 +26,7 @@ public static class OpenAiFields
     private static readonly Mapping[] Sampling =
     [
         new("text.max_tokens", ["max_completion_tokens", "max_tokens"], (input, request) =>
-            Set(input.Body.UInt("max_completion_tokens") ?? input.Body.UInt("max_tokens"), value => Text(request).MaxTokens = value)),
+            Set(input.Body.Count("max_completion_tokens") ?? input.Body.Count("max_tokens"), value => Text(request).MaxTokens = value)),
         new("text.temperature", ["temperature"], (input, request) => Set(input.Body.Float("temperature"), value => Text(request).Temperature = value)),
         new("text.top_p", ["top_p"], (input, request) => Set(input.Body.Float("top_p"), value => Text(request).TopP = value)),
         // vLLM's extension; -1 is its "off", as 0 is ours.
@@ -89,7 +89,7 @@ public static class OpenAiFields
         new("audio.max_duration_seconds", ["audio.max_duration_seconds"], (input, request) =>
             Set(AudioObject(input)?.Float("max_duration_seconds"), value => Audio(request).MaxDurationSeconds = value)),
         new("audio.chunk_frames", ["audio.chunk_frames"], (input, request) =>
-            Set(AudioObject(input)?.UInt("chunk_frames"), value => Audio(request).ChunkFrames = value)),
+            Set(AudioObject(input)?.Count("chunk_frames"), value => Audio(request).ChunkFrames = value)),
     ];
 
     /// <summary>The keys the <c>audio</c> object may have: <c>voice</c> and those of the fields it sets.</summary>
@@ -164,9 +164,9 @@ public static class OpenAiFields
         new("outputs", [], (_, request) => request.Outputs.Add(Modality.Image)),
         new("image.width", ["size"], (input, request) => Set(Size(input.Body)?.Width, value => Image(request).Width = value)),
         new("image.height", ["size"], (input, request) => Set(Size(input.Body)?.Height, value => Image(request).Height = value)),
-        new("image.num_images", ["n"], (input, request) => Set(input.Body.UInt("n"), value => Image(request).NumImages = value)),
+        new("image.num_images", ["n"], (input, request) => Set(input.Body.Count("n"), value => Image(request).NumImages = value)),
         new("image.num_inference_steps", ["num_inference_steps"], (input, request) =>
-            Set(input.Body.UInt("num_inference_steps"), value => Image(request).NumInferenceSteps = value)),
+            Set(input.Body.Count("num_inference_steps"), value => Image(request).NumInferenceSteps = value)),
         new("image.guidance_scale", ["guidance_scale"], (input, request) =>
             Set(input.Body.Float("guidance_scale"), value => Image(request).GuidanceScale = value)),
         new("image.seed", ["seed"], (input, request) => Set(input.Body.UInt64("seed"), value => Image(request).Seed = value)),
@@ -203,9 +203,9 @@ public static class OpenAiFields
         new("video.width", ["size"], (input, request) => Set(Size(input.Body)?.Width, value => Video(request).Width = value)),
         new("video.height", ["size"], (input, request) => Set(Size(input.Body)?.Height, value => Video(request).Height = value)),
         new("video.frames", ["num_frames", "seconds"], (input, request) => Set(Frames(input.Body), value => Video(request).Frames = value)),
-        new("video.fps", ["fps"], (input, request) => Set(input.Body.UInt("fps"), value => Video(request).Fps = value)),
+        new("video.fps", ["fps"], (input, request) => Set(input.Body.Count("fps"), value => Video(request).Fps = value)),
         new("video.num_inference_steps", ["num_inference_steps"], (input, request) =>
-            Set(input.Body.UInt("num_inference_steps"), value => Video(request).NumInferenceSteps = value)),
+            Set(input.Body.Count("num_inference_steps"), value => Video(request).NumInferenceSteps = value)),
         new("video.guidance_scale", ["guidance_scale"], (input, request) =>
             Set(input.Body.Float("guidance_scale"), value => Video(request).GuidanceScale = value)),
         new("video.seed", ["seed"], (input, request) => Set(input.Body.UInt64("seed"), value => Video(request).Seed = value)),
@@ -255,7 +255,7 @@ public static class OpenAiFields
             return null;
         }
         var parts = size.Split('x');
-        return parts.Length == 2 && uint.TryParse(parts[0], out var width) && uint.TryParse(parts[1], out var height)
+        return parts.Length == 2 && uint.TryParse(parts[0], out var width) && uint.TryParse(parts[1], out var height) && width > 0 && height > 0
             ? (width, height)
             : throw OpenAiRequestException.Invalid("size", $"size must be 'WIDTHxHEIGHT' (such as '256x256') or 'auto', got '{size}'.");
     }
@@ -273,12 +273,12 @@ public static class OpenAiFields
     /// </summary>
     private static uint? Frames(JsonBody body)
     {
-        var frames = body.UInt("num_frames");
+        var frames = body.Count("num_frames");
         if (Seconds(body) is not { } seconds)
         {
             return frames;
         }
-        var fps = body.UInt("fps") is { } given and > 0 ? given : RequestLimits.DefaultVideoFps;
+        var fps = body.Count("fps") ?? (uint)RequestLimits.DefaultVideoFps;
         var exact = seconds * fps;
         var whole = Math.Round(exact);
         // A decimal such as 0.1 is a hair off in binary: a millionth of a frame is not a frame.

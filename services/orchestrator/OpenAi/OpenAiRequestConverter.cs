@@ -77,6 +77,9 @@ public static class OpenAiRequestConverter
             case OpenAiApi.ImageGenerations:
                 body.Refuse("response_format", value => value.ValueKind == JsonValueKind.String && value.GetString() == "b64_json",
                     "images are returned as b64_json; this server hosts no image URLs");
+                body.Refuse("stream", value => value.ValueKind == JsonValueKind.False, "images come whole, not as partial-image events");
+                body.Refuse("partial_images", value => value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) && n == 0,
+                    "images come whole, not as partial-image events");
                 break;
             case OpenAiApi.VideoGenerations:
                 // vLLM-Omni's extensions this pipeline cannot honour: its video model has no negative prompt and makes

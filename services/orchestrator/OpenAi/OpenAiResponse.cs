@@ -51,10 +51,16 @@ public abstract class OpenAiResponse(HttpContext context) : IServerStreamWriter<
             Context.Response.ContentType = "text/event-stream; charset=utf-8";
             Context.Response.Headers.CacheControl = "no-cache";
         }
+        // One write: a cancellation between the parts of an event (a failing stage cancels the others' writes) would leave
+        // half an event in the stream, and the error event after it unparseable.
+        var data = "data: "u8;
+        var end = "\n\n"u8;
+        var message = new byte[data.Length + json.Length + end.Length];
+        data.CopyTo(message);
+        json.CopyTo(message.AsSpan(data.Length));
+        end.CopyTo(message.AsSpan(data.Length + json.Length));
         var body = Context.Response.Body;
-        await body.WriteAsync("data: "u8.ToArray(), cancellationToken).ConfigureAwait(false);
-        await body.WriteAsync(json, cancellationToken).ConfigureAwait(false);
-        await body.WriteAsync("\n\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+        await body.WriteAsync(message, cancellationToken).ConfigureAwait(false);
         await body.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 

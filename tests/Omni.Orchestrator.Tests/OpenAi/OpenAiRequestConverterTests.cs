@@ -56,6 +56,9 @@ public sealed class OpenAiRequestConverterTests
     [InlineData("""{"messages":[{"role":"user","content":"Hi"}],"top_logprobs":2}""", "top_logprobs")]
     [InlineData("""{"messages":[{"role":"user","content":"Hi"}],"seed":-1}""", "seed")]
     [InlineData("""{"messages":[{"role":"user","content":"Hi"}],"stream_options":{"include_usage":true}}""", "stream_options")]
+    [InlineData("""{"messages":[{"role":"user","content":"Hi"}],"max_tokens":0}""", "max_tokens")]
+    [InlineData("""{"messages":[{"role":"user","content":"Hi"}],"max_completion_tokens":0}""", "max_completion_tokens")]
+    [InlineData("""{"messages":[{"role":"user","content":"Hi"}],"modalities":["text","audio"],"audio":{"chunk_frames":0}}""", "audio.chunk_frames")]
     public void Convert_ChatFieldItCannotHonour_InvalidNamingTheField(string body, string param)
     {
         var error = Assert.Throws<OpenAiRequestException>(() => Convert(OpenAiApi.ChatCompletions, body));
@@ -67,11 +70,25 @@ public sealed class OpenAiRequestConverterTests
     [InlineData("""{"prompt":"x","size":"big"}""", "size")]
     [InlineData("""{"prompt":"x","response_format":"url"}""", "response_format")]
     [InlineData("""{"prompt":"x","scheduler":"heun"}""", "scheduler")]
+    [InlineData("""{"prompt":"x","size":"512x0"}""", "size")]
+    [InlineData("""{"prompt":"x","size":"0x0"}""", "size")]
+    [InlineData("""{"prompt":"x","n":0}""", "n")]
+    [InlineData("""{"prompt":"x","num_inference_steps":0}""", "num_inference_steps")]
+    [InlineData("""{"prompt":"x","stream":true}""", "stream")]
+    [InlineData("""{"prompt":"x","partial_images":2}""", "partial_images")]
     public void Convert_ImageFieldItCannotHonour_InvalidNamingTheField(string body, string param)
     {
         var error = Assert.Throws<OpenAiRequestException>(() => Convert(OpenAiApi.ImageGenerations, body));
 
         Assert.Equal((400, param), (error.StatusCode, error.Param));
+    }
+
+    [Fact]
+    public void Convert_ImageStreamFalseAndNoPartialImages_Accepted()
+    {
+        var call = Convert(OpenAiApi.ImageGenerations, """{"prompt":"x","stream":false,"partial_images":0}""");
+
+        Assert.False(call.Stream);
     }
 
     [Fact]
@@ -90,6 +107,7 @@ public sealed class OpenAiRequestConverterTests
     [InlineData(StatusCode.Unavailable, 503)]
     [InlineData(StatusCode.DeadlineExceeded, 504)]
     [InlineData(StatusCode.Internal, 500)]
+    [InlineData(StatusCode.Cancelled, 500)]
     public void FromStatus_GrpcStatus_OpenAiHttpStatus(StatusCode code, int http)
     {
         Assert.Equal(http, OpenAiErrors.FromStatus(new Status(code, "x"), OpenAiApi.ChatCompletions, null).StatusCode);
