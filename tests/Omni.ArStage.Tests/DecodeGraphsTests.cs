@@ -113,6 +113,20 @@ public sealed class DecodeGraphsTests
     }
 
     [Fact]
+    public void GenerateAsync_WithGraphsRequestLargerThanTheBlocksSequencesCanUse_RejectedNamingTheCache()
+    {
+        // The graphs' scratch block is not the sequences': a request that fits only with it would wait for ever.
+        using var engine = TestEngines.Qwen2TinyWithStepGraphs(body => new Rerun(body), options => options with { BlockSize = 4, NumKvBlocks = 4 });
+
+        var error = Assert.Throws<ArgumentException>(() =>
+        {
+            _ = engine.GenerateAsync(new GenerationRequest("Hello, world!") { MaxTokens = 13 }, null, CancellationToken.None);
+        });
+
+        Assert.Contains("the KV cache's 16 token slots (4 blocks of 4)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ToEngineOptions_CudaGraphs_ReachesTheEngine()
     {
         Assert.True(ArEngineLoader.ToEngineOptions(new ArStageOptions { CudaGraphs = true }).CudaGraphs);

@@ -708,11 +708,13 @@ public sealed class ArEngine : IDisposable
                 nameof(request));
         }
 
-        var capacity = (long)_pool.NumBlocks * _pool.BlockSize;
+        // The blocks sequences can use (the decode graphs' scratch block is not theirs).
+        var blocks = CacheConfig.NumBlocks;
+        var capacity = (long)blocks * _pool.BlockSize;
         if (promptTokens + newTokens > capacity)
         {
             throw new ArgumentException(
-                $"The prompt ({promptTokens} tokens) and max_tokens ({newTokens}) need more than the KV cache's {capacity} token slots ({_pool.NumBlocks} blocks of {_pool.BlockSize}).",
+                $"The prompt ({promptTokens} tokens) and max_tokens ({newTokens}) need more than the KV cache's {capacity} token slots ({blocks} blocks of {_pool.BlockSize}).",
                 nameof(request));
         }
     }
