@@ -75,6 +75,17 @@ public sealed class Code2WavEngineLoopTests : IDisposable
     }
 
     [Fact]
+    public void SubmitAsync_QueueFullForAStreamAlreadyAdmitted_Queued()
+    {
+        using var loop = new Code2WavEngineLoop(_model, CPU, maxBatchSize: 1, maxWaiting: 1);
+        _ = loop.SubmitAsync(new StreamingDecoder(_model, CPU).Prepare(Codes(3, 1)), CancellationToken.None);
+
+        _ = loop.SubmitAsync(new StreamingDecoder(_model, CPU).Prepare(Codes(3, 2)), CancellationToken.None, admitted: true);
+
+        Assert.Equal(2, loop.Waiting);
+    }
+
+    [Fact]
     public void SubmitAsync_QueueFull_ThrowsQueueFull()
     {
         using var loop = new Code2WavEngineLoop(_model, CPU, maxBatchSize: 1, maxWaiting: 2);

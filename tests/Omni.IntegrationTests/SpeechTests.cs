@@ -17,6 +17,35 @@ public sealed partial class SpeechTests(PipelineFixture fixture) : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
+    /// <summary>One call to the vocoder stage as the orchestrator relays it: codes 0 in chunks of the given frames; its samples.</summary>
+    private async Task<long> Code2WavAsync(AudioParams audio, int[] chunkFrames)
+    {
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(fixture.Pipeline.SpeechStages[1].GrpcAddress);
+        using var call = new Stage.StageClient(channel).Process(deadline: DateTime.UtcNow.AddMinutes(1));
+        audio.Format = AudioFormat.PcmS16Le;
+        var header = new StageRequest { RequestId = Guid.NewGuid().ToString("N"), Audio = audio, Inputs = { "codes" }, Outputs = { "audio" } };
+        var writer = new Omni.Common.Payloads.StreamedTensorWriter("codes", DataType.Int32, []);
+        try
+        {
+            await call.RequestStream.WriteAsync(new StageInput { Header = header });
+            for (var i = 0; i < chunkFrames.Length; i++)
+            {
+                await call.RequestStream.WriteAsync(new StageInput { Chunk = writer.Next(new byte[chunkFrames[i] * sizeof(int)], i == chunkFrames.Length - 1) });
+            }
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (RpcException)
+        {
+            // The stage ended the call before reading everything: its status comes with the responses.
+        }
+        var samples = 0L;
+        await foreach (var output in call.ResponseStream.ReadAllAsync())
+        {
+            samples += output.Audio?.Samples is { } count ? (long)count : 0;
+        }
+        return samples;
+    }
+
     [Fact]
     public async Task Generate_Audio_FirstChunkReachesTheClientBeforeTheTalkerFinishes()
     {
@@ -28,6 +57,31 @@ public sealed partial class SpeechTests(PipelineFixture fixture) : IDisposable
         // talker's end (queue + its call, on the orchestrator's clock from arrival) an underestimate of the same instant.
         Assert.True(result.FirstAudio!.Value.TotalMilliseconds < result.Final.QueueTimeMs + talker.GenTimeMs,
             $"first audio at {result.FirstAudio.Value.TotalMilliseconds:F0} ms, talker done at {result.Final.QueueTimeMs + talker.GenTimeMs:F0} ms");
+    }
+
+    [Fact]
+    public async Task Code2WavProcess_CodesLongerThanMaxDuration_InvalidArgumentNamingIt()
+    {
+        // 0.1 s is 5 frames at 50 frames/s: a sixth frame is refused before it is decoded.
+        var error = await Assert.ThrowsAsync<RpcException>(() => Code2WavAsync(new AudioParams { MaxDurationSeconds = 0.1f }, [4, 2]));
+
+        Assert.Equal((StatusCode.InvalidArgument, "audio.max_duration_seconds"), (error.StatusCode, error.Status.Detail.Split(' ')[0]));
+    }
+
+    [Fact]
+    public async Task Code2WavProcess_ChunkLargerThanATalkersLargest_InvalidArgumentNamingTheChunk()
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(() => Code2WavAsync(new AudioParams { MaxDurationSeconds = 60 }, [201]));
+
+        Assert.Equal((StatusCode.InvalidArgument, "chunk"), (error.StatusCode, error.Status.Detail.Split(' ')[0]));
+    }
+
+    [Fact]
+    public async Task Code2WavProcess_CodesWithinTheLimits_DecodedToTheirSamples()
+    {
+        var samples = await Code2WavAsync(new AudioParams { MaxDurationSeconds = 0.1f }, [3, 2]);
+
+        Assert.Equal(5 * SamplesPerFrame, samples);
     }
 
     [Fact]

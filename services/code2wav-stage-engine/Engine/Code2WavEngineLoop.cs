@@ -81,7 +81,11 @@ public sealed class Code2WavEngineLoop : IDisposable
     /// Queues a chunk; its samples when decoded. Throws <see cref="QueueFullException"/> when the queue is full; the
     /// task is cancelled when <paramref name="cancellationToken"/> fires before the chunk's pass.
     /// </summary>
-    public Task<float[]> SubmitAsync(DecodeJob job, CancellationToken cancellationToken)
+    /// <param name="admitted">
+    /// The chunk's stream already had a chunk accepted: it is queued even past the bound, so that a full queue refuses a
+    /// stream before any of its audio, never midway. The caller bounds such chunks per stream.
+    /// </param>
+    public Task<float[]> SubmitAsync(DecodeJob job, CancellationToken cancellationToken, bool admitted = false)
     {
         ArgumentNullException.ThrowIfNull(job);
         if (job.Frames <= 0)
@@ -99,7 +103,7 @@ public sealed class Code2WavEngineLoop : IDisposable
             {
                 refused = new ObjectDisposedException(nameof(Code2WavEngineLoop));
             }
-            else if (_waiting.Count >= _maxWaiting)
+            else if (_waiting.Count >= _maxWaiting && !admitted)
             {
                 refused = new QueueFullException(_maxWaiting);
             }
@@ -158,14 +162,16 @@ public sealed class Code2WavEngineLoop : IDisposable
         {
             _thread.Join();
         }
+        List<Pending> abandoned;
         lock (_gate)
         {
-            foreach (var pending in _waiting)
-            {
-                pending.Completion.TrySetException(new ObjectDisposedException(nameof(Code2WavEngineLoop)));
-                pending.Registration.Dispose();
-            }
+            abandoned = [.. _waiting];
             _waiting.Clear();
+        }
+        // Outside the lock: disposing a registration waits for its running callback, which takes the lock.
+        foreach (var pending in abandoned)
+        {
+            pending.Fail(new ObjectDisposedException(nameof(Code2WavEngineLoop)));
         }
         _signal.Dispose();
         _shutdown.Dispose();

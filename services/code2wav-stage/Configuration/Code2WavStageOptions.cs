@@ -12,7 +12,8 @@ public sealed class Code2WavStageOptions : StageModelOptions
 
     /// <summary>
     /// Chunks of one request queued for decoding at once. A request whose talker runs ahead waits for its own chunks
-    /// instead of filling the loop's queue (whose bound, MaxWaiting, then counts concurrent requests, not backlog).
+    /// instead of filling the loop's queue, whose bound (MaxWaiting) refuses only a request's first chunk: a request is
+    /// refused before any of its audio, never midway.
     /// </summary>
     [Range(1, 256)]
     public int MaxChunksPerRequest { get; set; } = 4;

@@ -41,6 +41,7 @@ public sealed class Code2WavStageService(Code2WavEngine engine, Code2WavEngineLo
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(call.CancellationToken);
         using var slots = new SemaphoreSlim(options.Value.MaxChunksPerRequest);
         var started = Stopwatch.GetTimestamp();
+        var maxFrames = audio.MaxFrames((double)engine.SampleRate / engine.Config.HopLength);
 
         // Chunks are queued for decoding as they arrive (up to MaxChunksPerRequest at once) and written in order as
         // their samples come back, so that the vocoder decodes one chunk while the previous one is encoded and sent.
@@ -48,11 +49,22 @@ public sealed class Code2WavStageService(Code2WavEngine engine, Code2WavEngineLo
         {
             try
             {
+                var (frames, admitted) = (0L, false);
                 await foreach (var rows in call.StreamInputAsync(options.Value.MaxCodesBytes, received).WithCancellation(cancellation.Token).ConfigureAwait(false))
                 {
-                    var job = decoder.Prepare(Codes(rows));
+                    var codes = Codes(rows);
+                    frames += codes.Count;
+                    if (frames > maxFrames)
+                    {
+                        throw RequestValidator.Invalid("audio.max_duration_seconds",
+                            $"allows {maxFrames} codec frames at {engine.SampleRate / (double)engine.Config.HopLength:0.##} frames/s, but the codes reached {frames}");
+                    }
+                    var job = decoder.Prepare(codes);
                     await slots.WaitAsync(cancellation.Token).ConfigureAwait(false);
-                    decoded.Writer.TryWrite(loop.SubmitAsync(job, cancellation.Token));
+                    // Only the first chunk can find the queue full: a request is refused before any of its audio, never
+                    // midway; its later chunks are bounded by MaxChunksPerRequest.
+                    decoded.Writer.TryWrite(loop.SubmitAsync(job, cancellation.Token, admitted));
+                    admitted = true;
                 }
                 decoded.Writer.TryComplete();
             }
@@ -97,12 +109,20 @@ public sealed class Code2WavStageService(Code2WavEngine engine, Code2WavEngineLo
         await call.WriteFinalAsync(final).ConfigureAwait(false);
     }
 
-    /// <summary>The frames of one chunk: int32 rows of no further shape, every code in the codebook.</summary>
+    /// <summary>
+    /// The frames of one chunk: int32 rows of no further shape, every code in the codebook, at most a talker's largest
+    /// chunk (each chunk is decoded in one pass, whose memory grows with its length).
+    /// </summary>
     private List<int> Codes(StreamedRows rows)
     {
         if (rows.Dtype != DataType.Int32 || rows.RowShape.Length != 0)
         {
             throw RequestValidator.Invalid("chunk", $"tensor '{rows.Name}' must be int32 [frames], got {rows.Dtype} [0, {string.Join(", ", rows.RowShape)}]");
+        }
+        if (rows.Data.Length / sizeof(int) > RequestLimits.MaxAudioChunkFrames)
+        {
+            throw RequestValidator.Invalid("chunk",
+                $"tensor '{rows.Name}' has a chunk of {rows.Data.Length / sizeof(int)} frames; at most {RequestLimits.MaxAudioChunkFrames} (audio.chunk_frames' bound)");
         }
         var codes = MemoryMarshal.Cast<byte, int>(rows.Data).ToArray().ToList();
         for (var i = 0; i < codes.Count; i++)
