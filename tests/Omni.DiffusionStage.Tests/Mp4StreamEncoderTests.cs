@@ -33,6 +33,29 @@ public sealed class Mp4StreamEncoderTests : IDisposable
     }
 
     [Fact]
+    public async Task CompleteAsync_SlowConsumer_SameBytesAsAFastOne()
+    {
+        // A client that reads slowly holds up each piece while ffmpeg finishes and exits: what it wrote last must still
+        // arrive, whole.
+        var frames = Gradients(8, 64, 48);
+        var fast = await EncodeAsync(frames, 64, 48, fps: 8);
+        var slow = new List<byte[]>();
+        var encoder = new Mp4StreamEncoder(64, 48, 8, async (bytes, _) =>
+        {
+            slow.Add(bytes.ToArray());
+            await Task.Delay(300);
+        }, CancellationToken.None);
+        foreach (var frame in frames)
+        {
+            encoder.Add(frame);
+        }
+
+        await encoder.CompleteAsync().WaitAsync(Timeout);
+
+        Assert.Equal(fast.SelectMany(piece => piece), slow.SelectMany(piece => piece));
+    }
+
+    [Fact]
     public async Task Add_BeforeTheInputEnds_HeaderAndFragmentsAlreadyWritten()
     {
         var pieces = new List<byte[]>();
@@ -77,6 +100,20 @@ public sealed class Mp4StreamEncoderTests : IDisposable
         encoder.Abandon(new OperationCanceledException());
 
         await Assert.ThrowsAnyAsync<Exception>(() => encoder.CompleteAsync().WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task CompleteAsync_ConsumerFails_ThrowsItsError()
+    {
+        var encoder = new Mp4StreamEncoder(64, 64, 8, (_, _) => throw new IOException("the client went away"), CancellationToken.None);
+        foreach (var frame in Gradients(4, 64, 64))
+        {
+            encoder.Add(frame);
+        }
+
+        var error = await Assert.ThrowsAsync<IOException>(() => encoder.CompleteAsync().WaitAsync(Timeout));
+
+        Assert.Equal("the client went away", error.Message);
     }
 
     [Fact]

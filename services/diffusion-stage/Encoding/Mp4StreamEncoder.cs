@@ -1,24 +1,29 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
 using FFMpegCore;
-using FFMpegCore.Pipes;
 
 namespace Omni.DiffusionStage.Encoding;
 
 /// <summary>
-/// H.264 in fragmented MP4 through ffmpeg (FFMpegCore, with the ffmpeg on PATH): RGB8 frames go to ffmpeg's input as they
-/// are decoded, and what the muxer writes comes back, piece by piece, while later frames are still being made.
+/// H.264 in fragmented MP4 through ffmpeg (the one on PATH): RGB8 frames go to ffmpeg's standard input as they are
+/// decoded, and what the muxer writes to its standard output comes back, piece by piece, while later frames are still
+/// being made.
 /// </summary>
 /// <remarks>
 /// The output is fragmented (<c>empty_moov</c>, one <c>moof</c>+<c>mdat</c> per frame) because a plain MP4 needs its
 /// index, written last, before a player can start, so nothing could be streamed before the whole clip was encoded.
 /// Encoding is reproducible: one x264 thread (x264's output depends on its thread count, which would otherwise follow
 /// the machine's cores), zero-latency tuning (no lookahead or B-frames, so each frame's packet leaves at once) and
-/// bit-exact muxing (no version strings).
+/// bit-exact muxing (no version strings). The output is read to its end at the consumer's pace, whenever ffmpeg exits:
+/// the pipe keeps what ffmpeg wrote last (FFMpegCore's output pipe was disposed when ffmpeg exited, dropping the end of
+/// a clip that a slow client had not read yet).
 /// </remarks>
 public sealed class Mp4StreamEncoder
 {
     public const string MimeType = "video/mp4";
+
+    private const int ErrorLines = 5;
 
     private readonly Channel<byte[]> _frames = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly int _frameBytes;
@@ -27,21 +32,9 @@ public sealed class Mp4StreamEncoder
     /// <param name="onOutput">Called with each piece of the MP4, in order, from one task at a time.</param>
     public Mp4StreamEncoder(int width, int height, int fps, Func<ReadOnlyMemory<byte>, CancellationToken, Task> onOutput, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(onOutput);
         _frameBytes = width * height * 3;
-        var source = new RawRgbSource(_frames.Reader, width, height, fps);
-        var sink = new ForwardingSink(onOutput);
-        _run = FFMpegArguments
-            .FromPipeInput(source)
-            .OutputToPipe(sink, options => options
-                .WithVideoCodec("libx264")
-                .ForceFormat("mp4")
-                .WithCustomArgument(string.Join(' ',
-                    "-preset veryfast -tune zerolatency -pix_fmt yuv420p -threads 1",
-                    $"-g {fps.ToString(CultureInfo.InvariantCulture)}",
-                    "-movflags empty_moov+default_base_moof+frag_every_frame -flush_packets 1",
-                    "-fflags +bitexact -flags:v +bitexact -map_metadata -1")))
-            .CancellableThrough(cancellationToken, TimeSpan.Zero)
-            .ProcessAsynchronously(throwOnError: true);
+        _run = RunAsync(Arguments(width, height, fps), onOutput, cancellationToken);
     }
 
     /// <summary>Queues one RGB8 frame (width * height * 3 bytes) for the encoder; never blocks.</summary>
@@ -55,45 +48,99 @@ public sealed class Mp4StreamEncoder
         _frames.Writer.TryWrite(rgb);
     }
 
-    /// <summary>Ends the input and waits until ffmpeg has written the last fragment and exited.</summary>
+    /// <summary>Ends the input and waits until every piece ffmpeg wrote has been handed on and ffmpeg has exited.</summary>
     public async Task CompleteAsync()
     {
         _frames.Writer.TryComplete();
         await _run.ConfigureAwait(false);
     }
 
-    /// <summary>Stops feeding ffmpeg after a failure upstream; the run then ends (or is killed by the token).</summary>
+    /// <summary>Stops feeding ffmpeg after a failure upstream: ffmpeg is stopped and the run ends with that failure.</summary>
     public void Abandon(Exception error) => _frames.Writer.TryComplete(error);
 
-    private sealed class RawRgbSource(ChannelReader<byte[]> frames, int width, int height, int fps) : IPipeSource
-    {
-        // Raw frames say nothing ffmpeg needs to probe: without -probesize/-analyzeduration it would read up to 5 s of
-        // input (all of a short clip) before encoding the first frame.
-        public string GetStreamArguments() => string.Create(CultureInfo.InvariantCulture,
-            $"-probesize 32 -analyzeduration 0 -f rawvideo -pix_fmt rgb24 -video_size {width}x{height} -framerate {fps}");
+    // Raw frames say nothing ffmpeg needs to probe: without -probesize/-analyzeduration it would read up to 5 s of input
+    // (all of a short clip) before encoding the first frame.
+    private static string Arguments(int width, int height, int fps) => string.Join(' ',
+        "-hide_banner -nostats -loglevel error",
+        "-probesize 32 -analyzeduration 0 -f rawvideo -pix_fmt rgb24",
+        string.Create(CultureInfo.InvariantCulture, $"-video_size {width}x{height} -framerate {fps} -i pipe:0"),
+        "-c:v libx264 -f mp4 -preset veryfast -tune zerolatency -pix_fmt yuv420p -threads 1",
+        string.Create(CultureInfo.InvariantCulture, $"-g {fps}"),
+        "-movflags empty_moov+default_base_moof+frag_every_frame -flush_packets 1",
+        "-fflags +bitexact -flags:v +bitexact -map_metadata -1 pipe:1");
 
-        public async Task WriteAsync(Stream outputStream, CancellationToken cancellationToken)
+    private async Task RunAsync(string arguments, Func<ReadOnlyMemory<byte>, CancellationToken, Task> onOutput, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        using var process = new Process
         {
-            await foreach (var frame in frames.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            StartInfo = new ProcessStartInfo(GlobalFFOptions.GetFFMpegBinaryPath(), arguments)
             {
-                await outputStream.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            },
+        };
+        process.Start();
+        var errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        await using var stop = cancellationToken.Register(() => Kill(process));
+        var forwarding = ForwardAsync(process.StandardOutput.BaseStream, onOutput, cancellationToken);
+        var feeding = FeedAsync(process.StandardInput.BaseStream, cancellationToken);
+        try
+        {
+            if (await Task.WhenAny(forwarding, feeding).ConfigureAwait(false) is { IsCompletedSuccessfully: false })
+            {
+                // Either side failing ends the other: ffmpeg stops, so its output ends, and no more frames are fed.
+                Kill(process);
+                _frames.Writer.TryComplete();
+            }
+            await Task.WhenAll(forwarding, feeding).ConfigureAwait(false);
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            Kill(process);
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+        if (process.ExitCode != 0)
+        {
+            var lines = (await errors.ConfigureAwait(false)).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            throw new InvalidOperationException($"ffmpeg exited with code {process.ExitCode}: {string.Join(" | ", lines.TakeLast(ErrorLines))}");
+        }
+    }
+
+    private async Task FeedAsync(Stream input, CancellationToken cancellationToken)
+    {
+        await using (input.ConfigureAwait(false))
+        {
+            await foreach (var frame in _frames.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await input.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
-    private sealed class ForwardingSink(Func<ReadOnlyMemory<byte>, CancellationToken, Task> onOutput) : IPipeSink
+    private static async Task ForwardAsync(Stream output, Func<ReadOnlyMemory<byte>, CancellationToken, Task> onOutput, CancellationToken cancellationToken)
     {
-        // The format is the output option above (-f mp4).
-        public string GetStreamArguments() => "";
-
-        public async Task ReadAsync(Stream inputStream, CancellationToken cancellationToken)
+        var buffer = new byte[1 << 16];
+        int read;
+        while ((read = await output.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
         {
-            var buffer = new byte[1 << 16];
-            int read;
-            while ((read = await inputStream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                await onOutput(buffer.AsMemory(0, read).ToArray(), cancellationToken).ConfigureAwait(false);
-            }
+            await onOutput(buffer.AsMemory(0, read).ToArray(), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            process.Kill();
+        }
+        catch (InvalidOperationException)
+        {
+            // It has exited already.
         }
     }
 }
