@@ -1,4 +1,5 @@
 using System.ClientModel;
+using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Grpc.Reflection.V1Alpha;
@@ -72,6 +73,39 @@ public sealed class AccessTests(PipelineFixture fixture)
         ChatCompletion completion = await client.CompleteChatAsync([new UserChatMessage("Hi")], new ChatCompletionOptions { MaxOutputTokenCount = 2 });
 
         Assert.Equal(ChatFinishReason.Length, completion.FinishReason);
+    }
+
+    [Fact]
+    public async Task Generate_BearerTokenConfiguredAndThePathInAnotherCase_Unauthenticated()
+    {
+        // Routing matches a path's literal segments in any case: so must the check in front of it.
+        await using var orchestrator = await fixture.Pipeline.StartOrchestratorAsync(["--bearer-token", Token], CancellationToken.None);
+        using var channel = GrpcChannel.ForAddress(orchestrator.GrpcAddress);
+        var generate = new Method<GenerateRequest, GenerateResponse>(MethodType.ServerStreaming, "OMNI.V1.OMNI", "Generate",
+            Marshallers.Create(request => request.ToByteArray(), GenerateRequest.Parser.ParseFrom),
+            Marshallers.Create(response => response.ToByteArray(), GenerateResponse.Parser.ParseFrom));
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            using var call = channel.CreateCallInvoker().AsyncServerStreamingCall(generate, null, new CallOptions(), Requests.Text(maxTokens: 2));
+            while (await call.ResponseStream.MoveNext(CancellationToken.None))
+            {
+            }
+        });
+
+        Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task HttpDoor_BearerTokenConfiguredAndThePathInAnotherCase_401()
+    {
+        await using var orchestrator = await fixture.Pipeline.StartOrchestratorAsync(["--bearer-token", Token], CancellationToken.None);
+        using var http = new HttpClient();
+
+        using var response = await http.PostAsync(orchestrator.HttpAddress + "/V1/chat/completions",
+            new StringContent("""{"messages":[{"role":"user","content":"Hi"}],"max_tokens":2}""", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
     [Fact]

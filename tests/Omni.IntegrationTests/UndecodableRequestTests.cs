@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using Grpc.Core;
 using Omni.Contracts.V1;
 
@@ -38,6 +39,26 @@ public sealed class UndecodableRequestTests(PipelineFixture fixture)
         Assert.True(error.StatusCode == StatusCode.InvalidArgument, $"{name}: {error.Status}");
         Assert.StartsWith("request: not a valid message", error.Status.Detail);
         Assert.Equal(before + 1, FailedInvalid(await Http.GetStringAsync(fixture.Pipeline.Orchestrator.MetricsAddress)));
+        Assert.Equal(4, (await fixture.Client.GenerateAsync(Requests.Text(maxTokens: 4))).TokenIds.Count);
+    }
+
+    [Fact]
+    public async Task Generate_LargerThanTheMessageLimit_ResourceExhaustedAndStillServing()
+    {
+        var raw = new Method<byte[], byte[]>(MethodType.ServerStreaming, "omni.v1.Omni", "Generate",
+            Marshallers.Create(bytes => bytes, bytes => bytes), Marshallers.Create(bytes => bytes, bytes => bytes));
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(fixture.Pipeline.Orchestrator.GrpcAddress);
+        var body = new GenerateRequest { Prompt = new string('a', 17 << 20) }.ToByteArray();
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            using var call = channel.CreateCallInvoker().AsyncServerStreamingCall(raw, null, new CallOptions(), body);
+            while (await call.ResponseStream.MoveNext(CancellationToken.None))
+            {
+            }
+        });
+
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
         Assert.Equal(4, (await fixture.Client.GenerateAsync(Requests.Text(maxTokens: 4))).TokenIds.Count);
     }
 

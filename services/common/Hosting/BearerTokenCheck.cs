@@ -26,7 +26,8 @@ public static class BearerTokenCheck
         return app.Use(async (context, next) =>
         {
             var path = context.Request.Path.Value ?? "";
-            if (!servicePrefixes.Any(prefix => path.StartsWith(prefix, StringComparison.Ordinal)))
+            // Routing matches a path's literal segments in any case (/V1/..., /OMNI.V1.OMNI/...): so does this check.
+            if (!servicePrefixes.Any(prefix => path.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)))
             {
                 await next(context).ConfigureAwait(false);
                 return;

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Omni.Common.Hosting;
 
@@ -19,16 +20,34 @@ public static class GrpcRequestDecoding
     {
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(parsers);
+        // Routing matches the method's path in any case: so does this lookup.
+        var byPath = new Dictionary<string, MessageParser>(parsers, StringComparer.OrdinalIgnoreCase);
         return app.Use(async (context, next) =>
         {
-            if (!parsers.TryGetValue(context.Request.Path.Value ?? "", out var parser) || Compressed(context.Request))
+            if (!byPath.TryGetValue(context.Request.Path.Value ?? "", out var parser) || Compressed(context.Request))
             {
                 await next(context).ConfigureAwait(false);
                 return;
             }
-            context.Request.EnableBuffering(bufferThreshold: 1 << 20, bufferLimit: maxMessageBytes + 5L);
+            var limit = maxMessageBytes + 5L;
+            // gRPC lifts Kestrel's body limit (30 MB) for its own requests, but only after this middleware has read the body.
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+            {
+                bodySize.MaxRequestBodySize = limit;
+            }
+            context.Request.EnableBuffering(bufferThreshold: 1 << 20, bufferLimit: limit);
             using var buffer = new MemoryStream();
-            await context.Request.Body.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
+            try
+            {
+                await context.Request.Body.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (Exception tooLarge) when (tooLarge is IOException or BadHttpRequestException && !context.RequestAborted.IsCancellationRequested)
+            {
+                onRejected?.Invoke(context.Request.Path.Value!);
+                GrpcStatusResponse.Write(context, Grpc.Core.StatusCode.ResourceExhausted,
+                    $"request: larger than the largest message this server receives ({maxMessageBytes} bytes)");
+                return;
+            }
             context.Request.Body.Position = 0;
             var problem = Problem(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), parser);
             if (problem is null)
