@@ -77,6 +77,40 @@ public sealed class TransferBoundsTests(DiffusionStageFixture fixture)
     }
 
     [Fact]
+    public async Task Process_PushArrivesAfterTheUnpairedTimeout_ImageFromThePush()
+    {
+        // The consuming request comes first (the orchestrator opens every stage call at once) and its upstream pushes when
+        // it has finished generating, which may take longer than the unpaired timeout: the call's input idle timeout governs.
+        var transferId = Guid.NewGuid().ToString("N");
+        var header = StageCall.Header(StageCall.Small());
+        header.ReceiveTransferIds.Add(transferId);
+        using var process = fixture.Client.Process();
+        await process.RequestStream.WriteAsync(new StageInput { Header = header });
+        await process.RequestStream.CompleteAsync();
+        await Task.Delay(1500);
+
+        using var push = fixture.Client.PushTransfer();
+        foreach (var name in new[] { StageCall.HiddenStates, StageCall.NegativeHiddenStates })
+        {
+            var (_, values, tokens) = StageCall.Tensor(name, 4, seed: 3);
+            foreach (var chunk in TensorChunker.ChunkFloat32(name, values, [tokens, StageCall.Width]))
+            {
+                await push.RequestStream.WriteAsync(new TransferMessage { TransferId = transferId, Chunk = chunk });
+            }
+        }
+        await push.RequestStream.CompleteAsync();
+
+        var images = 0;
+        StageFinal? final = null;
+        while (await process.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)))
+        {
+            images += process.ResponseStream.Current.KindCase == StageOutput.KindOneofCase.Image ? 1 : 0;
+            final = process.ResponseStream.Current.Final ?? final;
+        }
+        Assert.Equal((1, true), (images, final is not null));
+    }
+
+    [Fact]
     public async Task Process_HeaderThenNoInput_DeadlineExceededAfterTheIdleTimeout()
     {
         var started = Stopwatch.GetTimestamp();

@@ -36,6 +36,9 @@ public sealed class IncomingTransfer(string id, int capacity) : IDisposable
     /// <summary>Both the push and the consuming request have arrived.</summary>
     public bool Paired => Volatile.Read(ref _consumerAttached) == 1 && Volatile.Read(ref _producerAttached) == 1;
 
+    /// <summary>The consuming request has arrived (it then waits for the push as long as its input idle timeout allows).</summary>
+    public bool ConsumerAttached => Volatile.Read(ref _consumerAttached) == 1;
+
     /// <summary>False when another request already consumes this transfer.</summary>
     public bool AttachConsumer() => Interlocked.Exchange(ref _consumerAttached, 1) == 0;
 

@@ -7,8 +7,9 @@ namespace Omni.Common.Transfers;
 /// <summary>
 /// The direct transfers a downstream replica expects or receives. The push and the request that consumes it may
 /// arrive in either order; whichever comes first creates the entry. At most MaxIncoming are held at once (a push
-/// or a request beyond gets RESOURCE_EXHAUSTED), and one whose other side has not come within the unpaired timeout
-/// is dropped by a sweep every half second, ending the call that waited for it.
+/// or a request beyond gets RESOURCE_EXHAUSTED), and a push whose consuming request has not come within the unpaired
+/// timeout is dropped by a sweep every half second, ending the push. A consuming request that came first waits for its
+/// push under its own input idle timeout: its upstream pushes when it has finished, which may take longer.
 /// </summary>
 public sealed class TransferRegistry : IDisposable
 {
@@ -74,10 +75,10 @@ public sealed class TransferRegistry : IDisposable
         var cutoff = DateTime.UtcNow - _options.UnpairedTimeout;
         foreach (var (id, transfer) in _transfers)
         {
-            if (!transfer.Paired && transfer.CreatedUtc < cutoff && _transfers.TryRemove(id, out _))
+            if (!transfer.ConsumerAttached && transfer.CreatedUtc < cutoff && _transfers.TryRemove(id, out _))
             {
                 transfer.Fail(new TimeoutException(
-                    $"Transfer {id} was not paired with its push and its consuming request within {_options.UnpairedTimeoutSeconds:0.#} s."));
+                    $"Transfer {id}: no request consumed the push within {_options.UnpairedTimeoutSeconds:0.#} s."));
             }
         }
     }
