@@ -58,6 +58,21 @@ public sealed class GenerateHandlerTests : IAsyncDisposable
             (error.StatusCode, error.Status.Detail.Split(' ')[0], Failures()));
     }
 
+    [Fact]
+    public async Task HandleAsync_StageTimesOutWithoutAClientDeadline_ItsWordsAndCountedAsAStageError()
+    {
+        var options = Microsoft.Extensions.Options.Options.Create(new PipelineOptions());
+        var stages = new FakeStages().Add("t", (_, _, _, _) =>
+            throw new RpcException(new Status(StatusCode.DeadlineExceeded, "The call's input made no progress for 600 s.")));
+        var runner = new GraphRunner(Build(Stage("t", 0, ["text"], ["text"])), stages, _observer);
+        var handler = new GenerateHandler(new AdmissionController(options), runner, _observer, options, NullLogger<GenerateHandler>.Instance);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => handler.HandleAsync(Text(), new ClientRecorder(), null, CancellationToken.None));
+
+        Assert.Equal((StatusCode.DeadlineExceeded, "A stage timed out: The call's input made no progress for 600 s.", "StageError"),
+            (error.StatusCode, error.Status.Detail, Failures()));
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _holder.CancelAsync();

@@ -121,8 +121,11 @@ public sealed class GenerateHandler(AdmissionController admission, GraphRunner r
         {
             RpcException { StatusCode: StatusCode.InvalidArgument } rpc => (rpc.Status, FailureReason.InvalidArgument),
             RpcException { StatusCode: StatusCode.ResourceExhausted } rpc => (rpc.Status, FailureReason.Rejected),
-            RpcException { StatusCode: StatusCode.DeadlineExceeded } => (new Status(StatusCode.DeadlineExceeded, "The request deadline expired."),
-                FailureReason.DeadlineExceeded),
+            RpcException { StatusCode: StatusCode.DeadlineExceeded } when Cancelled(deadline).StatusCode == StatusCode.DeadlineExceeded =>
+                (new Status(StatusCode.DeadlineExceeded, "The request deadline expired."), FailureReason.DeadlineExceeded),
+            // A stage's own time limit (its input made no progress, say), not the client's deadline: its words, and a stage error.
+            RpcException { StatusCode: StatusCode.DeadlineExceeded } rpc => (new Status(StatusCode.DeadlineExceeded, $"A stage timed out: {rpc.Status.Detail}"),
+                FailureReason.StageError),
             RpcException { StatusCode: StatusCode.Cancelled } => (new Status(StatusCode.Cancelled, "A stage cancelled the request."),
                 FailureReason.StageError),
             RpcException { StatusCode: StatusCode.Unavailable } rpc => (new Status(StatusCode.Unavailable, $"A stage is unavailable: {rpc.Status.Detail}"),
