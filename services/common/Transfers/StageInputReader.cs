@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using Grpc.Core;
 using Omni.Common.Payloads;
@@ -78,6 +79,8 @@ public static class StageInputReader
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // A failure after the last chunk (a chunk past it) cannot end the rows any more: it ends the input afterwards.
+        Exception? afterLast = null;
         var sources = Task.Run(async () =>
         {
             try
@@ -88,7 +91,10 @@ public static class StageInputReader
             }
             catch (Exception error)
             {
-                rows.Writer.TryComplete(error);
+                if (!rows.Writer.TryComplete(error))
+                {
+                    afterLast = error;
+                }
             }
         }, CancellationToken.None);
         var complete = false;
@@ -109,6 +115,10 @@ public static class StageInputReader
                 await stop.CancelAsync().ConfigureAwait(false);
             }
             await sources.ConfigureAwait(false);
+        }
+        if (afterLast is not null)
+        {
+            ExceptionDispatchInfo.Throw(afterLast);
         }
     }
 
