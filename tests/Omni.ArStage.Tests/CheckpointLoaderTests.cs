@@ -22,6 +22,19 @@ public sealed class CheckpointLoaderTests
     }
 
     [Fact]
+    public void Load_GenerationConfigWithMoreEosIds_TheModelStopsOnEveryOne()
+    {
+        using var directory = new TempDirectory();
+        using var original = TestModels.CreateSeeded(TestModels.SmallQwen2() with { EosTokenIds = [5] }, seed: 3);
+        CheckpointWriter.Save(original, directory.Path);
+        File.WriteAllText(Path.Combine(directory.Path, CheckpointLoader.GenerationConfigFileName), """{ "eos_token_id": [5, 7], "do_sample": true }""");
+
+        using var loaded = CheckpointLoader.Load(directory.Path, CPU);
+
+        Assert.Equal([5, 7], loaded.Config.EosTokenIds);
+    }
+
+    [Fact]
     public void Load_MisShapedTensor_ThrowsNamingTheTensorAndShapes()
     {
         using var directory = SaveModifiedCheckpoint(tensors =>

@@ -5,13 +5,14 @@ using static TorchSharp.torch;
 namespace Omni.ArStage.Model;
 
 /// <summary>
-/// Loads a Hugging Face checkpoint directory (<c>config.json</c> plus <c>model.safetensors</c> or a sharded
-/// <c>model.safetensors.index.json</c>) into a <see cref="CausalLanguageModel"/>. The file must hold exactly the
+/// Loads a Hugging Face checkpoint directory (<c>config.json</c>, its end-of-sequence ids joined by those of a
+/// <c>generation_config.json</c>, plus <c>model.safetensors</c> or a sharded <c>model.safetensors.index.json</c>) into a <see cref="CausalLanguageModel"/>. The file must hold exactly the
 /// model's tensors with exactly its shapes; the weights are converted to the requested dtype (float32 by default).
 /// </summary>
 public static class CheckpointLoader
 {
     public const string ConfigFileName = "config.json";
+    public const string GenerationConfigFileName = "generation_config.json";
     public const string WeightsFileName = "model.safetensors";
     public const string ShardIndexFileName = "model.safetensors.index.json";
 
@@ -29,6 +30,10 @@ public static class CheckpointLoader
         }
 
         var config = TransformerConfig.Load(configPath);
+        if (System.IO.Path.Combine(directory, GenerationConfigFileName) is var generationPath && File.Exists(generationPath))
+        {
+            config = config.WithGenerationConfig(generationPath);
+        }
         var readers = OpenWeights(directory);
         try
         {

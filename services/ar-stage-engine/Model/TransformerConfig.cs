@@ -66,6 +66,24 @@ public sealed record TransformerConfig
         }
     }
 
+    /// <summary>
+    /// This config with the end-of-sequence ids of the checkpoint's <c>generation_config.json</c> added, as transformers'
+    /// <c>generate()</c> and vLLM stop on them: an instruction-tuned checkpoint often lists its end-of-turn token only there
+    /// (Llama 3 Instruct: <c>config.json</c> 128001, <c>generation_config.json</c> [128001, 128009]).
+    /// </summary>
+    public TransformerConfig WithGenerationConfig(string path)
+    {
+        try
+        {
+            var root = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new FormatException("generation_config.json is not a JSON object.");
+            return this with { EosTokenIds = [.. EosTokenIds.Union(GetIntOrList(root, "eos_token_id"))] };
+        }
+        catch (Exception e) when (e is JsonException or FormatException)
+        {
+            throw new InvalidDataException($"Cannot read generation config '{path}': {e.Message}", e);
+        }
+    }
+
     public static TransformerConfig Parse(string json)
     {
         var root = JsonNode.Parse(json)?.AsObject() ?? throw new FormatException("config.json is not a JSON object.");
