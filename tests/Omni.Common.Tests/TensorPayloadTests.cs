@@ -90,6 +90,20 @@ public sealed class TensorPayloadTests
     }
 
     [Fact]
+    public void Assembler_LaterChunkClaimsALargerTotal_ThrowsNamingTheTensor()
+    {
+        var first = new TensorChunk { Name = "h", Dtype = DataType.Float32, TotalBytes = 16, Data = ByteString.CopyFrom(new byte[8]) };
+        first.Shape.Add(4);
+        var overrun = new TensorChunk { Name = "h", Offset = 8, TotalBytes = 1000, Data = ByteString.CopyFrom(new byte[16]) };
+        var assembler = new TensorAssembler(1 << 20);
+        assembler.Add(first);
+
+        var error = Assert.Throws<InvalidDataException>(() => assembler.Add(overrun));
+
+        Assert.Equal("Tensor 'h': a chunk overruns the tensor's 16 bytes.", error.Message);
+    }
+
+    [Fact]
     public void Chunk_DataLengthDisagreesWithShape_Throws()
     {
         Assert.Throws<ArgumentException>(() => TensorChunker.Chunk("h", DataType.Float32, [3], new byte[8]).ToList());

@@ -23,6 +23,17 @@ public sealed class TransferBoundsTests(DiffusionStageFixture fixture)
     }
 
     [Fact]
+    public async Task PushTransfer_MessageWithoutAChunk_InvalidArgument()
+    {
+        using var push = fixture.Client.PushTransfer();
+        await push.RequestStream.WriteAsync(new TransferMessage { TransferId = Guid.NewGuid().ToString("N") });
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => push.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+    }
+
+    [Fact]
     public async Task PushTransfer_BeyondMaxIncoming_ResourceExhausted()
     {
         var orphans = new List<AsyncDuplexStreamingCall<TransferMessage, TransferAck>>();

@@ -33,11 +33,12 @@ public sealed class TensorAssembler(long maxBytes)
         }
         var (name, received) = (_sequence.Name, _sequence.Received);
         var length = chunk.Data.Length;
-        if (received + length > (long)chunk.TotalBytes)
-        {
-            throw new InvalidDataException($"Tensor '{name}': chunk overruns total_bytes {chunk.TotalBytes}.");
-        }
         var target = _floats is not null ? MemoryMarshal.AsBytes(_floats.AsSpan()) : _bytes.AsSpan();
+        // Against the size the first chunk fixed: a later chunk's total_bytes is not trusted.
+        if (received + length > target.Length)
+        {
+            throw new InvalidDataException($"Tensor '{name}': a chunk overruns the tensor's {target.Length} bytes.");
+        }
         chunk.Data.Span.CopyTo(target.Slice((int)received, length));
         if (chunk.Last && received + length != target.Length)
         {

@@ -33,10 +33,10 @@ public static class DirectTransferEndpoint
         var acknowledgements = PumpAcknowledgementsAsync(transfer, responses, cancellationToken);
         try
         {
-            await transfer.ChunkWriter.WriteAsync(requests.Current.Chunk, cancellationToken).ConfigureAwait(false);
+            await transfer.ChunkWriter.WriteAsync(ChunkOf(requests.Current), cancellationToken).ConfigureAwait(false);
             while (await requests.MoveNext(cancellationToken).ConfigureAwait(false))
             {
-                await transfer.ChunkWriter.WriteAsync(requests.Current.Chunk, cancellationToken).ConfigureAwait(false);
+                await transfer.ChunkWriter.WriteAsync(ChunkOf(requests.Current), cancellationToken).ConfigureAwait(false);
             }
             transfer.ChunkWriter.TryComplete();
             await acknowledgements.ConfigureAwait(false);
@@ -92,6 +92,9 @@ public static class DirectTransferEndpoint
             registry.Remove(transferId);
         }
     }
+
+    private static TensorChunk ChunkOf(TransferMessage message) =>
+        message.Chunk ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "chunk: every push message must carry one."));
 
     private static async Task PumpAcknowledgementsAsync(IncomingTransfer transfer, IServerStreamWriter<TransferAck> responses,
         CancellationToken cancellationToken)
