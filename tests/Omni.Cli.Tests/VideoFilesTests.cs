@@ -71,6 +71,24 @@ public sealed class VideoFilesTests
     }
 
     [Fact]
+    public void Incomplete_ChunksWritten_NamesTheFileAndWhatCame()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"omni-video-{Guid.NewGuid():N}.mp4");
+        try
+        {
+            using var writer = new VideoFileWriter(path);
+            var before = writer.Incomplete();
+            writer.Write(Chunk(VideoFormat.Mp4, 0, frame: 0, [1, 2, 3]));
+
+            Assert.Equal((null, $"{writer.Path} is incomplete: 1 chunks, 3 bytes came before the request failed."), (before, writer.Incomplete()));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Write_RawFrames_CountsFrames()
     {
         var path = Path.Combine(Path.GetTempPath(), $"omni-video-{Guid.NewGuid():N}.rgb");

@@ -70,6 +70,10 @@ public sealed class VideoFileWriter(string path) : IDisposable
         (Width, Height, Fps) = (chunk.Width, chunk.Height, chunk.Fps);
     }
 
+    /// <summary>What a request that failed midway left in the file (the clip's first part), or null where it wrote nothing.</summary>
+    public string? Incomplete() =>
+        Chunks > 0 ? $"{Path} is incomplete: {Chunks} chunks, {Bytes} bytes came before the request failed." : null;
+
     /// <summary>
     /// One line: the file, frames, size, rate and length (the final's where it has them), chunks, bytes, and time to
     /// first packet as this client saw it.

@@ -60,6 +60,10 @@ public static class GenerateCommand
             catch (RpcException error)
             {
                 Console.Error.WriteLine($"{error.StatusCode}: {error.Status.Detail}");
+                if (video?.Incomplete() is { } left)
+                {
+                    Console.Error.WriteLine($"Video: {left}");
+                }
                 return 2;
             }
         });
