@@ -72,4 +72,24 @@ public sealed class TransferLedgerTests
 
         Assert.Equal(0, ledger.Report(0, 0).DurationMs);
     }
+
+    [Fact]
+    public async Task MergeDirectAndMergeReceived_AtOnce_EachChunkOnce()
+    {
+        var chunks = Enumerable.Range(0, 20000).Select(_ => new ChunkTiming { Tensor = "h", Bytes = 10, TxMs = 1, RxDecodeMs = 1 }).ToList();
+        for (var round = 0; round < 20; round++)
+        {
+            var ledger = new TransferLedger(0, 1, Connector.Direct, ["h"], "t");
+            var sent = new DirectSend { DurationMs = 1 };
+            sent.Chunks.AddRange(chunks);
+            using var start = new Barrier(2);
+
+            await Task.WhenAll(
+                Task.Run(() => { start.SignalAndWait(); ledger.MergeDirect(sent); }),
+                Task.Run(() => { start.SignalAndWait(); ledger.MergeReceived(chunks); }));
+
+            var report = ledger.Report(10, 11);
+            Assert.Equal((20000u, 200000ul), (report.Chunks, report.Bytes));
+        }
+    }
 }

@@ -144,15 +144,19 @@ public sealed class TransferLedger(int fromStage, int toStage, Connector connect
 
     private List<ChunkTiming> Of(IEnumerable<ChunkTiming> chunks) => [.. chunks.Where(chunk => tensors.Contains(chunk.Tensor))];
 
+    // A direct edge's two reports come from the two stages' calls, which may finish at the same time.
     private void Merge(IReadOnlyList<ChunkTiming> reported, Action<ChunkTiming, ChunkTiming> apply)
     {
-        for (var i = 0; i < reported.Count; i++)
+        lock (_chunks)
         {
-            if (i == _chunks.Count)
+            for (var i = 0; i < reported.Count; i++)
             {
-                _chunks.Add(new ChunkTiming { Tensor = reported[i].Tensor, Bytes = reported[i].Bytes });
+                if (i == _chunks.Count)
+                {
+                    _chunks.Add(new ChunkTiming { Tensor = reported[i].Tensor, Bytes = reported[i].Bytes });
+                }
+                apply(_chunks[i], reported[i]);
             }
-            apply(_chunks[i], reported[i]);
         }
     }
 }
