@@ -67,11 +67,7 @@ public sealed class TransferBoundsTests(DiffusionStageFixture fixture)
     public async Task PushTransfer_ConsumerRejectsTheData_PushEndsAtOnce()
     {
         var transferId = Guid.NewGuid().ToString("N");
-        var header = StageCall.Header(StageCall.Small());
-        header.ReceiveTransferIds.Add(transferId);
-        using var process = fixture.Client.Process();
-        await process.RequestStream.WriteAsync(new StageInput { Header = header });
-        await process.RequestStream.CompleteAsync();
+        using var process = await ConsumingCallAsync(transferId);
         using var push = fixture.Client.PushTransfer();
 
         // A tensor the call does not consume: the consumer rejects it; the push must not wait for its own deadline.
@@ -93,11 +89,7 @@ public sealed class TransferBoundsTests(DiffusionStageFixture fixture)
         // The consuming request comes first (the orchestrator opens every stage call at once) and its upstream pushes when
         // it has finished generating, which may take longer than the unpaired timeout: the call's input idle timeout governs.
         var transferId = Guid.NewGuid().ToString("N");
-        var header = StageCall.Header(StageCall.Small());
-        header.ReceiveTransferIds.Add(transferId);
-        using var process = fixture.Client.Process();
-        await process.RequestStream.WriteAsync(new StageInput { Header = header });
-        await process.RequestStream.CompleteAsync();
+        using var process = await ConsumingCallAsync(transferId);
         await Task.Delay(1500);
 
         using var push = fixture.Client.PushTransfer();
@@ -133,6 +125,17 @@ public sealed class TransferBoundsTests(DiffusionStageFixture fixture)
         Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
         Assert.Contains("Transfers:InputIdleTimeoutSeconds", error.Status.Detail);
         Assert.InRange(Stopwatch.GetElapsedTime(started).TotalSeconds, 1.9, 4);
+    }
+
+    /// <summary>A small image's call whose input is the direct transfer <paramref name="transferId"/> alone.</summary>
+    private async Task<AsyncDuplexStreamingCall<StageInput, StageOutput>> ConsumingCallAsync(string transferId)
+    {
+        var header = StageCall.Header(StageCall.Small());
+        header.ReceiveTransferIds.Add(transferId);
+        var process = fixture.Client.Process();
+        await process.RequestStream.WriteAsync(new StageInput { Header = header });
+        await process.RequestStream.CompleteAsync();
+        return process;
     }
 
     private static TensorChunk Chunk(string name) =>
