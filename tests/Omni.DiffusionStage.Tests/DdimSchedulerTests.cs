@@ -28,6 +28,26 @@ public sealed class DdimSchedulerTests
     }
 
     [Fact]
+    public void CreateSchedule_LeadingSpacingAsManyStepsAsTrainingTimesteps_ArgumentExceptionNotAnIndexPastTheTable()
+    {
+        var scheduler = new DdimScheduler();
+
+        var error = Assert.Throws<ArgumentException>(() => scheduler.CreateSchedule(scheduler.NumTrainTimesteps));
+
+        Assert.Contains("leading timestep spacing", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CreateSchedule_LeadingSpacingJustUnderTheTable_LastTimestepInIt()
+    {
+        var scheduler = new DdimScheduler();
+
+        var schedule = scheduler.CreateSchedule(scheduler.NumTrainTimesteps / 2);
+
+        Assert.Equal(scheduler.NumTrainTimesteps - 1, schedule.DiscreteTimesteps[0]);
+    }
+
+    [Fact]
     public void Constructor_ScaledLinearBetas_MatchFixtureProbes()
     {
         var scheduler = new DdimScheduler();

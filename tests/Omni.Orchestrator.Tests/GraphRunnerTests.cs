@@ -229,6 +229,22 @@ public sealed class GraphRunnerTests
     }
 
     [Fact]
+    public async Task RunAsync_TwoImages_FirstImageObservedOnceEachImageCounted()
+    {
+        var stages = new FakeStages().Add("i", async (_, _, output, _) =>
+        {
+            await output.WriteAsync(new StageOutput { Image = new Image { Width = 2, Height = 3, Index = 0 } });
+            await output.WriteAsync(new StageOutput { Image = new Image { Width = 2, Height = 3, Index = 1 } });
+            await output.WriteAsync(new StageOutput { Final = FakeHandlers.Final() });
+        });
+        var observer = new RecordingObserver();
+
+        await RunAsync(Build(Stage("i", 0, ["image"], ["image"])), stages, new ClientRecorder(), Modality.Image, observer);
+
+        Assert.Equal((1, 2), (observer.FirstImages, observer.Images.Count));
+    }
+
+    [Fact]
     public async Task RunAsync_FirstStageUnavailableBeforeItsOutput_RetriedOnAnotherReplica()
     {
         var spareCalled = false;

@@ -40,6 +40,14 @@ public sealed class DdimScheduler : IScheduler
         {
             case TimestepSpacing.Leading:
                 var leadingRatio = train / numInferenceSteps;
+                if (((numInferenceSteps - 1) * leadingRatio) + Options.StepsOffset > train - 1)
+                {
+                    // diffusers indexes past alphas_cumprod here; a request for it is refused instead.
+                    throw new ArgumentException(
+                        $"DDIM with leading timestep spacing (steps offset {Options.StepsOffset}) takes fewer steps than {numInferenceSteps} over {train} training timesteps; use trailing spacing or fewer steps.",
+                        nameof(numInferenceSteps));
+                }
+
                 for (var i = 0; i < numInferenceSteps; i++)
                 {
                     timesteps[i] = ((numInferenceSteps - 1 - i) * leadingRatio) + Options.StepsOffset;

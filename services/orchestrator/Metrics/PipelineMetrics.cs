@@ -146,16 +146,24 @@ public sealed class PipelineMetrics : IPipelineObserver
         }
     }
 
-    public void OnImage(TimeSpan sinceArrival, int width, int height, int steps)
+    public void OnFirstImage(TimeSpan sinceArrival, int steps)
     {
         if (!_enabled)
         {
             return;
         }
         _imageTtfp.Observe(sinceArrival.TotalSeconds);
+        _steps.Observe(steps);
+    }
+
+    public void OnImage(int width, int height)
+    {
+        if (!_enabled)
+        {
+            return;
+        }
         _images.Inc();
         _pixels.Observe((double)width * height);
-        _steps.Observe(steps);
     }
 
     public void OnFirstAudio(int stageId, uint replicaId, TimeSpan sinceArrival)

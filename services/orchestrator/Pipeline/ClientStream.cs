@@ -13,6 +13,7 @@ public sealed class ClientStream(IServerStreamWriter<GenerateResponse> client, V
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private bool _sentText;
+    private bool _sentImage;
 
     public async Task WriteTextAsync(TextDelta text, CancellationToken cancellationToken)
     {
@@ -28,7 +29,13 @@ public sealed class ClientStream(IServerStreamWriter<GenerateResponse> client, V
     {
         ArgumentNullException.ThrowIfNull(image);
         await WriteAsync(new GenerateResponse { RequestId = request.RequestId, Image = image }, cancellationToken).ConfigureAwait(false);
-        observer.OnImage(Stopwatch.GetElapsedTime(arrivalTimestamp), (int)image.Width, (int)image.Height, request.Image?.Steps ?? 0);
+        // Time to first packet and the steps asked for are the request's, once; the count and pixels are each image's.
+        if (!_sentImage)
+        {
+            _sentImage = true;
+            observer.OnFirstImage(Stopwatch.GetElapsedTime(arrivalTimestamp), request.Image?.Steps ?? 0);
+        }
+        observer.OnImage((int)image.Width, (int)image.Height);
     }
 
     /// <summary>The audio the client has received, against the real-time player.</summary>

@@ -29,7 +29,11 @@ public interface IPipelineObserver
 
     void OnFirstText(TimeSpan sinceArrival);
 
-    void OnImage(TimeSpan sinceArrival, int width, int height, int steps);
+    /// <summary>The request's first image was written to the client; the request asked for <paramref name="steps"/> denoising steps.</summary>
+    void OnFirstImage(TimeSpan sinceArrival, int steps);
+
+    /// <summary>An image (each of a request's num_images) was written to the client.</summary>
+    void OnImage(int width, int height);
 
     /// <summary>The request's first audio chunk was written to the client, from replica <paramref name="replicaId"/> of stage <paramref name="stageId"/>.</summary>
     void OnFirstAudio(int stageId, uint replicaId, TimeSpan sinceArrival);

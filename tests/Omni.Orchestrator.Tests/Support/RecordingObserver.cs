@@ -51,7 +51,11 @@ public sealed class RecordingObserver : IPipelineObserver
 
     public void OnFirstText(TimeSpan sinceArrival) => FirstTexts++;
 
-    public void OnImage(TimeSpan sinceArrival, int width, int height, int steps) => Images.Add((width, height));
+    public int FirstImages { get; private set; }
+
+    public void OnFirstImage(TimeSpan sinceArrival, int steps) => FirstImages++;
+
+    public void OnImage(int width, int height) => Images.Add((width, height));
 
     public List<(int StageId, uint ReplicaId, double DurationSeconds)> AudioCompleted { get; } = [];
 
