@@ -188,7 +188,14 @@ function crossReferenceErrors(objects, { overlay = "" } = {}) {
         const handler = probe.grpc ?? probe.httpGet ?? probe.tcpSocket;
         if (!handler) err(w, `${where}: ${probeName} has no grpc/httpGet/tcpSocket handler`);
         else if (!portExists(ports, handler.port)) err(w, `${where}: ${probeName} port ${handler.port} is not a container port`);
-        if (servesTls && probe.grpc)
+        // The orchestrator's health answers for the pipeline (NOT_SERVING while a stage has no ready replica): only its
+        // readiness may follow it; its startup and liveness ask whether the process serves.
+        const processOnly = w.metadata.name === "omni-orchestrator" && (probeName === "startupProbe" || probeName === "livenessProbe");
+        if (processOnly && !(probe.httpGet?.port === "metrics" && probe.httpGet?.path === "/healthz"))
+          err(w, `${where}: ${probeName} must be GET /healthz on the metrics port (the orchestrator's health follows the stages)`);
+        else if (processOnly)
+          continue;
+        else if (servesTls && probe.grpc)
           err(w, `${where}: ${probeName} uses the gRPC health service, which a Kubernetes probe cannot reach over TLS: probe the metrics port`);
         else if (servesTls && (probeName === "readinessProbe" || probeName === "startupProbe")
           && !(probe.httpGet?.port === "metrics" && probe.httpGet?.path === "/readyz"))
@@ -380,6 +387,8 @@ function mutations(objects) {
   add("pod template label changed", (o, f) => { f("StatefulSet", "omni-ar-stage").spec.template.metadata.labels["app.kubernetes.io/name"] = "ar"; }, /spec\.selector does not match/);
   add("Service targets a missing container port", (o, f) => { f("Service", "omni-orchestrator").spec.ports[0].targetPort = "rest"; }, /target rest is not a port/);
   add("probe on a wrong port", (o, f) => { f("Deployment", "omni-orchestrator").spec.template.spec.containers[0].readinessProbe.grpc.port = 1234; }, /readinessProbe port 1234/);
+  add("orchestrator liveness on the pipeline's health", (o, f) => { f("Deployment", "omni-orchestrator").spec.template.spec.containers[0].livenessProbe = { grpc: { port: 50051 } }; },
+    /livenessProbe must be GET \/healthz on the metrics port/);
   add("replica relabeling dropped", (o, f) => { f("ServiceMonitor", "omni-ar-stage").spec.endpoints[0].relabelings = []; }, /no relabeling keeps the replica label/);
   add("writable root file system", (o, f) => { f("StatefulSet", "omni-diffusion-stage").spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem = false; }, /readOnlyRootFilesystem must be true/);
   add("NetworkPolicy opens the stages", (o, f) => { f("NetworkPolicy", "omni-stages").spec.ingress[0].from = [{ namespaceSelector: {} }]; }, /lets more than omni-orchestrator reach/);
