@@ -179,6 +179,12 @@ function crossReferenceErrors(objects, { overlay = "" } = {}) {
       if (!c.resources?.requests?.cpu || !c.resources?.requests?.memory) err(w, `${where}: needs cpu and memory requests`);
       if (!c.resources?.limits?.memory) err(w, `${where}: needs a memory limit`);
       if (!c.lifecycle?.preStop) err(w, `${where}: needs a preStop hook (drain before SIGTERM)`);
+      // The grace period must hold the preStop sleep, the host's drain (shutdownTimeoutSeconds; .NET's default 30 s)
+      // and a few seconds to exit, or the kubelet kills the pod mid-drain.
+      const sleep = Number((c.lifecycle?.preStop?.exec?.command ?? [])[1] ?? 0);
+      const drain = Number((c.env ?? []).find((e) => e.name === "shutdownTimeoutSeconds")?.value ?? 30);
+      if (podSpec.terminationGracePeriodSeconds < sleep + drain + 5)
+        err(w, `${where}: terminationGracePeriodSeconds ${podSpec.terminationGracePeriodSeconds} is less than preStop ${sleep} s + drain ${drain} s + 5 s`);
       for (const probeName of ["startupProbe", "readinessProbe", "livenessProbe"]) {
         const probe = c[probeName];
         if (!probe) {
@@ -389,6 +395,8 @@ function mutations(objects) {
   add("probe on a wrong port", (o, f) => { f("Deployment", "omni-orchestrator").spec.template.spec.containers[0].readinessProbe.grpc.port = 1234; }, /readinessProbe port 1234/);
   add("orchestrator liveness on the pipeline's health", (o, f) => { f("Deployment", "omni-orchestrator").spec.template.spec.containers[0].livenessProbe = { grpc: { port: 50051 } }; },
     /livenessProbe must be GET \/healthz on the metrics port/);
+  add("drain longer than the grace period", (o, f) => { f("StatefulSet", "omni-ar-stage").spec.template.spec.terminationGracePeriodSeconds = 60; },
+    /terminationGracePeriodSeconds 60 is less than preStop 15 s \+ drain 100 s/);
   add("replica relabeling dropped", (o, f) => { f("ServiceMonitor", "omni-ar-stage").spec.endpoints[0].relabelings = []; }, /no relabeling keeps the replica label/);
   add("writable root file system", (o, f) => { f("StatefulSet", "omni-diffusion-stage").spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem = false; }, /readOnlyRootFilesystem must be true/);
   add("NetworkPolicy opens the stages", (o, f) => { f("NetworkPolicy", "omni-stages").spec.ingress[0].from = [{ namespaceSelector: {} }]; }, /lets more than omni-orchestrator reach/);
