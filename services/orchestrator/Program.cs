@@ -61,7 +61,8 @@ app.UseGrpcRequestDecoding(new Dictionary<string, Google.Protobuf.MessageParser>
 {
     ["/omni.v1.Omni/Generate"] = Omni.Contracts.V1.GenerateRequest.Parser,
 }, endpoints.MaxMessageBytes,
-    _ => app.Services.GetRequiredService<IPipelineObserver>().OnFailed(FailureReason.InvalidArgument));
+    status => app.Services.GetRequiredService<IPipelineObserver>().OnFailed(
+        status == Grpc.Core.StatusCode.ResourceExhausted ? FailureReason.Rejected : FailureReason.InvalidArgument));
 app.MapOmniDefaultEndpoints();
 app.MapGrpcService<OmniService>();
 if (endpoints.HttpPort != 0)

@@ -43,8 +43,9 @@ public sealed class UndecodableRequestTests(PipelineFixture fixture)
     }
 
     [Fact]
-    public async Task Generate_LargerThanTheMessageLimit_ResourceExhaustedAndStillServing()
+    public async Task Generate_LargerThanTheMessageLimit_ResourceExhaustedCountedAsRejectedAndStillServing()
     {
+        var before = Failed(await Http.GetStringAsync(fixture.Pipeline.Orchestrator.MetricsAddress), "rejected");
         var raw = new Method<byte[], byte[]>(MethodType.ServerStreaming, "omni.v1.Omni", "Generate",
             Marshallers.Create(bytes => bytes, bytes => bytes), Marshallers.Create(bytes => bytes, bytes => bytes));
         using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(fixture.Pipeline.Orchestrator.GrpcAddress);
@@ -59,10 +60,13 @@ public sealed class UndecodableRequestTests(PipelineFixture fixture)
         });
 
         Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+        Assert.Equal(before + 1, Failed(await Http.GetStringAsync(fixture.Pipeline.Orchestrator.MetricsAddress), "rejected"));
         Assert.Equal(4, (await fixture.Client.GenerateAsync(Requests.Text(maxTokens: 4))).TokenIds.Count);
     }
 
-    private static double FailedInvalid(string exposition) => exposition.Split('\n')
-        .Where(line => line.StartsWith("vllm:omni_requests_failed_total{", StringComparison.Ordinal) && line.Contains("reason=\"invalid_argument\"", StringComparison.Ordinal))
+    private static double FailedInvalid(string exposition) => Failed(exposition, "invalid_argument");
+
+    private static double Failed(string exposition, string reason) => exposition.Split('\n')
+        .Where(line => line.StartsWith("vllm:omni_requests_failed_total{", StringComparison.Ordinal) && line.Contains($"reason=\"{reason}\"", StringComparison.Ordinal))
         .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
 }

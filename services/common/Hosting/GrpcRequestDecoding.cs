@@ -16,7 +16,7 @@ namespace Omni.Common.Hosting;
 public static class GrpcRequestDecoding
 {
     public static IApplicationBuilder UseGrpcRequestDecoding(this IApplicationBuilder app, IReadOnlyDictionary<string, MessageParser> parsers,
-        int maxMessageBytes, Action<string>? onRejected = null)
+        int maxMessageBytes, Action<Grpc.Core.StatusCode>? onRejected = null)
     {
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(parsers);
@@ -43,7 +43,7 @@ public static class GrpcRequestDecoding
             }
             catch (Exception tooLarge) when (tooLarge is IOException or BadHttpRequestException && !context.RequestAborted.IsCancellationRequested)
             {
-                onRejected?.Invoke(context.Request.Path.Value!);
+                onRejected?.Invoke(Grpc.Core.StatusCode.ResourceExhausted);
                 GrpcStatusResponse.Write(context, Grpc.Core.StatusCode.ResourceExhausted,
                     $"request: larger than the largest message this server receives ({maxMessageBytes} bytes)");
                 return;
@@ -55,7 +55,7 @@ public static class GrpcRequestDecoding
                 await next(context).ConfigureAwait(false);
                 return;
             }
-            onRejected?.Invoke(context.Request.Path.Value!);
+            onRejected?.Invoke(Grpc.Core.StatusCode.InvalidArgument);
             GrpcStatusResponse.Write(context, Grpc.Core.StatusCode.InvalidArgument, $"request: not a valid message ({problem})");
         });
     }
