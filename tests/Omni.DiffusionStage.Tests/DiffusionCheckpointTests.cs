@@ -79,6 +79,25 @@ public sealed class DiffusionCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void WarmUp_ModelWhoseSizesAreMultiplesOf24_RunsAtTheSmallestItTakes()
+    {
+        // 64 is not a multiple of 8 x 3: a warm-up at 64x64 stopped such a stage at start.
+        var modelDirectory = Path.Combine(directory.Path, "tiny-dit-patch3");
+        using (var model = new OmniDiffusionModel(TinyModel.Config with { PatchSize = 3 }))
+        {
+            DiffusionCheckpoint.Save(model, modelDirectory);
+        }
+        using var engine = DiffusionEngine.Load(new DiffusionEngineOptions { ModelDirectory = modelDirectory, Device = "cpu" });
+        using var loop = new DiffusionEngineLoop(engine, maxBatchSize: 1, maxWaiting: 1);
+        loop.Start();
+
+        var took = loop.WarmUp();
+
+        Assert.Equal(24, engine.SizeMultiple);
+        Assert.True(took > TimeSpan.Zero);
+    }
+
+    [Fact]
     public void Load_InsideCallersDisposeScope_ModelOutlivesTheScope()
     {
         using (var model = new OmniDiffusionModel(TinyModel.Config))

@@ -57,6 +57,9 @@ public sealed class DiffusionEngine : IDisposable
 
     public int ConditioningWidth => model.Config.ConditioningWidth;
 
+    /// <summary>Widths and heights must be multiples of this (the decoder's scale times the patch size).</summary>
+    public int SizeMultiple => model.Config.SizeMultiple;
+
     /// <summary>The model makes video clips (requests with <see cref="DiffusionRequest.Frames"/>), not images.</summary>
     public bool IsVideo => model.Config.IsVideo;
 

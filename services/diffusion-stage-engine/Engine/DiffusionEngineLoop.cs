@@ -19,6 +19,7 @@ namespace Omni.DiffusionStage.Engine;
 public sealed class DiffusionEngineLoop : IDisposable
 {
     private const int WarmUpConditioningTokens = 8;
+    private const int WarmUpSize = 64;
 
     private readonly DiffusionEngine _engine;
     private readonly int _maxBatchSize;
@@ -141,10 +142,12 @@ public sealed class DiffusionEngineLoop : IDisposable
     public TimeSpan WarmUp()
     {
         var started = Stopwatch.GetTimestamp();
+        // The smallest size the model takes from 64 up (64 itself for the built-in models).
+        var size = _engine.SizeMultiple * ((WarmUpSize + _engine.SizeMultiple - 1) / _engine.SizeMultiple);
         var request = new DiffusionRequest(new float[WarmUpConditioningTokens * _engine.ConditioningWidth], WarmUpConditioningTokens, _engine.ConditioningWidth)
         {
-            Width = 64,
-            Height = 64,
+            Width = size,
+            Height = size,
             Steps = 2,
             GuidanceScale = 2f,
             Frames = _engine.IsVideo ? _engine.TemporalPatchSize : 0,
