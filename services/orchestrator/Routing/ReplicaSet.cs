@@ -122,11 +122,19 @@ public sealed class ReplicaSet : IAsyncDisposable
                     .Select(address => $"{_channels.Scheme}://{(address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString())}:{port}");
                 Update(_options.StaticAddresses().Concat(resolved).ToList());
             }
-            catch (SocketException error)
+            catch (SocketException error) when (error.SocketErrorCode is SocketError.HostNotFound or SocketError.NoData)
             {
                 // A headless Service with no ready pods resolves to nothing: keep the static replicas only.
-                _logger.LogWarning("Resolving {Host} for stage {Stage} failed: {Error}", host, Name, error.Message);
+                _logger.LogWarning("Resolving {Host} for stage {Stage} found no address ({Error}): keeping the static replicas only",
+                    host, Name, error.Message);
                 Update(_options.StaticAddresses());
+            }
+            catch (SocketException error)
+            {
+                // A transient failure (the DNS server restarting, a dropped packet) says nothing about the pods: keep the
+                // replicas known, whose own health watch says whether they serve.
+                _logger.LogWarning("Resolving {Host} for stage {Stage} failed ({Error}): keeping its {Count} known replicas until the next try",
+                    host, Name, error.Message, Replicas.Count);
             }
             catch (OperationCanceledException)
             {
